@@ -1,0 +1,36 @@
+"""Accounts on the JSON API: tokens and the signed-in user."""
+from __future__ import annotations
+
+from flask import g
+
+from accounts import operations
+from app import db
+from common.api import api_blueprint, json_body
+from common.errors import Unauthorized
+from skills.permissions import require_role
+
+bp = api_blueprint("accounts_api", __name__)
+
+
+def user_json(user) -> dict:
+    return {"id": user.id, "email": user.email, "role": user.role, "trainee_id": user.trainee_id,
+            "locale": user.locale, "active": user.active}
+
+
+@bp.post("/tokens")
+def create_token():
+    data = json_body()
+    user = operations.authenticate(data.get("email"), data.get("password"))
+    if user is None:
+        db.session.commit()
+        raise Unauthorized(operations.WRONG_CREDENTIALS)
+    token = operations.issue_api_token(user)
+    db.session.commit()
+    return {"token": token, "token_type": "Bearer"}, 201
+
+
+@bp.get("/me")
+@require_role()
+def me():
+    return user_json(g.api_user)
+

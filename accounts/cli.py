@@ -1,0 +1,36 @@
+"""`flask --app app users ...`"""
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from accounts import operations
+from app import db
+from common.errors import DomainError
+from skills.vocab import ROLES
+
+users_cli = AppGroup("users", help="Manage accounts.")
+
+
+def fail(error: DomainError) -> None:
+    details = "; ".join(f"{field}: {' '.join(map(str, msgs))}" for field, msgs in error.fields.items())
+    raise click.ClickException(details or str(error.message))
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(list(ROLES)), required=True)
+@click.option("--password", help="Set a password now; without it, an invitation link is printed and mailed.")
+@click.option("--trainee-id", type=int, help="Link a trainee account to its trainee record.")
+def create(email: str, role: str, password: str | None, trainee_id: int | None) -> None:
+    """Create an account."""
+    try:
+        user = operations.create_user(None, email, role, password=password, trainee_id=trainee_id)
+        link = None if password else operations.invite(None, user)
+    except DomainError as error:
+        db.session.rollback()
+        fail(error)
+    db.session.commit()
+    click.echo(f"Created {user.email} ({user.role}).")
+    if link:
+        click.echo(f"Invitation link: {link}")

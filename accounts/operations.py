@@ -1,0 +1,149 @@
+"""Writes about accounts: creation, invitations, passwords, API tokens."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, render_template
+from flask_babel import force_locale, gettext as _, lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from accounts.mail import send_mail
+from accounts.models import ApiToken, User
+from accounts.passwords import MIN_PASSWORD_LENGTH, check_password, hash_password
+from app import db
+from audit.operations import record as audit
+from common.errors import Conflict, FieldErrors, ValidationFailed
+from common.types import utcnow
+from skills import validation as v
+from skills.models import Trainee
+from skills.vocab import ROLES
+
+
+WRONG_CREDENTIALS = _l("Wrong email or password.")
+
+
+def _validate_password(errors: FieldErrors, name: str, password: Any) -> str | None:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        errors.add(name, _l("Use at least %(min)d characters.", min=MIN_PASSWORD_LENGTH))
+        return None
+    if len(password) > 1024:
+        errors.add(name, _l("At most %(max)d characters.", max=1024))
+        return None
+    return password
+
+
+def create_user(actor: User | None, email: Any, role: Any, *, password: Any = None,
+                trainee_id: Any = None) -> User:
+    """Create an account; without a password it can only be entered through an invitation."""
+    errors = FieldErrors()
+    email = v.email(errors, "email", email)
+    role = v.choice(errors, "role", role, ROLES)
+    if password is not None:
+        password = _validate_password(errors, "password", password)
+    trainee = None
+    if trainee_id not in (None, ""):
+        trainee_id = v.integer(errors, "trainee_id", trainee_id, minimum=1)
+        trainee = db.session.get(Trainee, trainee_id) if trainee_id else None
+        if trainee_id and trainee is None:
+            errors.add("trainee_id", _l("Unknown trainee %(id)s.", id=trainee_id))
+        elif trainee is not None and role != "trainee":
+            errors.add("trainee_id", _l("Only a trainee account can be linked to a trainee record."))
+        elif trainee is not None and db.session.scalar(sa.select(User.id).where(User.trainee_id == trainee.id)):
+            errors.add("trainee_id", _l("This trainee already has an account."))
+    errors.raise_if_any()
+    if db.session.scalar(sa.select(User.id).where(User.email == email)):
+        raise Conflict(fields={"email": [_l("“%(value)s” is already taken.", value=email)]})
+    user = User(email=email, role=role, trainee=trainee,
+                password_hash=hash_password(password) if password else None)
+    db.session.add(user)
+    db.session.flush()
+    audit(actor, "user.create", "user", user.id, after={"email": email, "role": role, "trainee_id": user.trainee_id})
+    return user
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="kafaa.invitation")
+
+
+def _password_fingerprint(user: User) -> str:
+    """Changes whenever the password does, so an invitation link works once."""
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+
+
+def invitation_token(user: User) -> str:
+    return _serializer().dumps({"uid": user.id, "pw": _password_fingerprint(user)})
+
+
+def invite(actor: User, user: User) -> str:
+    """Mail an invitation link to set a password, in the person's language. Returns the link."""
+    link = f"{current_app.config['BASE_URL']}/invitation/{invitation_token(user)}"
+    with force_locale(user.locale or "fr"):
+        subject = _("Your Kafaa account")
+        body = render_template("accounts/mail/invitation.txt", user=user, link=link,
+                               days=current_app.config["INVITATION_MAX_AGE_DAYS"])
+    send_mail(user.email, subject, body)
+    audit(actor, "user.invite", "user", user.id)
+    return link
+
+
+def user_for_invitation(token: str) -> User:
+    max_age = current_app.config["INVITATION_MAX_AGE_DAYS"] * 86400
+    try:
+        data = _serializer().loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise ValidationFailed(message=_l("This invitation has expired. Ask an administrator for a new one."))
+    except BadSignature:
+        raise ValidationFailed(message=_l("This invitation link is not valid."))
+    user = db.session.get(User, data.get("uid")) if isinstance(data, dict) else None
+    if user is None or not user.active or data.get("pw") != _password_fingerprint(user):
+        raise ValidationFailed(message=_l("This invitation link has already been used or is no longer valid."))
+    return user
+
+
+def set_password(actor: User | None, user: User, password: Any, confirm: Any = None) -> None:
+    errors = FieldErrors()
+    password = _validate_password(errors, "password", password)
+    if confirm is not None and password is not None and confirm != password:
+        errors.add("confirm", _l("The two passwords differ."))
+    errors.raise_if_any()
+    user.password_hash = hash_password(password)
+    audit(actor or user, "user.password", "user", user.id)
+
+
+def authenticate(email: Any, password: Any) -> User | None:
+    """The account for these credentials, or None. Unknown email and wrong password look the same."""
+    if not isinstance(email, str) or not isinstance(password, str):
+        return None
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    ok = check_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.active:
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+def _token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue_api_token(user: User) -> str:
+    raw = secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, token_hash=_token_hash(raw),
+                            expires_at=utcnow() + timedelta(days=current_app.config["API_TOKEN_DAYS"])))
+    db.session.flush()
+    return raw
+
+
+def user_for_token(raw: str) -> User | None:
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _token_hash(raw)))
+    if token is None or token.expires_at <= utcnow() or not token.user.active:
+        return None
+    return token.user
+
+
+def set_locale(user: User, locale: str) -> None:
+    user.locale = locale

@@ -1,0 +1,196 @@
+"""Kafaa application factory.
+
+`flask --app app ...` finds `create_app` here. Extension objects live at module level and are bound to
+the application in `register_extensions`, so models and views can import them without a circular import
+(they are created before any blueprint module is imported).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request, session
+from flask_babel import Babel
+from flask_login import LoginManager, current_user
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+# Stable constraint names: Alembic can then drop and alter them, and SQLite batch migrations work.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+
+LANGUAGES = ("fr", "ar", "en")
+RTL_LANGUAGES = frozenset({"ar"})
+PROJECT_ROOT = Path(__file__).resolve().parent
+
+
+class Config:
+    """Defaults; every value can be overridden from the environment (see README, Configuration)."""
+
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Africa/Casablanca"
+    BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")
+    BASE_URL = "http://127.0.0.1:5000"
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 587
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_USE_TLS = True
+    MAIL_SENDER = "Kafaa <no-reply@kafaa.ma>"
+    PER_PAGE = 25
+    API_MAX_PER_PAGE = 200
+    INVITATION_MAX_AGE_DAYS = 7
+    API_TOKEN_DAYS = 30
+    # argon2id parameters (RFC 9106 second recommended option); tests lower them to stay fast.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; timeouts are the session's job
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+    ENV_KEYS = ("DATABASE_URL", "SECRET_KEY", "BASE_URL", "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME",
+                "MAIL_PASSWORD", "MAIL_SENDER", "REDIS_URL", "KEYS_DIR")
+
+
+def _config_from_env(app: Flask) -> None:
+    for key in Config.ENV_KEYS:
+        value = os.environ.get(key)
+        if value:
+            app.config[key] = int(value) if key == "MAIL_PORT" else value
+    if os.environ.get("MAIL_USE_TLS") is not None:
+        app.config["MAIL_USE_TLS"] = os.environ["MAIL_USE_TLS"] not in ("0", "false", "no")
+
+
+def _secret_key(app: Flask) -> str:
+    """SECRET_KEY from the environment, else one generated once into instance/ and kept."""
+    path = Path(app.instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_object(Config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'kafaa.db'}"
+    app.config["KEYS_DIR"] = str(Path(app.instance_path) / "keys")
+    _config_from_env(app)
+    if config:
+        app.config.update(config)
+    if app.config.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["DATABASE_URL"])
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(app)
+    app.config["BASE_URL"] = app.config["BASE_URL"].rstrip("/")
+    app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https://")
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_template_helpers(app)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual postgres:// and postgresql:// spellings and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    login.init_app(app)
+    login.login_view = "accounts.login"
+    login.login_message_category = "warning"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+
+    from accounts.models import User  # noqa: F401 - models must be imported for Alembic and the loader
+    import skills.models  # noqa: F401
+    import audit.models  # noqa: F401
+
+    @login.user_loader
+    def load_user(user_id: str) -> User | None:
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+
+def select_locale() -> str:
+    """The language a person chose (account, then cookie), else the browser's, else French."""
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
+        return current_user.locale
+    if session.get("lang") in LANGUAGES:
+        return session["lang"]
+    user = g.get("api_user")
+    if user is not None and user.locale in LANGUAGES:
+        return user.locale
+    return request.accept_languages.best_match(LANGUAGES) or "fr"
+
+
+def register_blueprints(app: Flask) -> None:
+    from accounts import api as accounts_api, views as accounts_views
+    from common import health
+    from skills import api as skills_api, views as skills_views
+
+    for bp in (health.bp, accounts_views.bp, skills_views.bp):
+        app.register_blueprint(bp)
+    for bp in (accounts_api.bp, skills_api.bp):
+        app.register_blueprint(bp)
+        csrf.exempt(bp)  # the API authenticates with bearer tokens, never with the session cookie
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from common.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from accounts.cli import users_cli
+    from skills.cli import demo_command
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_command)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from common import templating
+
+    templating.init_app(app)

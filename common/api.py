@@ -1,0 +1,63 @@
+"""Helpers shared by every JSON blueprint under /api/v1: bearer authentication, request bodies,
+pagination."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, g, request
+from flask_babel import lazy_gettext as _l
+
+from app import db
+from common.errors import FieldErrors, Unauthorized, ValidationFailed
+
+API_PREFIX = "/api/v1"
+
+
+def api_blueprint(name: str, import_name: str) -> Blueprint:
+    """A blueprint under /api/v1 whose requests are authenticated by bearer token only."""
+    bp = Blueprint(name, import_name, url_prefix=API_PREFIX)
+    bp.before_request(authenticate_bearer)
+    return bp
+
+
+def authenticate_bearer() -> None:
+    from accounts.operations import user_for_token
+
+    g.api_user = None
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return
+    scheme, _, raw = header.partition(" ")
+    user = user_for_token(raw.strip()) if scheme.lower() == "bearer" and raw.strip() else None
+    if user is None:
+        raise Unauthorized(_l("The token is missing, expired or not valid. Ask for a new one at /api/v1/tokens."))
+    g.api_user = user
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or a 422 saying what is wrong with it."""
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ValidationFailed(message=_l("Send a JSON object with Content-Type: application/json."))
+    if not isinstance(data, dict):
+        raise ValidationFailed(message=_l("The body must be a JSON object."))
+    return data
+
+
+def page_args() -> tuple[int, int]:
+    errors = FieldErrors()
+    from skills import validation as v
+
+    page = v.integer(errors, "page", request.args.get("page", "1"), minimum=1, maximum=10**6)
+    per_page = v.integer(errors, "per_page", request.args.get("per_page", str(current_app.config["PER_PAGE"])),
+                         minimum=1, maximum=current_app.config["API_MAX_PER_PAGE"])
+    errors.raise_if_any()
+    return page, per_page
+
+
+def paginated(query: sa.Select, serialize: Callable[[Any], dict]) -> dict[str, Any]:
+    page, per_page = page_args()
+    result = db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+    return {"items": [serialize(item) for item in result.items], "page": page, "per_page": per_page,
+            "total": result.total, "pages": result.pages}

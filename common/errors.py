@@ -1,0 +1,144 @@
+"""Domain exceptions and the one place that turns them into HTTP answers.
+
+Operations raise these; HTML views turn them into form errors or a flash, the JSON API into
+`application/problem+json`. Messages are lazy strings, written and translated once.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+
+class DomainError(Exception):
+    """Base of every error an operation raises on purpose. `status` is the HTTP code it maps to."""
+
+    status = 422
+    title = _l("The request could not be processed.")
+
+    def __init__(self, message: Any = None, *, fields: dict[str, list[Any]] | None = None):
+        self.message = message if message is not None else self.title
+        self.fields = fields or {}
+        super().__init__(str(self.message))
+
+
+class ValidationFailed(DomainError):
+    """Invalid input. `fields` maps each field at fault (dotted path for nested input) to its messages."""
+
+    status = 422
+    title = _l("Some fields are invalid.")
+
+    def __init__(self, fields: dict[str, list[Any]] | None = None, message: Any = None):
+        super().__init__(message if message is not None else self.title, fields=fields)
+
+    @classmethod
+    def single(cls, field: str, message: Any) -> "ValidationFailed":
+        return cls({field: [message]})
+
+
+class Conflict(DomainError):
+    status = 409
+    title = _l("This already exists.")
+
+
+class NotFound(DomainError):
+    status = 404
+    title = _l("Not found.")
+
+
+class Forbidden(DomainError):
+    status = 403
+    title = _l("You are not allowed to do this.")
+
+
+class Unauthorized(DomainError):
+    status = 401
+    title = _l("Authentication required.")
+
+
+class FieldErrors:
+    """Collects messages per field while validating, then raises them all at once."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, list[Any]] = {}
+
+    def add(self, field: str, message: Any) -> None:
+        self.fields.setdefault(field, []).append(message)
+
+    def __contains__(self, field: str) -> bool:
+        return field in self.fields
+
+    def raise_if_any(self) -> None:
+        if self.fields:
+            raise ValidationFailed(self.fields)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best_match(["application/json", "text/html"]) == "application/json"
+        and request.accept_mimetypes["application/json"] > request.accept_mimetypes["text/html"]
+    )
+
+
+def problem(status: int, title: Any, detail: Any = None, fields: dict[str, list[Any]] | None = None):
+    """An RFC 9457 problem document."""
+    body: dict[str, Any] = {"type": "about:blank", "status": status, "title": str(title)}
+    if detail is not None:
+        body["detail"] = str(detail)
+    if fields:
+        body["errors"] = {name: [str(m) for m in messages] for name, messages in fields.items()}
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+HTTP_TITLES = {
+    400: _l("Bad request."),
+    401: _l("Authentication required."),
+    403: _l("You are not allowed to do this."),
+    404: _l("Not found."),
+    405: _l("This method is not allowed here."),
+    409: _l("This already exists."),
+    413: _l("The upload is too large."),
+    415: _l("Send JSON with Content-Type: application/json."),
+    422: _l("Some fields are invalid."),
+    429: _l("Too many requests. Wait a moment and try again."),
+    500: _l("Something went wrong on our side. The error has been logged."),
+    503: _l("The service cannot answer right now. Try again shortly."),
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    from app import db
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        db.session.rollback()
+        if wants_json():
+            return problem(error.status, error.title, error.message, error.fields)
+        return render_template("errors/error.html", status=error.status, message=error.message), error.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        db.session.rollback()
+        status = error.code or 500
+        title = HTTP_TITLES.get(status, error.name)
+        if wants_json():
+            response = problem(status, title)
+            if error.response is None and getattr(error, "retry_after", None):
+                response.headers["Retry-After"] = str(error.retry_after)
+            return response
+        return render_template("errors/error.html", status=status, message=title), status
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        db.session.rollback()
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        if app.testing and app.config.get("PROPAGATE_UNEXPECTED", True):
+            raise error
+        if wants_json():
+            return problem(500, HTTP_TITLES[500])
+        return render_template("errors/error.html", status=500, message=HTTP_TITLES[500]), 500

@@ -1,0 +1,63 @@
+"""Template globals and filters: language and direction, dates in Morocco's time zone, numbers."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import Flask, request, url_for
+from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
+
+from app import LANGUAGES, RTL_LANGUAGES
+from skills import vocab
+
+
+def current_language() -> str:
+    return str(get_locale() or "fr")
+
+
+def text_direction() -> str:
+    return "rtl" if current_language() in RTL_LANGUAGES else "ltr"
+
+
+def localdate(value: date | datetime | None, format: str = "medium") -> str:
+    return "" if value is None else format_date(value, format)
+
+
+def localdatetime(value: datetime | None, format: str = "medium") -> str:
+    return "" if value is None else format_datetime(value, format)  # Flask-Babel converts to Africa/Casablanca
+
+
+def percent(value: Decimal | float | None) -> str:
+    return "—" if value is None else format_percent(float(value), format="#,##0.#%")
+
+
+def number(value: Decimal | float | int | None) -> str:
+    return "—" if value is None else format_decimal(value)
+
+
+def display_name(person) -> str:
+    """The name in the script the reader reads best: Arabic for Arabic readers when there is one."""
+    if current_language() == "ar" and getattr(person, "name_ar", None):
+        return person.name_ar
+    return person.name
+
+
+def url_with(**changes) -> str:
+    """The current page's URL with some query arguments changed (pagination, filters, language)."""
+    args = request.args.to_dict()
+    args.update({k: v for k, v in changes.items() if v is not None})
+    for key in [k for k, v in changes.items() if v is None]:
+        args.pop(key, None)
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(current_language=current_language, text_direction=text_direction,
+                                 LANGUAGES=LANGUAGES, url_with=url_with, display_name=display_name,
+                                 ROLES=vocab.ROLES, SECTORS=vocab.SECTORS, REGIONS=vocab.REGIONS,
+                                 CATEGORIES=vocab.CATEGORIES, GENDERS=vocab.GENDERS,
+                                 TRAINING_LANGUAGES=vocab.TRAINING_LANGUAGES,
+                                 ATTENDANCE_STATUSES=vocab.ATTENDANCE_STATUSES)
+    app.jinja_env.filters.update(localdate=localdate, localdatetime=localdatetime, percent=percent,
+                                 number=number)
+    app.jinja_env.add_extension("jinja2.ext.i18n")  # {% trans %} blocks, wired to Flask-Babel

@@ -1,0 +1,1 @@
+"""The registry: modules, tracks, cohorts, trainees, sessions, attendance and results."""

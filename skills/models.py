@@ -1,0 +1,224 @@
+"""The registry's data model: modules, tracks, cohorts, trainees, sessions, attendance and results."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
+
+from app import db
+from common.types import UTCDateTime, utcnow
+from skills.vocab import ATTENDANCE_STATUSES, CATEGORIES, GENDERS, REGIONS, SECTORS, TRAINING_LANGUAGES
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def one_of(column: str, vocabulary: dict, name: str) -> sa.CheckConstraint:
+    """A CHECK constraint keeping a code column inside its vocabulary, as a last line of defence."""
+    values = ", ".join(f"'{code}'" for code in vocabulary)
+    return sa.CheckConstraint(f"{column} IN ({values})", name=name)
+
+
+track_modules = sa.Table(
+    "track_modules",
+    db.metadata,
+    sa.Column("track_id", sa.ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("module_id", sa.ForeignKey("modules.id", ondelete="RESTRICT"), primary_key=True),
+)
+
+cohort_trainers = sa.Table(
+    "cohort_trainers",
+    db.metadata,
+    sa.Column("cohort_id", sa.ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Module(db.Model):
+    __tablename__ = "modules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    title_fr: Mapped[str] = mapped_column(sa.String(200))
+    title_ar: Mapped[str] = mapped_column(sa.String(200))
+    title_en: Mapped[str] = mapped_column(sa.String(200))
+    hours: Mapped[Decimal] = mapped_column(sa.Numeric(6, 2))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.CheckConstraint("hours > 0", name="hours_positive"),)
+
+    def title(self, locale: str) -> str:
+        return {"ar": self.title_ar, "en": self.title_en}.get(locale, self.title_fr)
+
+    def __repr__(self) -> str:
+        return f"<Module {self.code}>"
+
+
+class Track(db.Model):
+    """A certification track: the modules to pass and the attendance to reach."""
+
+    __tablename__ = "tracks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    title_fr: Mapped[str] = mapped_column(sa.String(200))
+    title_ar: Mapped[str] = mapped_column(sa.String(200))
+    title_en: Mapped[str] = mapped_column(sa.String(200))
+    min_attendance: Mapped[Decimal] = mapped_column(sa.Numeric(5, 4), default=Decimal("0.8"))
+    validity_months: Mapped[Optional[int]]
+    counts_toward_target: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    modules: Mapped[list[Module]] = relationship(secondary=track_modules, order_by=Module.code)
+
+    __table_args__ = (
+        sa.CheckConstraint("min_attendance >= 0 AND min_attendance <= 1", name="min_attendance_range"),
+        sa.CheckConstraint("validity_months IS NULL OR validity_months > 0", name="validity_positive"),
+    )
+
+    def title(self, locale: str) -> str:
+        return {"ar": self.title_ar, "en": self.title_en}.get(locale, self.title_fr)
+
+    def __repr__(self) -> str:
+        return f"<Track {self.code}>"
+
+
+class Trainee(db.Model):
+    __tablename__ = "trainees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    name_ar: Mapped[str] = mapped_column(sa.String(200))
+    name_tfng: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    category: Mapped[str] = mapped_column(sa.String(20))
+    sector: Mapped[str] = mapped_column(sa.String(20))
+    region: Mapped[str] = mapped_column(sa.String(40))
+    gender: Mapped[Optional[str]] = mapped_column(sa.String(1))
+    employer: Mapped[str] = mapped_column(sa.String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
+
+    enrollments: WriteOnlyMapped["Enrollment"] = relationship(back_populates="trainee", passive_deletes=True)
+
+    __table_args__ = (
+        one_of("category", CATEGORIES, "category_known"),
+        one_of("sector", SECTORS, "sector_known"),
+        one_of("region", REGIONS, "region_known"),
+        sa.CheckConstraint(f"gender IS NULL OR gender IN ({', '.join(repr(g) for g in GENDERS)})",
+                           name="gender_known"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Trainee {self.id} {self.email}>"
+
+
+class Cohort(db.Model):
+    __tablename__ = "cohorts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    track_id: Mapped[int] = mapped_column(sa.ForeignKey("tracks.id", ondelete="RESTRICT"), index=True)
+    sector: Mapped[str] = mapped_column(sa.String(20))
+    region: Mapped[str] = mapped_column(sa.String(40))
+    language: Mapped[str] = mapped_column(sa.String(3))
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    track: Mapped[Track] = relationship()
+    trainers: Mapped[list["User"]] = relationship(secondary=cohort_trainers, order_by="User.email")
+    enrollments: WriteOnlyMapped["Enrollment"] = relationship(back_populates="cohort", passive_deletes=True)
+    sessions: WriteOnlyMapped["TrainingSession"] = relationship(back_populates="cohort", passive_deletes=True)
+
+    __table_args__ = (
+        one_of("sector", SECTORS, "sector_known"),
+        one_of("region", REGIONS, "region_known"),
+        one_of("language", TRAINING_LANGUAGES, "language_known"),
+        sa.CheckConstraint("ends_on >= starts_on", name="dates_ordered"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Cohort {self.code}>"
+
+
+class Enrollment(db.Model):
+    __tablename__ = "enrollments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohorts.id", ondelete="CASCADE"))
+    trainee_id: Mapped[int] = mapped_column(sa.ForeignKey("trainees.id", ondelete="CASCADE"), index=True)
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    enrolled_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    cohort: Mapped[Cohort] = relationship(back_populates="enrollments")
+    trainee: Mapped[Trainee] = relationship(back_populates="enrollments")
+
+    __table_args__ = (sa.UniqueConstraint("cohort_id", "trainee_id"),)
+
+
+class TrainingSession(db.Model):
+    """One planned class of a cohort on one module. Named so as not to be confused with db.session."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    module_id: Mapped[int] = mapped_column(sa.ForeignKey("modules.id", ondelete="RESTRICT"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    hours: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    cohort: Mapped[Cohort] = relationship(back_populates="sessions")
+    module: Mapped[Module] = relationship()
+    attendance: WriteOnlyMapped["Attendance"] = relationship(back_populates="session", passive_deletes=True)
+
+    __table_args__ = (sa.CheckConstraint("hours > 0", name="hours_positive"),)
+
+
+class Attendance(db.Model):
+    """One trainee's status at one session. A second save updates this row; it never adds one."""
+
+    __tablename__ = "attendance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("sessions.id", ondelete="CASCADE"))
+    trainee_id: Mapped[int] = mapped_column(sa.ForeignKey("trainees.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(10))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    session: Mapped[TrainingSession] = relationship(back_populates="attendance")
+    recorded_by: Mapped[Optional["User"]] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("session_id", "trainee_id"),
+        one_of("status", ATTENDANCE_STATUSES, "status_known"),
+    )
+
+
+class ModuleResult(db.Model):
+    """A trainee's result in one module within a cohort. Recording it again updates it."""
+
+    __tablename__ = "module_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohorts.id", ondelete="CASCADE"))
+    trainee_id: Mapped[int] = mapped_column(sa.ForeignKey("trainees.id", ondelete="CASCADE"), index=True)
+    module_id: Mapped[int] = mapped_column(sa.ForeignKey("modules.id", ondelete="RESTRICT"))
+    passed: Mapped[bool]
+    score: Mapped[Optional[Decimal]] = mapped_column(sa.Numeric(5, 2))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    module: Mapped[Module] = relationship()
+    recorded_by: Mapped[Optional["User"]] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("cohort_id", "trainee_id", "module_id"),
+        sa.CheckConstraint("score IS NULL OR (score >= 0 AND score <= 100)", name="score_range"),
+    )

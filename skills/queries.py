@@ -1,0 +1,153 @@
+"""Reads. Most functions return `sa.select(...)` for the caller to paginate or run; the few that
+combine several selects into a domain answer (progress, eligibility) say so. Aggregates are computed in
+SQL, never by looping over rows in Python."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+import sqlalchemy as sa
+
+from accounts.models import User
+from app import db
+from skills.models import (Attendance, Cohort, Enrollment, Module, ModuleResult, Track, Trainee,
+                           TrainingSession, cohort_trainers, track_modules)
+from skills.rules import ATTENDED_STATUSES, COUNTED_STATUSES, Eligibility, eligibility
+
+
+def _search(query: sa.Select, q: str | None, *columns) -> sa.Select:
+    """Case-insensitive substring search over some columns."""
+    if q and q.strip():
+        pattern = f"%{q.strip().lower()}%"
+        query = query.where(sa.or_(*(sa.func.lower(c).like(pattern) for c in columns)))
+    return query
+
+
+def modules(q: str | None = None) -> sa.Select:
+    return _search(sa.select(Module).order_by(Module.code), q, Module.code, Module.title_fr, Module.title_en,
+                   Module.title_ar)
+
+
+def tracks(q: str | None = None) -> sa.Select:
+    return _search(sa.select(Track).order_by(Track.code), q, Track.code, Track.title_fr, Track.title_en,
+                   Track.title_ar)
+
+
+def trainees(q: str | None = None, *, sector: str | None = None, region: str | None = None,
+             category: str | None = None, cohort_id: int | None = None, updated_since=None,
+             visible_to: User | None = None) -> sa.Select:
+    query = _search(sa.select(Trainee).order_by(Trainee.name, Trainee.id), q, Trainee.name, Trainee.name_ar,
+                    Trainee.email, Trainee.employer)
+    for column, value in ((Trainee.sector, sector), (Trainee.region, region), (Trainee.category, category)):
+        if value:
+            query = query.where(column == value)
+    if updated_since is not None:
+        query = query.where(Trainee.updated_at >= updated_since)
+    if cohort_id is not None:
+        query = query.where(Trainee.id.in_(sa.select(Enrollment.trainee_id).where(Enrollment.cohort_id == cohort_id)))
+    if visible_to is not None and visible_to.role == "trainer":
+        query = query.where(Trainee.id.in_(
+            sa.select(Enrollment.trainee_id).join(cohort_trainers, cohort_trainers.c.cohort_id == Enrollment.cohort_id)
+            .where(cohort_trainers.c.user_id == visible_to.id)))
+    elif visible_to is not None and visible_to.role == "trainee":
+        query = query.where(Trainee.id == visible_to.trainee_id)
+    return query
+
+
+def cohorts(q: str | None = None, *, taught_by: User | None = None, track_id: int | None = None,
+            sector: str | None = None, region: str | None = None) -> sa.Select:
+    query = _search(sa.select(Cohort).order_by(Cohort.starts_on.desc(), Cohort.code), q, Cohort.code)
+    if taught_by is not None:
+        query = query.where(Cohort.id.in_(
+            sa.select(cohort_trainers.c.cohort_id).where(cohort_trainers.c.user_id == taught_by.id)))
+    for column, value in ((Cohort.track_id, track_id), (Cohort.sector, sector), (Cohort.region, region)):
+        if value:
+            query = query.where(column == value)
+    return query
+
+
+def cohorts_of_trainee(trainee_id: int) -> sa.Select:
+    return (sa.select(Cohort).join(Enrollment, Enrollment.cohort_id == Cohort.id)
+            .where(Enrollment.trainee_id == trainee_id).order_by(Cohort.starts_on.desc()))
+
+
+def cohort_roster(cohort_id: int, q: str | None = None) -> sa.Select:
+    query = (sa.select(Trainee).join(Enrollment, Enrollment.trainee_id == Trainee.id)
+             .where(Enrollment.cohort_id == cohort_id).order_by(Trainee.name, Trainee.id))
+    return _search(query, q, Trainee.name, Trainee.name_ar, Trainee.email)
+
+
+def cohort_sessions(cohort_id: int) -> sa.Select:
+    return (sa.select(TrainingSession).where(TrainingSession.cohort_id == cohort_id)
+            .order_by(TrainingSession.starts_at, TrainingSession.id))
+
+
+def session_attendance(session_id: int) -> sa.Select:
+    return (sa.select(Attendance).where(Attendance.session_id == session_id)
+            .order_by(Attendance.trainee_id))
+
+
+def cohort_results(cohort_id: int) -> sa.Select:
+    return sa.select(ModuleResult).where(ModuleResult.cohort_id == cohort_id).order_by(
+        ModuleResult.trainee_id, ModuleResult.module_id)
+
+
+def _attended_and_counted():
+    attended = sa.func.sum(sa.case((Attendance.status.in_(ATTENDED_STATUSES), 1), else_=0))
+    counted = sa.func.sum(sa.case((Attendance.status.in_(COUNTED_STATUSES), 1), else_=0))
+    return attended.label("attended"), counted.label("counted")
+
+
+def cohort_attendance_counts(cohort_id: int, trainee_ids: Iterable[int] | None = None) -> sa.Select:
+    """(trainee_id, attended, counted) over this cohort's sessions only: its rows and no others."""
+    query = (sa.select(Attendance.trainee_id, *_attended_and_counted())
+             .join(TrainingSession, TrainingSession.id == Attendance.session_id)
+             .where(TrainingSession.cohort_id == cohort_id)
+             .group_by(Attendance.trainee_id))
+    if trainee_ids is not None:
+        query = query.where(Attendance.trainee_id.in_(list(trainee_ids)))
+    return query
+
+
+@dataclass(frozen=True)
+class TrackProgress:
+    track: Track
+    eligibility: Eligibility
+
+
+def track_eligibility(track: Track, trainee_ids: Iterable[int]) -> dict[int, Eligibility]:
+    """Eligibility for one track of many trainees, over every cohort of that track they attended.
+    Three grouped queries, whatever the number of trainees."""
+    ids = list(trainee_ids)
+    counts = {row.trainee_id: (row.attended, row.counted) for row in db.session.execute(
+        sa.select(Attendance.trainee_id, *_attended_and_counted())
+        .join(TrainingSession, TrainingSession.id == Attendance.session_id)
+        .join(Cohort, Cohort.id == TrainingSession.cohort_id)
+        .where(Cohort.track_id == track.id, Attendance.trainee_id.in_(ids))
+        .group_by(Attendance.trainee_id))}
+    passed: dict[int, set[str]] = {}
+    for trainee_id, code in db.session.execute(
+            sa.select(ModuleResult.trainee_id, Module.code).distinct()
+            .join(Module, Module.id == ModuleResult.module_id)
+            .join(Cohort, Cohort.id == ModuleResult.cohort_id)
+            .where(Cohort.track_id == track.id, ModuleResult.passed, ModuleResult.trainee_id.in_(ids))):
+        passed.setdefault(trainee_id, set()).add(code)
+    required = [m.code for m in track.modules]
+    return {trainee_id: eligibility(required, passed.get(trainee_id, ()), *counts.get(trainee_id, (0, 0)),
+                                    track.min_attendance)
+            for trainee_id in ids}
+
+
+def trainee_progress(trainee_id: int) -> list[TrackProgress]:
+    """A trainee's progress in every track they are enrolled in, one entry per track."""
+    tracks_enrolled = db.session.scalars(
+        sa.select(Track).where(Track.id.in_(
+            sa.select(Cohort.track_id).join(Enrollment, Enrollment.cohort_id == Cohort.id)
+            .where(Enrollment.trainee_id == trainee_id)))
+        .order_by(Track.code)).all()
+    return [TrackProgress(track, track_eligibility(track, [trainee_id])[trainee_id]) for track in tracks_enrolled]
+
+
+def required_module_codes(track_id: int) -> sa.Select:
+    return (sa.select(Module.code).join(track_modules, track_modules.c.module_id == Module.id)
+            .where(track_modules.c.track_id == track_id).order_by(Module.code))

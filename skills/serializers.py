@@ -1,0 +1,82 @@
+"""JSON shapes of the registry's objects, shared by the API and exports."""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from skills.models import Attendance, Cohort, Module, ModuleResult, Track, Trainee, TrainingSession
+from skills.queries import TrackProgress
+
+
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _titles(obj) -> dict[str, str]:
+    return {"fr": obj.title_fr, "ar": obj.title_ar, "en": obj.title_en}
+
+
+def module_json(module: Module) -> dict[str, Any]:
+    return {"code": module.code, "title": _titles(module), "hours": _number(module.hours)}
+
+
+def track_json(track: Track) -> dict[str, Any]:
+    return {"code": track.code, "title": _titles(track), "modules": [m.code for m in track.modules],
+            "min_attendance": _number(track.min_attendance), "validity_months": track.validity_months,
+            "counts_toward_target": track.counts_toward_target}
+
+
+def trainee_json(trainee: Trainee) -> dict[str, Any]:
+    return {"id": trainee.id, "name": trainee.name, "name_ar": trainee.name_ar, "name_tfng": trainee.name_tfng,
+            "email": trainee.email, "category": trainee.category, "sector": trainee.sector,
+            "region": trainee.region, "gender": trainee.gender, "employer": trainee.employer,
+            "updated_at": trainee.updated_at.isoformat()}
+
+
+def cohort_json(cohort: Cohort) -> dict[str, Any]:
+    return {"code": cohort.code, "track": cohort.track.code, "sector": cohort.sector, "region": cohort.region,
+            "language": cohort.language, "starts_on": cohort.starts_on.isoformat(),
+            "ends_on": cohort.ends_on.isoformat(), "trainers": [u.email for u in cohort.trainers]}
+
+
+def session_json(session: TrainingSession) -> dict[str, Any]:
+    return {"id": session.id, "cohort": session.cohort.code, "module": session.module.code,
+            "starts_at": session.starts_at.isoformat(), "hours": _number(session.hours)}
+
+
+def attendance_json(record: Attendance) -> dict[str, Any]:
+    return {"trainee_id": record.trainee_id, "status": record.status,
+            "recorded_at": record.recorded_at.isoformat(), "recorded_by": record.recorded_by_id}
+
+
+def result_json(result: ModuleResult) -> dict[str, Any]:
+    return {"trainee_id": result.trainee_id, "module": result.module.code, "passed": result.passed,
+            "score": _number(result.score), "recorded_at": result.recorded_at.isoformat(),
+            "recorded_by": result.recorded_by_id}
+
+
+def progress_json(progress: TrackProgress) -> dict[str, Any]:
+    e = progress.eligibility
+    missing: list[dict[str, Any]] = [
+        {"type": "module", "module": code, "message": str(_l("Module %(code)s not yet passed.", code=code))}
+        for code in e.modules_missing]
+    if not e.attendance_met:
+        missing.append({"type": "attendance", "rate": _number(e.rate), "required": _number(e.min_attendance),
+                        "message": str(attendance_shortfall_message(e))})
+    return {"track": progress.track.code, "title": _titles(progress.track),
+            "attendance_rate": _number(e.rate), "attended": e.attended, "counted": e.counted,
+            "min_attendance": _number(e.min_attendance), "modules_required": [m.code for m in progress.track.modules],
+            "modules_passed": list(e.modules_passed), "eligible": e.eligible, "missing": missing}
+
+
+def attendance_shortfall_message(e) -> Any:
+    if e.rate is None:
+        return _l("No attendance recorded yet (at least %(min)s%% required).", min=_percent(e.min_attendance))
+    return _l("Attendance %(rate)s%% is below the required %(min)s%%.", rate=_percent(e.rate),
+              min=_percent(e.min_attendance))
+
+
+def _percent(value: Decimal) -> str:
+    return f"{(value * 100).quantize(Decimal('0.1')).normalize():f}"

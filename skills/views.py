@@ -1,0 +1,379 @@
+"""The registry's web pages. Views load and authorise, call operations or queries, and commit once."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from accounts.models import User
+from app import db
+from common.errors import DomainError
+from common.forms import apply_errors
+from common.templating import current_language
+from skills import operations, queries
+from skills.forms import ConfirmForm, CohortForm, EnrolForm, ModuleForm, SessionForm, TraineeForm, TrackForm
+from skills.loaders import (get_cohort_or_404, get_module_or_404, get_session_or_404, get_track_or_404,
+                            get_trainee_or_404)
+from skills.models import Track
+from skills.permissions import STAFF, can_manage_cohort, require_role
+from skills.rules import attendance_rate, meets_attendance
+from skills.vocab import ATTENDANCE_STATUSES
+
+bp = Blueprint("skills", __name__)
+
+
+def _save(form, write, success: str, redirect_to: str):
+    """Run a write for a submitted form: commit and redirect, or put its errors on the form."""
+    try:
+        write()
+    except DomainError as error:
+        db.session.rollback()
+        apply_errors(form, error)
+        return None
+    db.session.commit()
+    flash(success, "success")
+    return redirect(redirect_to)
+
+
+@bp.get("/")
+def home():
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login"))
+    if current_user.role == "trainee":
+        return redirect(url_for("skills.my_progress"))
+    return redirect(url_for("skills.cohorts"))
+
+
+# --- modules and tracks --------------------------------------------------------------------------------
+
+@bp.route("/modules", methods=["GET", "POST"])
+@require_role("admin")
+def modules():
+    form = ModuleForm()
+    if form.validate_on_submit():
+        done = _save(form, lambda: operations.create_module(current_user, form.to_data()),
+                     _("Module %(code)s created.", code=form.code.data), url_for("skills.modules"))
+        if done:
+            return done
+    page = db.paginate(queries.modules(request.args.get("q")), per_page=25)
+    return render_template("skills/modules.html", form=form, page=page, q=request.args.get("q"))
+
+
+@bp.route("/modules/<code>/edit", methods=["GET", "POST"])
+@require_role("admin")
+def edit_module(code: str):
+    module = get_module_or_404(code)
+    form = ModuleForm(obj=module)
+    if form.validate_on_submit():
+        done = _save(form, lambda: operations.update_module(current_user, module, form.to_data()),
+                     _("Module %(code)s saved.", code=module.code), url_for("skills.modules"))
+        if done:
+            return done
+    return render_template("skills/edit.html", form=form, title=_("Module %(code)s", code=module.code),
+                           back=url_for("skills.modules"))
+
+
+def _track_form(track: Track | None = None) -> TrackForm:
+    form = TrackForm(obj=track)
+    form.modules.choices = [(m.code, f"{m.code} — {m.title_fr}") for m in db.session.scalars(queries.modules())]
+    if track is not None and not form.is_submitted():
+        form.modules.data = [m.code for m in track.modules]
+        form.min_attendance.data = track.min_attendance * 100
+    return form
+
+
+@bp.route("/tracks", methods=["GET", "POST"])
+@require_role("admin")
+def tracks():
+    form = _track_form()
+    if form.validate_on_submit():
+        done = _save(form, lambda: operations.create_track(current_user, form.to_data()),
+                     _("Track %(code)s created.", code=form.code.data), url_for("skills.tracks"))
+        if done:
+            return done
+    page = db.paginate(queries.tracks(request.args.get("q")), per_page=25)
+    return render_template("skills/tracks.html", form=form, page=page, q=request.args.get("q"))
+
+
+@bp.route("/tracks/<code>/edit", methods=["GET", "POST"])
+@require_role("admin")
+def edit_track(code: str):
+    track = get_track_or_404(code)
+    form = _track_form(track)
+    if form.validate_on_submit():
+        done = _save(form, lambda: operations.update_track(current_user, track, form.to_data()),
+                     _("Track %(code)s saved.", code=track.code), url_for("skills.tracks"))
+        if done:
+            return done
+    return render_template("skills/edit.html", form=form, title=_("Track %(code)s", code=track.code),
+                           back=url_for("skills.tracks"))
+
+
+# --- trainees ------------------------------------------------------------------------------------------
+
+@bp.get("/trainees")
+@require_role("admin", "trainer")
+def trainees():
+    query = queries.trainees(request.args.get("q"), sector=request.args.get("sector") or None,
+                             region=request.args.get("region") or None, visible_to=current_user)
+    page = db.paginate(query, per_page=25)
+    return render_template("skills/trainees.html", page=page, q=request.args.get("q"))
+
+
+@bp.route("/trainees/new", methods=["GET", "POST"])
+@require_role("admin")
+def new_trainee():
+    form = TraineeForm()
+    if form.validate_on_submit():
+        done = _save(form, lambda: operations.create_trainee(current_user, form.to_data()),
+                     _("Trainee %(name)s created.", name=form.name.data), url_for("skills.trainees"))
+        if done:
+            return done
+    return render_template("skills/edit.html", form=form, title=_("New trainee"), back=url_for("skills.trainees"))
+
+
+@bp.route("/trainees/<int:trainee_id>/edit", methods=["GET", "POST"])
+@require_role("admin")
+def edit_trainee(trainee_id: int):
+    trainee = get_trainee_or_404(trainee_id)
+    form = TraineeForm(obj=trainee)
+    if form.validate_on_submit():
+        done = _save(form, lambda: operations.update_trainee(current_user, trainee, form.to_data()),
+                     _("Trainee %(name)s saved.", name=trainee.name),
+                     url_for("skills.trainee", trainee_id=trainee.id))
+        if done:
+            return done
+    return render_template("skills/edit.html", form=form, title=trainee.name,
+                           back=url_for("skills.trainee", trainee_id=trainee.id))
+
+
+@bp.get("/trainees/<int:trainee_id>")
+@require_role("admin", "trainer", "trainee")
+def trainee(trainee_id: int):
+    trainee = get_trainee_or_404(trainee_id)
+    return render_template("skills/progress.html", trainee=trainee,
+                           progress=queries.trainee_progress(trainee.id),
+                           cohorts=db.session.scalars(queries.cohorts_of_trainee(trainee.id)).all())
+
+
+@bp.get("/me/progress")
+@require_role("trainee")
+def my_progress():
+    if current_user.trainee_id is None:
+        return render_template("errors/error.html", status=404,
+                               message=_("Your account is not linked to a trainee record yet.")), 404
+    return trainee(current_user.trainee_id)
+
+
+# --- cohorts -------------------------------------------------------------------------------------------
+
+def _cohort_form(cohort=None) -> CohortForm:
+    form = CohortForm(obj=cohort)
+    form.track.choices = [(t.code, f"{t.code} — {t.title_fr}") for t in db.session.scalars(queries.tracks())]
+    form.trainers.choices = [(u.email, u.email) for u in db.session.scalars(
+        sa.select(User).where(User.role == "trainer").order_by(User.email))]
+    if cohort is not None and not form.is_submitted():
+        form.track.data = cohort.track.code
+        form.trainers.data = [u.email for u in cohort.trainers]
+    return form
+
+
+@bp.get("/cohorts")
+@require_role(*STAFF)
+def cohorts():
+    query = queries.cohorts(request.args.get("q"), taught_by=current_user if current_user.role == "trainer" else None,
+                            sector=request.args.get("sector") or None, region=request.args.get("region") or None)
+    page = db.paginate(query, per_page=25)
+    return render_template("skills/cohorts.html", page=page, q=request.args.get("q"))
+
+
+@bp.route("/cohorts/new", methods=["GET", "POST"])
+@require_role("admin")
+def new_cohort():
+    form = _cohort_form()
+    if form.validate_on_submit():
+        done = _save(form, lambda: operations.create_cohort(current_user, form.to_data()),
+                     _("Cohort %(code)s created.", code=form.code.data),
+                     url_for("skills.cohort", code=form.code.data))
+        if done:
+            return done
+    return render_template("skills/edit.html", form=form, title=_("New cohort"), back=url_for("skills.cohorts"))
+
+
+@bp.route("/cohorts/<code>/edit", methods=["GET", "POST"])
+@require_role("admin")
+def edit_cohort(code: str):
+    cohort = get_cohort_or_404(code)
+    form = _cohort_form(cohort)
+    if form.validate_on_submit():
+        done = _save(form, lambda: operations.update_cohort(current_user, cohort, form.to_data()),
+                     _("Cohort %(code)s saved.", code=form.code.data),
+                     url_for("skills.cohort", code=form.code.data))
+        if done:
+            return done
+    return render_template("skills/edit.html", form=form, title=_("Cohort %(code)s", code=cohort.code),
+                           back=url_for("skills.cohort", code=cohort.code))
+
+
+def _session_form(cohort) -> SessionForm:
+    form = SessionForm(prefix="session")
+    form.module.choices = [(m.code, f"{m.code} — {m.title(current_language())}") for m in cohort.track.modules]
+    return form
+
+
+def _roster_rates(cohort, trainee_ids) -> dict[int, tuple[Decimal | None, bool]]:
+    """Each trainee's attendance rate in this cohort and whether it meets the track's minimum."""
+    counts = {row.trainee_id: (row.attended, row.counted)
+              for row in db.session.execute(queries.cohort_attendance_counts(cohort.id, trainee_ids))}
+    minimum = cohort.track.min_attendance
+    return {tid: (attendance_rate(*counts.get(tid, (0, 0))), meets_attendance(*counts.get(tid, (0, 0)), minimum))
+            for tid in trainee_ids}
+
+
+def _render_cohort(cohort, *, session_form=None, enrol_form=None, status: int = 200):
+    manage = can_manage_cohort(current_user, cohort)
+    show_people = current_user.role != "governance"  # the governance cell sees counts, never people
+    roster = db.paginate(queries.cohort_roster(cohort.id, request.args.get("q")), per_page=25) if show_people else None
+    rates = _roster_rates(cohort, [t.id for t in roster.items]) if roster else {}
+    sessions = db.paginate(queries.cohort_sessions(cohort.id), per_page=20, page=request.args.get("spage", 1, type=int))
+    return render_template("skills/cohort.html", cohort=cohort, manage=manage, roster=roster, rates=rates,
+                           sessions=sessions, session_form=session_form or _session_form(cohort),
+                           enrol_form=enrol_form or EnrolForm(prefix="enrol"), q=request.args.get("q")), status
+
+
+@bp.get("/cohorts/<code>")
+@require_role(*STAFF)
+def cohort(code: str):
+    return _render_cohort(get_cohort_or_404(code))
+
+
+@bp.post("/cohorts/<code>/sessions")
+@require_role("admin", "trainer")
+def plan_session(code: str):
+    cohort = get_cohort_or_404(code, manage=True)
+    form = _session_form(cohort)
+    if form.validate_on_submit():
+        data = {"module": form.module.data, "starts_at": form.starts_at.data, "hours": form.hours.data}
+        done = _save(form, lambda: operations.plan_session(current_user, cohort, data),
+                     _("Session planned."), url_for("skills.cohort", code=cohort.code))
+        if done:
+            return done
+    return _render_cohort(cohort, session_form=form, status=422)
+
+
+@bp.post("/cohorts/<code>/enrollments")
+@require_role("admin")
+def enrol(code: str):
+    cohort = get_cohort_or_404(code)
+    form = EnrolForm(prefix="enrol")
+    if form.validate_on_submit():
+        done = _save(form, lambda: _enrol_one(cohort, form), _("Trainee enrolled."),
+                     url_for("skills.cohort", code=cohort.code))
+        if done:
+            return done
+    return _render_cohort(cohort, enrol_form=form, status=422)
+
+
+def _enrol_one(cohort, form: EnrolForm) -> None:
+    try:
+        operations.enrol_trainees(current_user, cohort, [form.trainee_id.data])
+    except DomainError as error:  # the operation speaks of a list; the form has one field
+        error.fields = {"trainee_id": [m for ms in error.fields.values() for m in ms]}
+        raise
+
+
+@bp.route("/cohorts/<code>/enrollments/<int:trainee_id>/remove", methods=["GET", "POST"])
+@require_role("admin")
+def unenrol(code: str, trainee_id: int):
+    cohort, trainee = get_cohort_or_404(code), get_trainee_or_404(trainee_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        operations.unenrol_trainee(current_user, cohort, trainee)
+        db.session.commit()
+        flash(_("%(name)s is no longer enrolled in %(code)s.", name=trainee.name, code=cohort.code), "success")
+        return redirect(url_for("skills.cohort", code=cohort.code))
+    return render_template("confirm.html", form=form, back=url_for("skills.cohort", code=cohort.code),
+                           question=_("Remove %(name)s from cohort %(code)s? Attendance and results already "
+                                      "recorded are kept.", name=trainee.name, code=cohort.code))
+
+
+@bp.route("/cohorts/<code>/sessions/<int:session_id>", methods=["GET", "POST"])
+@require_role("admin", "trainer")
+def attendance(code: str, session_id: int):
+    """The trainer's attendance screen: every enrolled trainee on one page, one save."""
+    cohort = get_cohort_or_404(code, manage=True)
+    session = get_session_or_404(session_id, cohort=cohort)
+    form = ConfirmForm()
+    status = 200
+    if request.method == "POST":
+        records = [{"trainee_id": int(key.split("-", 1)[1]), "status": value}
+                   for key, value in request.form.items() if key.startswith("status-") and key[7:].isdigit()]
+        if form.validate_on_submit():
+            done = _save(form, lambda: operations.record_attendance(current_user, session, records),
+                         _("Attendance saved."), url_for("skills.attendance", code=code, session_id=session.id))
+            if done:
+                return done
+        status = 422
+    roster = db.session.scalars(queries.cohort_roster(cohort.id)).all()
+    current = {a.trainee_id: a for a in db.session.scalars(queries.session_attendance(session.id))}
+    rates = _roster_rates(cohort, [t.id for t in roster])
+    return render_template("skills/attendance.html", cohort=cohort, session=session, roster=roster,
+                           current=current, rates=rates, form=form,
+                           submitted=request.form if request.method == "POST" else {},
+                           statuses=ATTENDANCE_STATUSES), status
+
+
+@bp.route("/cohorts/<code>/sessions/<int:session_id>/delete", methods=["GET", "POST"])
+@require_role("admin", "trainer")
+def delete_session(code: str, session_id: int):
+    cohort = get_cohort_or_404(code, manage=True)
+    session = get_session_or_404(session_id, manage=True, cohort=cohort)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        operations.delete_session(current_user, session)
+        db.session.commit()
+        flash(_("Session deleted."), "success")
+        return redirect(url_for("skills.cohort", code=cohort.code))
+    return render_template("confirm.html", form=form, back=url_for("skills.cohort", code=cohort.code),
+                           question=_("Delete the session of %(when)s and the attendance taken at it?",
+                                      when=session.starts_at.isoformat(" ", "minutes")))
+
+
+@bp.route("/cohorts/<code>/results", methods=["GET", "POST"])
+@require_role("admin", "trainer")
+def results(code: str):
+    """Module results for the whole cohort: one row per trainee, one column per module, one save."""
+    cohort = get_cohort_or_404(code, manage=True)
+    modules = cohort.track.modules
+    form = ConfirmForm()
+    status = 200
+    if request.method == "POST":
+        records = _results_from_form(modules)
+        if form.validate_on_submit():
+            done = _save(form, lambda: operations.record_results(current_user, cohort, records),
+                         _("Results saved."), url_for("skills.results", code=code))
+            if done:
+                return done
+        status = 422
+    roster = db.session.scalars(queries.cohort_roster(cohort.id)).all()
+    current = {(r.trainee_id, r.module_id): r for r in db.session.scalars(queries.cohort_results(cohort.id))}
+    return render_template("skills/results.html", cohort=cohort, modules=modules, roster=roster, current=current,
+                           form=form), status
+
+
+def _results_from_form(modules) -> list[dict]:
+    """Fields are named result-<trainee>-<module code> (passed/failed/empty) and score-<trainee>-<code>.
+    An empty choice means: nothing to record for that cell."""
+    records = []
+    for key, value in request.form.items():
+        if not key.startswith("result-") or value == "":
+            continue
+        _, trainee_id, module_code = key.split("-", 2)
+        if not trainee_id.isdigit():
+            continue
+        records.append({"trainee_id": int(trainee_id), "module": module_code, "passed": value == "passed",
+                        "score": request.form.get(f"score-{trainee_id}-{module_code}") or None})
+    return records
