@@ -424,7 +424,7 @@ def record_results(actor: User, cohort: Cohort, records: Any) -> int:
     errors.raise_if_any()
 
     existing = {(r.trainee_id, r.module_id): r for r in db.session.scalars(sa.select(ModuleResult).where(
-        ModuleResult.cohort_id == cohort.id, ModuleResult.trainee_id.in_([t for t, _ in parsed])))}
+        ModuleResult.cohort_id == cohort.id, ModuleResult.trainee_id.in_([trainee_id for _, trainee_id in parsed])))}
     before, after = {}, {}
     now = utcnow()
     for (trainee_id, module), (passed, score) in wanted.items():

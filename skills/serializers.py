@@ -1,6 +1,7 @@
 """JSON shapes of the registry's objects, shared by the API and exports."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +13,11 @@ from skills.queries import TrackProgress
 
 def _number(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
+
+
+def iso_utc(value: datetime) -> str:
+    """Datetimes leave the API in UTC, whatever zone they were given in."""
+    return value.astimezone(timezone.utc).isoformat()
 
 
 def _titles(obj) -> dict[str, str]:
@@ -32,7 +38,7 @@ def trainee_json(trainee: Trainee) -> dict[str, Any]:
     return {"id": trainee.id, "name": trainee.name, "name_ar": trainee.name_ar, "name_tfng": trainee.name_tfng,
             "email": trainee.email, "category": trainee.category, "sector": trainee.sector,
             "region": trainee.region, "gender": trainee.gender, "employer": trainee.employer,
-            "updated_at": trainee.updated_at.isoformat()}
+            "updated_at": iso_utc(trainee.updated_at)}
 
 
 def cohort_json(cohort: Cohort) -> dict[str, Any]:
@@ -43,17 +49,17 @@ def cohort_json(cohort: Cohort) -> dict[str, Any]:
 
 def session_json(session: TrainingSession) -> dict[str, Any]:
     return {"id": session.id, "cohort": session.cohort.code, "module": session.module.code,
-            "starts_at": session.starts_at.isoformat(), "hours": _number(session.hours)}
+            "starts_at": iso_utc(session.starts_at), "hours": _number(session.hours)}
 
 
 def attendance_json(record: Attendance) -> dict[str, Any]:
     return {"trainee_id": record.trainee_id, "status": record.status,
-            "recorded_at": record.recorded_at.isoformat(), "recorded_by": record.recorded_by_id}
+            "recorded_at": iso_utc(record.recorded_at), "recorded_by": record.recorded_by_id}
 
 
 def result_json(result: ModuleResult) -> dict[str, Any]:
     return {"trainee_id": result.trainee_id, "module": result.module.code, "passed": result.passed,
-            "score": _number(result.score), "recorded_at": result.recorded_at.isoformat(),
+            "score": _number(result.score), "recorded_at": iso_utc(result.recorded_at),
             "recorded_by": result.recorded_by_id}
 
 

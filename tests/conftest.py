@@ -23,7 +23,7 @@ TEST_CONFIG = {
     "TESTING": True,
     "WTF_CSRF_ENABLED": False,  # one test module turns it back on to check every form refuses a missing token
     "ARGON2_TIME_COST": 1,
-    "ARGON2_MEMORY_COST": 8,
+    "ARGON2_MEMORY_COST": 64,  # parallelism 4 needs at least 8 KiB per lane
     "SECRET_KEY": "test-secret",
     "BASE_URL": "https://kafaa.test",
     "SERVER_NAME": None,
@@ -97,7 +97,7 @@ def make_user(app):
     from accounts import operations
 
     def make(role: str = "admin", email: str | None = None, trainee_id: int | None = None, password: str = PASSWORD):
-        user = operations.create_user(None, email or f"{role}{Counter.next()}@kafaa.test", role, password=password,
+        user = operations.create_user(None, email or f"{role}{Counter.next()}@kafaa.ma", role, password=password,
                                       trainee_id=trainee_id)
         db.session.commit()
         return user
@@ -106,7 +106,7 @@ def make_user(app):
 
 @pytest.fixture
 def admin(make_user):
-    return make_user("admin", "admin@kafaa.test")
+    return make_user("admin", "admin@kafaa.ma")
 
 
 @pytest.fixture
