@@ -3,7 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, IntegerField, PasswordField, SelectField
 from wtforms.validators import DataRequired, Optional
 
-from skills.vocab import ROLES, choices
+from skills.forms import choices
+from skills.vocab import ROLES
 
 
 class LoginForm(FlaskForm):

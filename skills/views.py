@@ -14,7 +14,7 @@ from common.errors import DomainError
 from common.forms import apply_errors
 from common.templating import current_language
 from skills import operations, queries
-from skills.forms import ConfirmForm, CohortForm, EnrolForm, ModuleForm, SessionForm, TraineeForm, TrackForm
+from skills.forms import choices, ConfirmForm, CohortForm, EnrolForm, ModuleForm, SessionForm, TraineeForm, TrackForm
 from skills.loaders import (get_cohort_or_404, get_module_or_404, get_session_or_404, get_track_or_404,
                             get_trainee_or_404)
 from skills.models import Track
@@ -78,7 +78,7 @@ def edit_module(code: str):
 
 def _track_form(track: Track | None = None) -> TrackForm:
     form = TrackForm(obj=track)
-    form.modules.choices = [(m.code, f"{m.code} — {m.title_fr}") for m in db.session.scalars(queries.modules())]
+    form.modules.choices = choices((m.code, f"{m.code} — {m.title_fr}") for m in db.session.scalars(queries.modules()))
     if track is not None and not form.is_submitted():
         form.modules.data = [m.code for m in track.modules]
         form.min_attendance.data = track.min_attendance * 100
@@ -172,9 +172,9 @@ def my_progress():
 
 def _cohort_form(cohort=None) -> CohortForm:
     form = CohortForm(obj=cohort)
-    form.track.choices = [(t.code, f"{t.code} — {t.title_fr}") for t in db.session.scalars(queries.tracks())]
-    form.trainers.choices = [(u.email, u.email) for u in db.session.scalars(
-        sa.select(User).where(User.role == "trainer").order_by(User.email))]
+    form.track.choices = choices((t.code, f"{t.code} — {t.title_fr}") for t in db.session.scalars(queries.tracks()))
+    form.trainers.choices = choices((u.email, u.email) for u in db.session.scalars(
+        sa.select(User).where(User.role == "trainer").order_by(User.email)))
     if cohort is not None and not form.is_submitted():
         form.track.data = cohort.track.code
         form.trainers.data = [u.email for u in cohort.trainers]
@@ -220,7 +220,7 @@ def edit_cohort(code: str):
 
 def _session_form(cohort) -> SessionForm:
     form = SessionForm(prefix="session")
-    form.module.choices = [(m.code, f"{m.code} — {m.title(current_language())}") for m in cohort.track.modules]
+    form.module.choices = choices((m.code, f"{m.code} — {m.title(current_language())}") for m in cohort.track.modules)
     return form
 
 

@@ -61,8 +61,3 @@ ROLES = {
     "trainee": _l("Trainee"),
 }
 
-
-def choices(vocabulary: dict, blank: str | None = None) -> list[tuple[str, object]]:
-    """WTForms choices from a vocabulary, optionally headed by a blank option."""
-    items = list(vocabulary.items())
-    return ([("", blank)] if blank is not None else []) + items

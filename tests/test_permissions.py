@@ -1,0 +1,225 @@
+"""The permission matrix: every route, every role, anonymous included.
+
+A last test walks the application's url_map, so a new route without a row here fails the suite.
+"""
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from app import db
+from tests.conftest import PASSWORD
+
+ROLES = ("anon", "admin", "trainer", "other_trainer", "governance", "trainee", "other_trainee")
+_unique = itertools.count(1)
+
+
+@pytest.fixture
+def world(make_user, make_track, make_trainee, make_cohort, make_session, make_module):
+    """Two cohorts: C1 taught by `trainer` with trainee T1, C2 taught by `other_trainer` with T2."""
+    trainer, other_trainer = make_user("trainer"), make_user("trainer")
+    t1, t2, t3 = make_trainee(), make_trainee(), make_trainee()
+    track = make_track(code="TRK")
+    c1 = make_cohort(track=track, code="C1", trainers=[trainer], trainees=[t1])
+    make_cohort(track=track, code="C2", trainers=[other_trainer], trainees=[t2])
+    session = make_session(c1)
+    users = {"admin": make_user("admin"), "trainer": trainer, "other_trainer": other_trainer,
+             "governance": make_user("governance"), "trainee": make_user("trainee", trainee_id=t1.id),
+             "other_trainee": make_user("trainee", trainee_id=t2.id)}
+    values = {"module": track.modules[0].code, "track": track.code, "cohort": "C1", "trainee": t1.id,
+              "outsider": t3.id, "session": session.id, "user": users["trainer"].id}
+    return users, values
+
+
+def _module_body(v):
+    return {"code": f"NEW{next(_unique)}", "title": {"fr": "f", "ar": "ع", "en": "e"}, "hours": 2}
+
+
+def _track_body(v):
+    return {"code": f"TR{next(_unique)}", "title": {"fr": "f", "ar": "ع", "en": "e"}, "modules": [v["module"]]}
+
+
+def _trainee_body(v):
+    n = next(_unique)
+    return {"name": f"N {n}", "name_ar": "اسم", "email": f"new{n}@example.ma", "category": "official",
+            "sector": "justice", "region": "oriental"}
+
+
+def _cohort_body(v):
+    return {"code": f"NC{next(_unique)}", "track": v["track"], "sector": "health", "region": "oriental",
+            "language": "ar", "starts_on": "2026-10-01", "ends_on": "2026-11-01"}
+
+
+def _session_body(v):
+    return {"module": v["module"], "starts_at": "2026-11-02T10:00", "hours": 2}
+
+
+def _attendance_body(v):
+    return {"records": [{"trainee_id": v["trainee"], "status": "present"}]}
+
+
+def _results_body(v):
+    return {"records": [{"trainee_id": v["trainee"], "module": v["module"], "passed": True}]}
+
+
+ALL = {r: 200 for r in ROLES if r != "anon"}
+ADMIN_WRITES = lambda status: {"admin": status}  # noqa: E731
+COHORT_READERS = {"admin": 200, "trainer": 200, "governance": 200}
+COHORT_WRITERS = lambda status: {"admin": status, "trainer": status}  # noqa: E731
+PERSON_READERS = {"admin": 200, "trainer": 200, "trainee": 200}
+
+# (method, url, body, {role: expected}); roles not named get 403, anonymous gets 401.
+API = [
+    ("GET", "/api/v1/me", None, ALL),
+    ("GET", "/api/v1/modules", None, ALL),
+    ("POST", "/api/v1/modules", _module_body, ADMIN_WRITES(201)),
+    ("GET", "/api/v1/modules/{module}", None, ALL),
+    ("PUT", "/api/v1/modules/{module}", lambda v: {**_module_body(v), "code": v["module"]}, ADMIN_WRITES(200)),
+    ("GET", "/api/v1/tracks", None, ALL),
+    ("POST", "/api/v1/tracks", _track_body, ADMIN_WRITES(201)),
+    ("GET", "/api/v1/tracks/{track}", None, ALL),
+    ("PUT", "/api/v1/tracks/{track}", lambda v: {**_track_body(v), "code": v["track"]}, ADMIN_WRITES(200)),
+    ("GET", "/api/v1/trainees", None, {**PERSON_READERS, "other_trainer": 200, "other_trainee": 200}),
+    ("POST", "/api/v1/trainees", _trainee_body, ADMIN_WRITES(201)),
+    ("GET", "/api/v1/trainees/{trainee}", None, PERSON_READERS),
+    ("PUT", "/api/v1/trainees/{trainee}", _trainee_body, ADMIN_WRITES(200)),
+    ("GET", "/api/v1/trainees/{trainee}/progress", None, PERSON_READERS),
+    ("GET", "/api/v1/cohorts", None, {**COHORT_READERS, "other_trainer": 200}),
+    ("POST", "/api/v1/cohorts", _cohort_body, ADMIN_WRITES(201)),
+    ("GET", "/api/v1/cohorts/{cohort}", None, COHORT_READERS),
+    ("PUT", "/api/v1/cohorts/{cohort}", lambda v: {**_cohort_body(v), "code": "C1"}, ADMIN_WRITES(200)),
+    ("GET", "/api/v1/cohorts/{cohort}/enrollments", None, {"admin": 200, "trainer": 200}),
+    ("POST", "/api/v1/cohorts/{cohort}/enrollments", lambda v: {"trainee_ids": [v["outsider"]]}, ADMIN_WRITES(201)),
+    ("DELETE", "/api/v1/cohorts/{cohort}/enrollments/{trainee}", None, ADMIN_WRITES(204)),
+    ("GET", "/api/v1/cohorts/{cohort}/sessions", None, COHORT_READERS),
+    ("POST", "/api/v1/cohorts/{cohort}/sessions", _session_body, COHORT_WRITERS(201)),
+    ("GET", "/api/v1/sessions/{session}", None, COHORT_READERS),
+    ("DELETE", "/api/v1/sessions/{session}", None, {"admin": 204, "trainer": None}),
+    ("DELETE", "/api/v1/sessions/{session}", None, {"trainer": 204, "admin": None}),
+    ("GET", "/api/v1/sessions/{session}/attendance", None, {"admin": 200, "trainer": 200}),
+    ("PUT", "/api/v1/sessions/{session}/attendance", _attendance_body, COHORT_WRITERS(200)),
+    ("GET", "/api/v1/cohorts/{cohort}/results", None, {"admin": 200, "trainer": 200}),
+    ("PUT", "/api/v1/cohorts/{cohort}/results", _results_body, COHORT_WRITERS(200)),
+]
+
+HTML_FORM = lambda v: {}  # noqa: E731  (a form post; CSRF is checked in test_security)
+# (method, url, form, {role: expected}); roles not named get 403, anonymous is sent to the login page (302).
+HTML = [
+    ("GET", "/", None, {r: 302 for r in ROLES}),
+    ("GET", "/admin/users", None, {"admin": 200}),
+    ("POST", "/admin/users", lambda v: {"email": f"inv{next(_unique)}@example.ma", "role": "trainer"}, {"admin": 302}),
+    ("POST", "/admin/users/{user}/invite", HTML_FORM, {"admin": 302}),
+    ("GET", "/admin/outbox", None, {"admin": 200}),
+    ("GET", "/modules", None, {"admin": 200}),
+    ("POST", "/modules", lambda v: {"code": f"HM{next(_unique)}", "title_fr": "a", "title_ar": "ب", "title_en": "c",
+                                    "hours": "3"}, {"admin": 302}),
+    ("GET", "/modules/{module}/edit", None, {"admin": 200}),
+    ("POST", "/modules/{module}/edit", lambda v: {"code": v["module"], "title_fr": "a", "title_ar": "ب",
+                                                  "title_en": "c", "hours": "4"}, {"admin": 302}),
+    ("GET", "/tracks", None, {"admin": 200}),
+    ("POST", "/tracks", lambda v: {"code": f"HT{next(_unique)}", "title_fr": "a", "title_ar": "ب", "title_en": "c",
+                                   "modules": [v["module"]], "min_attendance": "80"}, {"admin": 302}),
+    ("GET", "/tracks/{track}/edit", None, {"admin": 200}),
+    ("POST", "/tracks/{track}/edit", lambda v: {"code": v["track"], "title_fr": "a", "title_ar": "ب", "title_en": "c",
+                                                "modules": [v["module"]], "min_attendance": "75"}, {"admin": 302}),
+    ("GET", "/trainees", None, {"admin": 200, "trainer": 200, "other_trainer": 200}),
+    ("GET", "/trainees/new", None, {"admin": 200}),
+    ("POST", "/trainees/new", lambda v: {**_trainee_body(v), "gender": ""}, {"admin": 302}),
+    ("GET", "/trainees/{trainee}", None, PERSON_READERS),
+    ("GET", "/trainees/{trainee}/edit", None, {"admin": 200}),
+    ("POST", "/trainees/{trainee}/edit", lambda v: {**_trainee_body(v), "gender": "m"}, {"admin": 302}),
+    ("GET", "/me/progress", None, {"trainee": 200, "other_trainee": 200}),
+    ("GET", "/cohorts", None, {**COHORT_READERS, "other_trainer": 200}),
+    ("GET", "/cohorts/new", None, {"admin": 200}),
+    ("POST", "/cohorts/new", lambda v: _cohort_body(v), {"admin": 302}),
+    ("GET", "/cohorts/{cohort}", None, COHORT_READERS),
+    ("GET", "/cohorts/{cohort}/edit", None, {"admin": 200}),
+    ("POST", "/cohorts/{cohort}/edit", lambda v: {**_cohort_body(v), "code": "C1"}, {"admin": 302}),
+    ("POST", "/cohorts/{cohort}/sessions", lambda v: {"session-module": v["module"],
+                                                      "session-starts_at": "2026-11-03T09:00", "session-hours": "2"},
+     COHORT_WRITERS(302)),
+    ("POST", "/cohorts/{cohort}/enrollments", lambda v: {"enrol-trainee_id": str(v["outsider"])}, {"admin": 302}),
+    ("GET", "/cohorts/{cohort}/enrollments/{trainee}/remove", None, {"admin": 200}),
+    ("POST", "/cohorts/{cohort}/enrollments/{trainee}/remove", HTML_FORM, {"admin": 302}),
+    ("GET", "/cohorts/{cohort}/sessions/{session}", None, {"admin": 200, "trainer": 200}),
+    ("POST", "/cohorts/{cohort}/sessions/{session}", lambda v: {f"status-{v['trainee']}": "late"},
+     COHORT_WRITERS(302)),
+    ("GET", "/cohorts/{cohort}/sessions/{session}/delete", None, {"admin": 200, "trainer": 200}),
+    ("POST", "/cohorts/{cohort}/sessions/{session}/delete", HTML_FORM, {"admin": 302, "trainer": None}),
+    ("POST", "/cohorts/{cohort}/sessions/{session}/delete", HTML_FORM, {"trainer": 302, "admin": None}),
+    ("GET", "/cohorts/{cohort}/results", None, {"admin": 200, "trainer": 200}),
+    ("POST", "/cohorts/{cohort}/results", lambda v: {f"result-{v['trainee']}-{v['module']}": "passed"},
+     COHORT_WRITERS(302)),
+]
+
+# Routes anyone may call; their own behaviour is tested elsewhere.
+PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/v1/tokens"), ("GET", "/login"),
+          ("POST", "/login"), ("POST", "/logout"), ("POST", "/language"), ("GET", "/invitation/<token>"),
+          ("POST", "/invitation/<token>"), ("GET", "/static/<path:filename>")}
+
+
+def _expected(table_row, role, anonymous_status):
+    expected = table_row.get(role, 403)
+    return anonymous_status if role == "anon" and "anon" not in table_row else expected
+
+
+def _order(row: dict) -> list[str]:
+    """Refused roles first, so an allowed write (a deletion, say) cannot change what they see."""
+    return sorted(ROLES, key=lambda r: r in row and row[r] is not None and row[r] < 400)
+
+
+@pytest.mark.parametrize("method, url, body, allowed", API, ids=[f"{m} {u}" for m, u, _, _ in API])
+def test_api_matrix(client, world, token_for, method, url, body, allowed):
+    users, values = world
+    tokens = {role: token_for(user) for role, user in users.items()}
+    path = url.format(**values)
+    for role in _order(allowed):
+        expected = _expected(allowed, role, 401)
+        if expected is None:
+            continue  # this role is exercised by a sibling row
+        response = client.open(path, method=method, headers=tokens.get(role, {}),
+                               json=body(values) if body else None)
+        assert response.status_code == expected, (role, response.get_json())
+
+
+@pytest.mark.parametrize("method, url, form, allowed", HTML, ids=[f"{m} {u}" for m, u, _, _ in HTML])
+def test_html_matrix(client, world, method, url, form, allowed):
+    users, values = world
+    path = url.format(**values)
+    for role in _order(allowed):
+        expected = _expected(allowed, role, 302)
+        if expected is None:
+            continue
+        client.post("/logout")
+        if role != "anon":
+            assert client.post("/login", data={"email": users[role].email, "password": PASSWORD}).status_code == 302
+        response = client.open(path, method=method, data=form(values) if form else None)
+        assert response.status_code == expected, (role, response.get_data(as_text=True)[:2000])
+        if role == "anon" and expected == 302 and path != "/":
+            assert "/login" in response.headers["Location"]
+
+
+def test_every_route_is_in_the_matrix(app):
+    """Walk the url_map: a route nobody listed is a route nobody checked."""
+    listed = {(m, u) for m, u, _, _ in API + HTML} | PUBLIC
+
+    def template(rule) -> str:
+        path = rule.rule
+        for name in rule.arguments:
+            path = path.replace(f"<{name}>", f"{{{name}}}").replace(f"<int:{name}>", f"{{{name}}}")
+        return path
+
+    unlisted = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            path = template(rule)
+            normalised = (method, path.replace("{code}", "{module}").replace("{trainee_id}", "{trainee}")
+                          .replace("{session_id}", "{session}").replace("{user_id}", "{user}"))
+            candidates = {(method, rule.rule), (method, path), normalised}
+            for placeholder in ("{module}", "{track}", "{cohort}"):
+                candidates.add((method, normalised[1].replace("{module}", placeholder)))
+            if not candidates & listed:
+                unlisted.append(f"{method} {rule.rule}")
+    assert not unlisted, f"routes missing from the permission matrix: {unlisted}"
+    db.session.rollback()
