@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, request, session
-from flask_babel import Babel
+from flask_babel import Babel, refresh as flask_babel_refresh
 from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -138,6 +138,9 @@ def register_extensions(app: Flask) -> None:
     login.login_message_category = "warning"
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    # Flask-Babel caches the locale on the app context, which can outlive one request (tests, jobs):
+    # decide it afresh for every request.
+    app.before_request(flask_babel_refresh)
 
     from accounts.models import User  # noqa: F401 - models must be imported for Alembic and the loader
     import skills.models  # noqa: F401
