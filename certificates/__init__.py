@@ -1,0 +1,1 @@
+"""Certificates: signed tokens, QR codes and PDF rendering (pure library code, no Flask)."""

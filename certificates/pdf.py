@@ -1,0 +1,355 @@
+"""Certificate PDF: A4 landscape, French and Arabic, drawn with reportlab; PAdES-signed with pyHanko."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ec import ECDSA, EllipticCurvePrivateKey
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from cryptography.x509.oid import NameOID
+from pyhanko.keys import load_cert_from_pemder, load_certs_from_pemder, load_private_key_from_pemder
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields as sig_fields
+from pyhanko.sign import signers
+from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
+from reportlab.lib.colors import Color, HexColor
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.pdfgen.canvas import Canvas
+
+from . import fonts
+from .qr import QUIET_ZONE, draw_qr, make_qr
+
+PAGE_W, PAGE_H = landscape(A4)
+QR_SIZE = 30 / 25.4 * 72  # 3 cm
+MARGIN = 56.0
+GREEN = HexColor("#0B6E4F")
+GREY = HexColor("#555555")
+RED = Color(0.78, 0.06, 0.06, alpha=0.35)
+
+_MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+              "septembre", "octobre", "novembre", "décembre")
+# Month names as written in Morocco.
+_MONTHS_AR = ("يناير", "فبراير", "مارس", "أبريل", "ماي", "يونيو", "يوليوز", "غشت",
+              "شتنبر", "أكتوبر", "نونبر", "دجنبر")
+
+
+@dataclass
+class CertificateContent:
+    serial: str
+    holder: str
+    holder_ar: str
+    holder_tfng: str | None
+    track_title_fr: str
+    track_title_ar: str
+    modules: Sequence[tuple[str, str, float]]  # (title_fr, title_ar, hours)
+    issued_on: date
+    expires_on: date | None
+    verify_url: str
+    verification_code: str
+    issuer_name: str
+    domain: str  # printed beside the QR code so a reader can spot a look-alike
+    issuer_name_ar: str = ""  # drawn under issuer_name when given
+
+
+def _date_fr(d: date) -> str:
+    return f"{d.day} {_MONTHS_FR[d.month - 1]} {d.year}"
+
+
+def _date_ar(d: date) -> str:
+    return f"{d.day} {_MONTHS_AR[d.month - 1]} {d.year}"
+
+
+def _hours(h: float) -> str:
+    return f"{h:g}"
+
+
+def _line(c: Canvas, text: str, x: float, y: float, size: float, max_width: float, *,
+          align: str = "left", bold: bool = False) -> None:
+    """Draw one line, shrunk to fit max_width if need be (width is linear in font size)."""
+    width = fonts.text_width(text, size, bold=bold)
+    if width > max_width:
+        size = max(6.0, size * max_width / width)
+    fonts.draw_text(c, text, x, y, size, align=align, bold=bold)
+
+
+def render_certificate(content: CertificateContent, *, revoked: bool = False) -> bytes:
+    """Draw the certificate and return unsigned PDF bytes (sign them with PdfSigner.sign)."""
+    fonts.register_fonts()
+    buf = io.BytesIO()
+    c = Canvas(buf, pagesize=(PAGE_W, PAGE_H), pageCompression=1)
+    c.setTitle(f"Certificat {content.serial}")
+    c.setAuthor(content.issuer_name)
+    c.setSubject(f"{content.holder} — {content.track_title_fr}")
+
+    # Frame
+    c.setStrokeColor(GREEN)
+    c.setLineWidth(3)
+    c.rect(24, 24, PAGE_W - 48, PAGE_H - 48)
+    c.setLineWidth(0.8)
+    c.rect(30, 30, PAGE_W - 60, PAGE_H - 60)
+
+    left, right, mid = MARGIN, PAGE_W - MARGIN, PAGE_W / 2
+    half = mid - MARGIN - 20  # width of a French or Arabic column
+
+    # Header: issuer, then the title in both languages, French on the left, Arabic on the right.
+    c.setFillColor(GREY)
+    _line(c, content.issuer_name, mid, PAGE_H - 62, 11, PAGE_W - 2 * MARGIN, align="center")
+    if content.issuer_name_ar:
+        _line(c, content.issuer_name_ar, mid, PAGE_H - 78, 11, PAGE_W - 2 * MARGIN, align="center")
+    c.setFillColor(GREEN)
+    _line(c, "Certificat de formation", left, PAGE_H - 115, 24, half, bold=True)
+    _line(c, "شهادة التكوين", right, PAGE_H - 115, 24, half, align="right")
+
+    # Holder names, centred: Latin, Arabic, Tifinagh.
+    c.setFillColor(GREY)
+    _line(c, "décerné à", left, PAGE_H - 150, 11, half)
+    _line(c, "تُمنح إلى", right, PAGE_H - 150, 11, half, align="right")
+    c.setFillColorRGB(0, 0, 0)
+    y = PAGE_H - 182
+    _line(c, content.holder, mid, y, 28, PAGE_W - 2 * MARGIN, align="center", bold=True)
+    y -= 34
+    _line(c, content.holder_ar, mid, y, 24, PAGE_W - 2 * MARGIN, align="center")
+    if content.holder_tfng:
+        y -= 28
+        _line(c, content.holder_tfng, mid, y, 18, PAGE_W - 2 * MARGIN, align="center")
+
+    # Track
+    y -= 34
+    c.setFillColor(GREY)
+    _line(c, "pour avoir suivi avec succès le parcours", left, y, 11, half)
+    _line(c, "لإتمامه بنجاح مسار", right, y, 11, half, align="right")
+    y -= 19
+    c.setFillColorRGB(0, 0, 0)
+    _line(c, content.track_title_fr, left, y, 15, half, bold=True)
+    _line(c, content.track_title_ar, right, y, 15, half, align="right")
+
+    # Modules: French title | hours | Arabic title, above the QR block.
+    y -= 26
+    floor = 150.0
+    rows = len(content.modules) + 1
+    step = min(15.0, (y - floor) / max(rows, 1))
+    size = min(10.0, step * 0.72)
+    c.setFillColor(GREEN)
+    _line(c, "Modules", left, y, size, half - 40, bold=True)
+    _line(c, "Heures · الساعات", mid, y, size, 120, align="center", bold=True)
+    _line(c, "الوحدات", right, y, size, half - 40, align="right", bold=True)
+    c.setStrokeColor(GREEN)
+    c.setLineWidth(0.5)
+    c.line(left, y - 4, right, y - 4)
+    c.setFillColorRGB(0, 0, 0)
+    total = 0.0
+    for title_fr, title_ar, hours in content.modules:
+        y -= step
+        total += hours
+        _line(c, title_fr, left, y, size, half - 40)
+        _line(c, _hours(hours), mid, y, size, 80, align="center")
+        _line(c, title_ar, right, y, size, half - 40, align="right")
+    y -= step
+    _line(c, f"Total : {_hours(total)} h", left, y, size, half - 40, bold=True)
+    _line(c, f"المجموع: {_hours(total)} ساعة", right, y, size, half - 40, align="right")
+
+    # Dates and issuer, bottom left.
+    c.setFillColorRGB(0, 0, 0)
+    fr = f"Délivré le {_date_fr(content.issued_on)}"
+    ar = f"سُلّمت بتاريخ {_date_ar(content.issued_on)}"
+    if content.expires_on:
+        fr += f" · valable jusqu'au {_date_fr(content.expires_on)}"
+        ar += f"، صالحة إلى غاية {_date_ar(content.expires_on)}"
+    qr_x = right - QR_SIZE
+    text_w = qr_x - left - 150
+    _line(c, fr, left, 112, 10, text_w)
+    _line(c, ar, left + text_w, 96, 10, text_w, align="right")
+    c.setFillColor(GREY)
+    _line(c, "Document signé électroniquement : toute modification invalide la signature.",
+          left, 68, 8, text_w)
+    _line(c, "وثيقة موقعة إلكترونيا: كل تعديل يبطل التوقيع.", left + text_w, 56, 8, text_w, align="right")
+
+    # QR block, bottom right: domain beside it, serial and code under it.
+    qr_y = 68.0
+    qr = make_qr(content.verify_url)
+    draw_qr(c, qr, qr_x, qr_y, QR_SIZE)
+    quiet = QUIET_ZONE * QR_SIZE / len(qr.matrix)
+    beside = qr_x - quiet - 2
+    c.setFillColor(GREY)
+    _line(c, "Vérifier sur", beside, qr_y + QR_SIZE - 10, 8, 120, align="right")
+    _line(c, "تحقق على", beside, qr_y + QR_SIZE - 22, 8, 120, align="right")
+    c.setFillColorRGB(0, 0, 0)
+    _line(c, content.domain, beside, qr_y + QR_SIZE - 38, 11, 130, align="right", bold=True)
+    centre = qr_x + QR_SIZE / 2
+    _line(c, content.serial, centre, qr_y - quiet - 8, 8, QR_SIZE + 40, align="center")
+    _line(c, content.verification_code, centre, qr_y - quiet - 20, 10, QR_SIZE + 40,
+          align="center", bold=True)
+
+    if revoked:
+        _draw_revoked(c)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def _draw_revoked(c: Canvas) -> None:
+    c.saveState()
+    c.setFillColor(RED)
+    c.translate(PAGE_W / 2, PAGE_H / 2)
+    c.rotate(24)
+    fonts.draw_text(c, "RÉVOQUÉ · REVOKED", 0, 10, 64, align="center", bold=True)
+    fonts.draw_text(c, "ملغاة", 0, -60, 56, align="center")
+    c.restoreState()
+
+
+# ---------------------------------------------------------------------------------------------
+# PAdES signing
+
+
+class _CachedKeySigner(signers.SimpleSigner):
+    """SimpleSigner re-parses its private key on every signature (most of the cost with RSA);
+    this one keeps the parsed key and only falls back to pyHanko for unusual mechanisms."""
+
+    def __init__(self, *, private_key: object, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._key = private_key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        digest = get_pyca_cryptography_hash(digest_algorithm)
+        if mechanism == "ecdsa" and isinstance(self._key, EllipticCurvePrivateKey):
+            return self._key.sign(data, ECDSA(digest))
+        if mechanism == "rsassa_pkcs1v15" and isinstance(self._key, RSAPrivateKey):
+            return self._key.sign(data, PKCS1v15(), digest)
+        return super().sign_raw(data, digest_algorithm)
+
+
+def generate_dev_signer(directory: Path | str, *, common_name: str = "Kafaa (développement)",
+                        organisation: str = "Programme national Kafaa") -> tuple[Path, Path]:
+    """Write a self-signed ECDSA P-256 certificate and key (0600) for development; return paths."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    cert_path, key_path = directory / "pdf-signer.crt", directory / "pdf-signer.pem"
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([
+        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "MA"),
+    ])
+    now = datetime.now(timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=5 * 365))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                          data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                          crl_sign=False, encipher_only=False, decipher_only=False),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return cert_path, key_path
+
+
+class PdfSigner:
+    """Loads the issuer's X.509 certificate and key once; `sign` applies a PAdES B-B signature.
+
+    The signature certifies the document (DocMDP: no changes allowed), so a PDF reader flags
+    any alteration, including ones appended later as incremental updates.
+    """
+
+    def __init__(self, cert_path: Path | str, key_path: Path | str, *,
+                 key_password: bytes | None = None, chain_paths: Sequence[Path | str] = (),
+                 reason: str = "Certificat délivré par le programme national Kafaa",
+                 location: str = "Maroc") -> None:
+        cert = load_cert_from_pemder(str(cert_path))
+        key_info = load_private_key_from_pemder(str(key_path), passphrase=key_password)
+        chain = list(load_certs_from_pemder([str(p) for p in chain_paths]))
+        self.certificate: asn1_x509.Certificate = cert
+        self._signer = _CachedKeySigner(
+            signing_cert=cert,
+            signing_key=key_info,
+            cert_registry=SimpleCertificateStore.from_certs([cert, *chain]),
+            private_key=serialization.load_der_private_key(key_info.dump(), password=None),
+        )
+        meta = signers.PdfSignatureMetadata(
+            field_name="KafaaSignature",
+            md_algorithm="sha256",
+            subfilter=sig_fields.SigSeedSubFilter.PADES,
+            certify=True,
+            docmdp_permissions=sig_fields.MDPPerm.NO_CHANGES,
+            reason=reason,
+            location=location,
+        )
+        self._pdf_signer = signers.PdfSigner(meta, signer=self._signer)
+        self._reserved = self._measure_reserved()
+
+    def _measure_reserved(self) -> int:
+        # Left to itself, pyHanko sizes the signature by making a dummy one first, doubling the
+        # cost of every signature. Size it once on a blank page: pyHanko's own estimate (with its
+        # 50% margin) holds for every later PDF, since the signature container doesn't depend on it.
+        blank = io.BytesIO()
+        canvas = Canvas(blank)
+        canvas.showPage()
+        canvas.save()
+        out = self._pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(blank.getvalue())))
+        contents = PdfFileReader(out).embedded_signatures[0].sig_object["/Contents"]
+        return len(contents) * 2  # reserved as a hex string
+
+    @classmethod
+    def from_directory(cls, directory: Path | str) -> PdfSigner:
+        """Use directory/pdf-signer.{crt,pem}, generating a self-signed pair on first run."""
+        directory = Path(directory)
+        cert_path, key_path = directory / "pdf-signer.crt", directory / "pdf-signer.pem"
+        if not (cert_path.exists() and key_path.exists()):
+            generate_dev_signer(directory)
+        return cls(cert_path, key_path)
+
+    def sign(self, pdf: bytes) -> bytes:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        out = self._pdf_signer.sign_pdf(writer, bytes_reserved=self._reserved)
+        return out.getvalue()
+
+
+def validate_signature(pdf: bytes, trust_roots: Sequence[asn1_x509.Certificate] | None = None) -> bool:
+    """True if the PDF has exactly one intact, valid signature covering the whole file.
+
+    With trust_roots, the signer's certificate must also chain to one of them (no network used).
+    """
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf))
+        sigs = reader.embedded_signatures
+        if len(sigs) != 1:
+            return False
+        # Without trust roots only integrity is checked; trusting the embedded certificate then
+        # keeps pyHanko from logging a path-building error for a self-signed one.
+        roots = list(trust_roots) if trust_roots else [sigs[0].signer_cert]
+        context = ValidationContext(trust_roots=roots, allow_fetching=False)
+        status = validate_pdf_signature(sigs[0], context)
+    except Exception:  # a damaged file is simply not a valid one
+        return False
+    whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    ok = status.intact and status.valid and whole
+    return bool(ok and status.trusted)
