@@ -60,6 +60,11 @@ class Config:
     MAIL_PASSWORD: str | None = None
     MAIL_USE_TLS = True
     MAIL_SENDER = "Kafaa <no-reply@kafaa.ma>"
+    ISSUER_NAME = "Programme national Kafaa — Ministère de la Transition numérique et de la Réforme de l'Administration"
+    ISSUER_NAME_AR = "البرنامج الوطني كفاءة — وزارة الانتقال الرقمي وإصلاح الإدارة"
+    PDF_SIGNER_CERT: str | None = None
+    PDF_SIGNER_KEY: str | None = None
+    PDF_SIGNER_KEY_PASSWORD: str | None = None
     PER_PAGE = 25
     API_MAX_PER_PAGE = 200
     INVITATION_MAX_AGE_DAYS = 7
@@ -73,7 +78,8 @@ class Config:
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
     ENV_KEYS = ("DATABASE_URL", "SECRET_KEY", "BASE_URL", "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME",
-                "MAIL_PASSWORD", "MAIL_SENDER", "REDIS_URL", "KEYS_DIR")
+                "MAIL_PASSWORD", "MAIL_SENDER", "REDIS_URL", "KEYS_DIR", "EXPORTS_DIR", "ISSUER_NAME", "ISSUER_NAME_AR",
+                "PDF_SIGNER_CERT", "PDF_SIGNER_KEY", "PDF_SIGNER_KEY_PASSWORD")
 
 
 def _config_from_env(app: Flask) -> None:
@@ -102,6 +108,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_object(Config)
     app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'kafaa.db'}"
     app.config["KEYS_DIR"] = str(Path(app.instance_path) / "keys")
+    app.config["EXPORTS_DIR"] = str(Path(app.instance_path) / "exports")
     _config_from_env(app)
     if config:
         app.config.update(config)
@@ -143,8 +150,11 @@ def register_extensions(app: Flask) -> None:
     app.before_request(flask_babel_refresh)
 
     from accounts.models import User  # noqa: F401 - models must be imported for Alembic and the loader
-    import skills.models  # noqa: F401
     import audit.models  # noqa: F401
+    import certificates.bulk  # noqa: F401 - registers the bulk issuance job
+    import certificates.models  # noqa: F401
+    import jobs.models  # noqa: F401
+    import skills.models  # noqa: F401
 
     @login.user_loader
     def load_user(user_id: str) -> User | None:
@@ -169,12 +179,14 @@ def select_locale() -> str:
 
 def register_blueprints(app: Flask) -> None:
     from accounts import api as accounts_api, views as accounts_views
+    from certificates import api as certificates_api, views as certificates_views
     from common import health
+    from jobs import views as jobs_views
     from skills import api as skills_api, views as skills_views
 
-    for bp in (health.bp, accounts_views.bp, skills_views.bp):
+    for bp in (health.bp, accounts_views.bp, skills_views.bp, certificates_views.bp, jobs_views.bp):
         app.register_blueprint(bp)
-    for bp in (accounts_api.bp, skills_api.bp):
+    for bp in (accounts_api.bp, skills_api.bp, certificates_api.bp, jobs_views.api_bp):
         app.register_blueprint(bp)
         csrf.exempt(bp)  # the API authenticates with bearer tokens, never with the session cookie
 
@@ -187,10 +199,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from accounts.cli import users_cli
+    from certificates.cli import certificates_cli, keys_cli
     from skills.cli import demo_command
 
-    app.cli.add_command(users_cli)
-    app.cli.add_command(demo_command)
+    for command in (users_cli, demo_command, certificates_cli, keys_cli):
+        app.cli.add_command(command)
 
 
 def register_template_helpers(app: Flask) -> None:

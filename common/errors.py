@@ -18,9 +18,11 @@ class DomainError(Exception):
     status = 422
     title = _l("The request could not be processed.")
 
-    def __init__(self, message: Any = None, *, fields: dict[str, list[Any]] | None = None):
+    def __init__(self, message: Any = None, *, fields: dict[str, list[Any]] | None = None,
+                 extra: dict[str, Any] | None = None):
         self.message = message if message is not None else self.title
         self.fields = fields or {}
+        self.extra = extra or {}  # further members of the API's problem document
         super().__init__(str(self.message))
 
 
@@ -82,9 +84,10 @@ def wants_json() -> bool:
     )
 
 
-def problem(status: int, title: Any, detail: Any = None, fields: dict[str, list[Any]] | None = None):
+def problem(status: int, title: Any, detail: Any = None, fields: dict[str, list[Any]] | None = None,
+            extra: dict[str, Any] | None = None):
     """An RFC 9457 problem document."""
-    body: dict[str, Any] = {"type": "about:blank", "status": status, "title": str(title)}
+    body: dict[str, Any] = {"type": "about:blank", "status": status, "title": str(title), **(extra or {})}
     if detail is not None:
         body["detail"] = str(detail)
     if fields:
@@ -118,7 +121,7 @@ def register_error_handlers(app: Flask) -> None:
     def domain_error(error: DomainError):
         db.session.rollback()
         if wants_json():
-            return problem(error.status, error.title, error.message, error.fields)
+            return problem(error.status, error.title, error.message, error.fields, error.extra)
         return render_template("errors/error.html", status=error.status, message=error.message), error.status
 
     @app.errorhandler(HTTPException)

@@ -10,9 +10,11 @@ import sqlalchemy as sa
 from accounts import operations as accounts
 from accounts.models import User
 from app import db
+from certificates.bulk import issue_for_cohort
+from certificates.models import Certificate
+from common.clock import MOROCCO
 from skills import operations
 from skills.models import Cohort, Enrollment
-from skills.validation import MOROCCO
 
 DEMO_PASSWORD = "kafaa-demo-2026"
 DEMO_ACCOUNTS = {  # email: role; the README lists these
@@ -102,8 +104,12 @@ def load_demo(rng: random.Random) -> None:
             ids.append(_demo_trainee(admin, rng, trainee_no, sector, region).id)
         operations.enrol_trainees(admin, cohort, ids)
         _demo_sessions(admin, rng, cohort, ids, starts, today)
-    first = db.session.scalar(sa.select(Enrollment.trainee_id).order_by(Enrollment.id).limit(1))
-    accounts.create_user(admin, "trainee@kafaa.ma", "trainee", password=DEMO_PASSWORD, trainee_id=first)
+    # The first cohort has finished: its eligible trainees hold certificates, and the demo trainee is one.
+    first_cohort = db.session.scalar(sa.select(Cohort).where(Cohort.code == COHORTS[0][0]))
+    issue_for_cohort(admin, first_cohort)
+    holder = db.session.scalar(sa.select(Certificate.trainee_id).order_by(Certificate.id).limit(1))
+    holder = holder or db.session.scalar(sa.select(Enrollment.trainee_id).order_by(Enrollment.id).limit(1))
+    accounts.create_user(admin, "trainee@kafaa.ma", "trainee", password=DEMO_PASSWORD, trainee_id=holder)
 
 
 def _demo_trainee(admin: User, rng: random.Random, number: int, sector: str, region: str):

@@ -177,7 +177,12 @@ class TrainingSession(db.Model):
     module: Mapped[Module] = relationship()
     attendance: WriteOnlyMapped["Attendance"] = relationship(back_populates="session", passive_deletes=True)
 
-    __table_args__ = (sa.CheckConstraint("hours > 0", name="hours_positive"),)
+    __table_args__ = (
+        sa.CheckConstraint("hours > 0", name="hours_positive"),
+        # Lets a join from attendance find each session's cohort from the index alone (PostgreSQL
+        # otherwise scans every session to compute one trainee's progress).
+        sa.Index("ix_sessions_id_cohort_id", "id", "cohort_id"),
+    )
 
 
 class Attendance(db.Model):

@@ -6,17 +6,16 @@ message and returns None, so an operation can report every fault of a request at
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 
+from common.clock import MOROCCO
 from common.errors import FieldErrors
 
-MOROCCO = ZoneInfo("Africa/Casablanca")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 
 REQUIRED = _l("This field is required.")
@@ -193,7 +192,3 @@ def localized_titles(errors: FieldErrors, name: str, value: Any) -> dict[str, st
             titles[lang] = title
     return titles
 
-
-def local_day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The first and last instants of a day in Morocco."""
-    return (datetime.combine(day, time.min, MOROCCO), datetime.combine(day, time.max, MOROCCO))

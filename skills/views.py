@@ -10,6 +10,8 @@ from flask_login import current_user
 
 from accounts.models import User
 from app import db
+from certificates.queries import certificates_of_trainee
+from common import clock
 from common.errors import DomainError
 from common.forms import apply_errors
 from common.templating import current_language
@@ -156,7 +158,8 @@ def trainee(trainee_id: int):
     trainee = get_trainee_or_404(trainee_id)
     return render_template("skills/progress.html", trainee=trainee,
                            progress=queries.trainee_progress(trainee.id),
-                           cohorts=db.session.scalars(queries.cohorts_of_trainee(trainee.id)).all())
+                           cohorts=db.session.scalars(queries.cohorts_of_trainee(trainee.id)).all(),
+                           certificates=db.session.scalars(certificates_of_trainee(trainee.id)).all(), today=clock.today())
 
 
 @bp.get("/me/progress")

@@ -27,6 +27,7 @@ TEST_CONFIG = {
     "SECRET_KEY": "test-secret",
     "BASE_URL": "https://kafaa.test",
     "SERVER_NAME": None,
+    "JOBS_SYNCHRONOUS": True,  # background jobs finish before the request that started them returns
 }
 
 
@@ -71,9 +72,16 @@ def empty_all_tables() -> None:
     db.session.commit()
 
 
+@pytest.fixture(scope="session")
+def keys_dir(tmp_path_factory):
+    """Signing keys shared by the whole run: generating and loading them per test would dominate."""
+    return str(tmp_path_factory.mktemp("keys"))
+
+
 @pytest.fixture
-def app(database_url, tmp_path):
-    app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "KEYS_DIR": str(tmp_path / "keys")})
+def app(database_url, keys_dir, tmp_path):
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "KEYS_DIR": keys_dir,
+                      "EXPORTS_DIR": str(tmp_path / "exports")})
     with app.app_context():
         yield app
         db.session.remove()
@@ -173,7 +181,7 @@ def make_cohort(app, admin, make_track):
 @pytest.fixture
 def make_session(app, admin):
     from skills import operations
-    from skills.validation import MOROCCO
+    from common.clock import MOROCCO
 
     def make(cohort, module: str | None = None, starts_at: datetime | None = None, hours: int = 3):
         session = operations.plan_session(admin, cohort, {

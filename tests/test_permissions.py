@@ -16,8 +16,13 @@ _unique = itertools.count(1)
 
 
 @pytest.fixture
-def world(make_user, make_track, make_trainee, make_cohort, make_session, make_module):
-    """Two cohorts: C1 taught by `trainer` with trainee T1, C2 taught by `other_trainer` with T2."""
+def world(app, make_user, make_track, make_trainee, make_cohort, make_session, make_module):
+    """Two cohorts: C1 taught by `trainer` with trainee T1, C2 taught by `other_trainer` with T2.
+    T1 holds a certificate; the admin ran a bulk issuance job."""
+    from certificates.operations import issue_certificate
+    from jobs import runner
+    from skills import operations
+
     trainer, other_trainer = make_user("trainer"), make_user("trainer")
     t1, t2, t3 = make_trainee(), make_trainee(), make_trainee()
     track = make_track(code="TRK")
@@ -27,8 +32,15 @@ def world(make_user, make_track, make_trainee, make_cohort, make_session, make_m
     users = {"admin": make_user("admin"), "trainer": trainer, "other_trainer": other_trainer,
              "governance": make_user("governance"), "trainee": make_user("trainee", trainee_id=t1.id),
              "other_trainee": make_user("trainee", trainee_id=t2.id)}
+    operations.record_attendance(users["admin"], session, [{"trainee_id": t1.id, "status": "present"}])
+    operations.record_results(users["admin"], c1, [{"trainee_id": t1.id, "module": m.code, "passed": True}
+                                                   for m in track.modules])
+    certificate, _ = issue_certificate(users["admin"], t1, track)
+    db.session.commit()
+    job = runner.start("certificates.issue_cohort", {"cohort_id": c1.id, "cohort": "C1"}, users["admin"])
     values = {"module": track.modules[0].code, "track": track.code, "cohort": "C1", "trainee": t1.id,
-              "outsider": t3.id, "session": session.id, "user": users["trainer"].id}
+              "outsider": t3.id, "session": session.id, "user": users["trainer"].id, "serial": certificate.serial,
+              "job": job.id}
     return users, values
 
 
@@ -68,6 +80,11 @@ ADMIN_WRITES = lambda status: {"admin": status}  # noqa: E731
 COHORT_READERS = {"admin": 200, "trainer": 200, "governance": 200}
 COHORT_WRITERS = lambda status: {"admin": status, "trainer": status}  # noqa: E731
 PERSON_READERS = {"admin": 200, "trainer": 200, "trainee": 200}
+# A certificate or a job is hidden (404) from everyone but its holder or creator and admins.
+HOLDER_OR_ADMIN = {"admin": 200, "trainee": 200, "trainer": 404, "other_trainer": 404, "governance": 404,
+                   "other_trainee": 404}
+CREATOR_OR_ADMIN = {"admin": 200, "trainer": 404, "other_trainer": 404, "governance": 404, "trainee": 404,
+                    "other_trainee": 404}
 
 # (method, url, body, {role: expected}); roles not named get 403, anonymous gets 401.
 API = [
@@ -101,6 +118,14 @@ API = [
     ("PUT", "/api/v1/sessions/{session}/attendance", _attendance_body, COHORT_WRITERS(200)),
     ("GET", "/api/v1/cohorts/{cohort}/results", None, {"admin": 200, "trainer": 200}),
     ("PUT", "/api/v1/cohorts/{cohort}/results", _results_body, COHORT_WRITERS(200)),
+    ("POST", "/api/v1/certificates", lambda v: {"trainee_id": v["trainee"], "track": v["track"]}, ADMIN_WRITES(200)),
+    ("GET", "/api/v1/certificates", None, {"admin": 200}),
+    ("GET", "/api/v1/certificates/{serial}", None, HOLDER_OR_ADMIN),
+    ("GET", "/api/v1/certificates/{serial}/pdf", None, HOLDER_OR_ADMIN),
+    ("POST", "/api/v1/certificates/{serial}/revoke", lambda v: {"reason": "test"}, ADMIN_WRITES(200)),
+    ("POST", "/api/v1/certificates/{serial}/reissue", None, ADMIN_WRITES(201)),
+    ("GET", "/api/v1/me/certificates", None, ALL),
+    ("GET", "/api/v1/jobs/{job}", None, CREATOR_OR_ADMIN),
 ]
 
 HTML_FORM = lambda v: {}  # noqa: E731  (a form post; CSRF is checked in test_security)
@@ -151,12 +176,23 @@ HTML = [
     ("GET", "/cohorts/{cohort}/results", None, {"admin": 200, "trainer": 200}),
     ("POST", "/cohorts/{cohort}/results", lambda v: {f"result-{v['trainee']}-{v['module']}": "passed"},
      COHORT_WRITERS(302)),
+    ("GET", "/certificates/{serial}.pdf", None, HOLDER_OR_ADMIN),
+    ("GET", "/me/certificates", None, {"trainee": 200, "other_trainee": 200}),
+    ("GET", "/certificates/{serial}/revoke", None, {"admin": 200}),
+    ("POST", "/certificates/{serial}/revoke", lambda v: {"reason": "test"}, {"admin": 302}),
+    ("GET", "/certificates/{serial}/reissue", None, {"admin": 200}),
+    ("POST", "/certificates/{serial}/reissue", HTML_FORM, {"admin": 302}),
+    ("GET", "/cohorts/{cohort}/certificates", None, {"admin": 200}),
+    ("POST", "/cohorts/{cohort}/certificates", HTML_FORM, {"admin": 302}),
+    ("GET", "/jobs/{job}", None, CREATOR_OR_ADMIN),
+    ("GET", "/jobs/{job}/download", None, CREATOR_OR_ADMIN),
 ]
 
 # Routes anyone may call; their own behaviour is tested elsewhere.
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/v1/tokens"), ("GET", "/login"),
           ("POST", "/login"), ("POST", "/logout"), ("POST", "/language"), ("GET", "/invitation/<token>"),
-          ("POST", "/invitation/<token>"), ("GET", "/static/<path:filename>")}
+          ("POST", "/invitation/<token>"), ("GET", "/static/<path:filename>"), ("GET", "/v/<token>"),
+          ("GET", "/verify"), ("POST", "/verify"), ("GET", "/.well-known/jwks.json")}
 
 
 def _expected(table_row, role, anonymous_status):
@@ -194,10 +230,10 @@ def test_html_matrix(client, world, method, url, form, allowed):
         client.post("/logout")
         if role != "anon":
             assert client.post("/login", data={"email": users[role].email, "password": PASSWORD}).status_code == 302
-        response = client.open(path, method=method, data=form(values) if form else None)
-        assert response.status_code == expected, (role, response.get_data(as_text=True)[:2000])
-        if role == "anon" and expected == 302 and path != "/":
-            assert "/login" in response.headers["Location"]
+        with client.open(path, method=method, data=form(values) if form else None) as response:
+            assert response.status_code == expected, (role, response.get_data(as_text=True)[:2000])
+            if role == "anon" and expected == 302 and path != "/":
+                assert "/login" in response.headers["Location"]
 
 
 def test_every_route_is_in_the_matrix(app):
@@ -215,7 +251,8 @@ def test_every_route_is_in_the_matrix(app):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             path = template(rule)
             normalised = (method, path.replace("{code}", "{module}").replace("{trainee_id}", "{trainee}")
-                          .replace("{session_id}", "{session}").replace("{user_id}", "{user}"))
+                          .replace("{session_id}", "{session}").replace("{user_id}", "{user}")
+                          .replace("{job_id}", "{job}"))
             candidates = {(method, rule.rule), (method, path), normalised}
             for placeholder in ("{module}", "{track}", "{cohort}"):
                 candidates.add((method, normalised[1].replace("{module}", placeholder)))

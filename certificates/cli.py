@@ -1,0 +1,38 @@
+"""`flask --app app certificates ...` and `flask --app app keys ...`"""
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from app import db
+from certificates import keys
+from certificates.bulk import issue_for_cohort
+from skills.models import Cohort
+
+certificates_cli = AppGroup("certificates", help="Issue certificates.")
+keys_cli = AppGroup("keys", help="Manage the issuer's signing keys.")
+
+
+@certificates_cli.command("issue")
+@click.option("--cohort", "cohort_code", required=True, help="Cohort code: issue to its eligible trainees.")
+def issue(cohort_code: str) -> None:
+    """Issue certificates to every eligible trainee of a cohort. Safe to run again."""
+    cohort = db.session.scalar(sa.select(Cohort).where(Cohort.code == cohort_code))
+    if cohort is None:
+        raise click.ClickException(f"No cohort {cohort_code}.")
+    with click.progressbar(length=1, label=f"Cohort {cohort.code}", show_pos=True) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+        summary = issue_for_cohort(None, cohort, progress)
+    click.echo(f"Issued {summary['issued']}, already held {summary['already_held']}, "
+               f"not eligible {summary['not_eligible']}.")
+
+
+@keys_cli.command("rotate")
+def rotate() -> None:
+    """Start signing with a new Ed25519 key; old public keys stay published for verification."""
+    store = keys.keystore()
+    kid = store.rotate()
+    click.echo(f"New signing key {kid}. Published keys: {', '.join(k['kid'] for k in store.jwks()['keys'])}")

@@ -1,0 +1,96 @@
+"""Certificates as issued: what was signed, the signed PDF, status changes and verification counts."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from app import db
+from common.types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from skills.models import Track, Trainee
+
+CURRENT = sa.text("revoked_at IS NULL AND superseded_at IS NULL")
+
+
+class Certificate(db.Model):
+    """A certificate of a track. Its holder names and dates are the ones signed into its token, kept as
+    they were at issue even if the trainee record changes later (a correction reissues)."""
+
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    serial: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    trainee_id: Mapped[int] = mapped_column(sa.ForeignKey("trainees.id", ondelete="RESTRICT"), index=True)
+    track_id: Mapped[int] = mapped_column(sa.ForeignKey("tracks.id", ondelete="RESTRICT"), index=True)
+    holder: Mapped[str] = mapped_column(sa.String(200))
+    holder_ar: Mapped[str] = mapped_column(sa.String(200))
+    holder_tfng: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    issued_on: Mapped[date]
+    expires_on: Mapped[Optional[date]] = mapped_column(index=True)
+    kid: Mapped[str] = mapped_column(sa.String(16))
+    token: Mapped[str] = mapped_column(sa.Text)
+    verification_code: Mapped[str] = mapped_column(sa.String(9))
+    pdf_sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    issued_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    revocation_reason: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    revoked_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # Set before the replacement is inserted, so the one-current-certificate index never sees two.
+    superseded_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    superseded_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("certificates.id", ondelete="SET NULL"))
+
+    trainee: Mapped["Trainee"] = relationship()
+    track: Mapped["Track"] = relationship()
+    superseded_by: Mapped[Optional["Certificate"]] = relationship(remote_side=[id])
+    pdf: Mapped["CertificateFile"] = relationship(uselist=False, cascade="all, delete-orphan", lazy="raise")
+
+    __table_args__ = (
+        # At most one current (not revoked, not superseded) certificate per trainee and track, enforced by
+        # the database so that concurrent issuers cannot both win.
+        sa.Index("uq_certificates_current", "trainee_id", "track_id", unique=True,
+                 sqlite_where=CURRENT, postgresql_where=CURRENT),
+    )
+
+    def status_on(self, day: date) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.superseded_at is not None:
+            return "superseded"
+        if self.expires_on is not None and day > self.expires_on:
+            return "expired"
+        return "valid"
+
+
+class CertificateFile(db.Model):
+    """The signed original PDF, kept so a holder downloads exactly the file whose hash was recorded."""
+
+    __tablename__ = "certificate_files"
+
+    certificate_id: Mapped[int] = mapped_column(sa.ForeignKey("certificates.id", ondelete="CASCADE"),
+                                                primary_key=True)
+    content: Mapped[bytes] = deferred(mapped_column(sa.LargeBinary))
+
+
+class SerialCounter(db.Model):
+    """The last serial number handed out in a year, incremented atomically in the database."""
+
+    __tablename__ = "serial_counters"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(default=0)
+
+
+class VerificationCount(db.Model):
+    """How many times a certificate was checked on a day. No address or visitor detail is kept."""
+
+    __tablename__ = "verification_counts"
+
+    certificate_id: Mapped[int] = mapped_column(sa.ForeignKey("certificates.id", ondelete="CASCADE"),
+                                                primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)

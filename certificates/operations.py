@@ -1,0 +1,164 @@
+"""Issuing, reissuing, renewing and revoking certificates. Like every operation, these flush and never
+commit; the caller commits once."""
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from accounts.models import User
+from app import db
+from audit.operations import record as audit
+from certificates import keys
+from certificates.models import Certificate, CertificateFile, SerialCounter, VerificationCount
+from certificates.pdf import CertificateContent, render_certificate
+from certificates.rules import expiry, format_serial
+from certificates.signing import make_token, verification_code, verify_url
+from common import clock
+from common.database import insert_or_update
+from common.errors import Conflict, DomainError, ValidationFailed
+from common.types import utcnow
+from skills import queries as skill_queries
+from skills.models import Track, Trainee
+from skills.serializers import attendance_shortfall_message
+
+
+class NotEligible(DomainError):
+    status = 422
+    title = _l("The trainee does not meet the track's requirements yet.")
+
+    def __init__(self, missing: list[dict[str, Any]]):
+        self.missing = missing
+        super().__init__(fields={"requirements": [m["message"] for m in missing]},
+                         extra={"missing": [{**m, "message": str(m["message"])} for m in missing]})
+
+
+def unmet_requirements(trainee: Trainee, track: Track) -> list[dict[str, Any]]:
+    result = skill_queries.track_eligibility(track, [trainee.id])[trainee.id]
+    missing: list[dict[str, Any]] = [
+        {"type": "module", "module": code, "message": _l("Module %(code)s not yet passed.", code=code)}
+        for code in result.modules_missing]
+    if not result.attendance_met:
+        missing.append({"type": "attendance", "rate": None if result.rate is None else float(result.rate),
+                        "required": float(result.min_attendance), "message": attendance_shortfall_message(result)})
+    return missing
+
+
+def current_certificate(trainee_id: int, track_id: int) -> Certificate | None:
+    return db.session.scalar(sa.select(Certificate).where(
+        Certificate.trainee_id == trainee_id, Certificate.track_id == track_id,
+        Certificate.revoked_at.is_(None), Certificate.superseded_at.is_(None)))
+
+
+def allocate_serial(year: int) -> str:
+    """The next serial of the year. The UPDATE ... RETURNING holds the counter row until commit, so
+    concurrent issuers on PostgreSQL queue up instead of sharing a number; a rollback gives it back."""
+    db.session.execute(insert_or_update(SerialCounter).values(year=year, last=0).on_conflict_do_nothing())
+    number = db.session.execute(
+        sa.update(SerialCounter).where(SerialCounter.year == year)
+        .values(last=SerialCounter.last + 1).returning(SerialCounter.last)).scalar_one()
+    return format_serial(year, number)
+
+
+def certificate_content(certificate: Certificate, url: str) -> CertificateContent:
+    config = current_app.config
+    track = certificate.track
+    return CertificateContent(
+        serial=certificate.serial, holder=certificate.holder, holder_ar=certificate.holder_ar,
+        holder_tfng=certificate.holder_tfng, track_title_fr=track.title_fr, track_title_ar=track.title_ar,
+        modules=[(m.title_fr, m.title_ar, float(m.hours)) for m in track.modules],
+        issued_on=certificate.issued_on, expires_on=certificate.expires_on, verify_url=url,
+        verification_code=certificate.verification_code, issuer_name=config["ISSUER_NAME"],
+        issuer_name_ar=config["ISSUER_NAME_AR"], domain=urlsplit(config["BASE_URL"]).netloc)
+
+
+def render_pdf(certificate: Certificate, *, revoked: bool = False) -> bytes:
+    """A freshly rendered and signed PDF (the revoked copy carries a visible mark)."""
+    url = verify_url(current_app.config["BASE_URL"], certificate.token)
+    return keys.pdf_signer().sign(render_certificate(certificate_content(certificate, url), revoked=revoked))
+
+
+def downloadable_pdf(certificate: Certificate) -> bytes:
+    """The signed original as issued; a revoked certificate comes freshly marked REVOKED instead."""
+    if certificate.revoked_at is not None:
+        return render_pdf(certificate, revoked=True)
+    return db.session.scalar(sa.select(CertificateFile.content).where(
+        CertificateFile.certificate_id == certificate.id))
+
+
+def issue_certificate(actor: User | None, trainee: Trainee, track: Track, *,
+                      replacing: Certificate | None = None) -> tuple[Certificate, bool]:
+    """Issue the trainee's certificate of a track. Returns (certificate, created).
+
+    A trainee who already holds a valid one gets it back (created False), so bulk runs can be repeated.
+    An expired one is renewed. `replacing` reissues (a corrected name, a renewal): the old certificate
+    then verifies as superseded by the new serial.
+    """
+    current = current_certificate(trainee.id, track.id)
+    if replacing is None and current is not None:
+        if current.status_on(clock.today()) == "valid":
+            return current, False
+        replacing = current  # expired: renewal
+    missing = unmet_requirements(trainee, track)
+    if missing:
+        raise NotEligible(missing)
+
+    issued_on = clock.today()
+    if replacing is not None:
+        replacing.superseded_at = utcnow()
+        db.session.flush()
+    serial = allocate_serial(issued_on.year)
+    token, claims = make_token(keys.keystore(), serial=serial, holder=trainee.name, holder_ar=trainee.name_ar,
+                               holder_tfng=trainee.name_tfng, track=track.code, issued_on=issued_on,
+                               expires_on=expiry(issued_on, track.validity_months))
+    certificate = Certificate(
+        serial=serial, trainee=trainee, track=track, holder=claims.holder, holder_ar=claims.holder_ar,
+        holder_tfng=claims.holder_tfng, issued_on=claims.issued_on, expires_on=claims.expires_on, kid=claims.kid,
+        token=token, verification_code=verification_code(token), issued_by_id=getattr(actor, "id", None),
+        pdf_sha256="")
+    pdf = render_pdf(certificate)
+    certificate.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+    certificate.pdf = CertificateFile(content=pdf)
+    db.session.add(certificate)
+    db.session.flush()
+    if replacing is not None:
+        replacing.superseded_by_id = certificate.id
+    audit(actor, "certificate.issue", "certificate", serial, after={
+        "trainee_id": trainee.id, "track": track.code, "expires_on": claims.expires_on and claims.expires_on.isoformat(),
+        "replaces": replacing.serial if replacing else None})
+    return certificate, True
+
+
+def reissue_certificate(actor: User, certificate: Certificate) -> Certificate:
+    """Reissue from the trainee's current record (a corrected name) with new dates; also renews."""
+    if certificate.revoked_at is not None or certificate.superseded_at is not None:
+        raise Conflict(_l("Only the current certificate can be reissued; %(serial)s is not.",
+                          serial=certificate.serial))
+    new, _ = issue_certificate(actor, certificate.trainee, certificate.track, replacing=certificate)
+    return new
+
+
+def revoke_certificate(actor: User, certificate: Certificate, reason: Any) -> Certificate:
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationFailed.single("reason", _l("Say why the certificate is revoked."))
+    if len(reason) > 500:
+        raise ValidationFailed.single("reason", _l("At most %(max)d characters.", max=500))
+    if certificate.revoked_at is not None:
+        raise Conflict(_l("Certificate %(serial)s is already revoked.", serial=certificate.serial))
+    certificate.revoked_at = utcnow()
+    certificate.revocation_reason = reason.strip()
+    certificate.revoked_by_id = actor.id
+    db.session.flush()
+    audit(actor, "certificate.revoke", "certificate", certificate.serial, after={"reason": certificate.revocation_reason})
+    return certificate
+
+
+def count_verification(certificate: Certificate) -> None:
+    """One more check of this certificate today. Nothing about the visitor is kept."""
+    statement = insert_or_update(VerificationCount).values(certificate_id=certificate.id, day=clock.today(), count=1)
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=["certificate_id", "day"], set_={"count": VerificationCount.count + 1}))

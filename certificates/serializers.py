@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, url_for
+
+from certificates.models import Certificate
+from common import clock
+from certificates.signing import verify_url
+
+
+def certificate_json(certificate: Certificate) -> dict[str, Any]:
+    return {
+        "serial": certificate.serial,
+        "status": certificate.status_on(clock.today()),
+        "trainee_id": certificate.trainee_id,
+        "track": certificate.track.code,
+        "holder": certificate.holder,
+        "holder_ar": certificate.holder_ar,
+        "holder_tfng": certificate.holder_tfng,
+        "issued_on": certificate.issued_on.isoformat(),
+        "expires_on": certificate.expires_on.isoformat() if certificate.expires_on else None,
+        "verify_url": verify_url(current_app.config["BASE_URL"], certificate.token),
+        "verification_code": certificate.verification_code,
+        "pdf_url": url_for("certificates_api.pdf", serial=certificate.serial),
+        "revoked_at": certificate.revoked_at.isoformat() if certificate.revoked_at else None,
+        "revocation_reason": certificate.revocation_reason,
+        "superseded_by": certificate.superseded_by.serial if certificate.superseded_by else None,
+    }
+
+
+def public_json(verdict) -> dict[str, Any]:
+    """What anyone holding the QR code may learn: no email, employer, identifier or score."""
+    certificate = verdict.certificate
+    body: dict[str, Any] = {"status": verdict.status}
+    if certificate is None or verdict.status == "invalid":
+        return {**body, "serial": None, "holder": None, "holder_ar": None, "track": None, "issued_on": None,
+                "expires_on": None, "issuer": current_app.config["ISSUER_NAME"]}
+    return {**body, "serial": certificate.serial, "holder": certificate.holder, "holder_ar": certificate.holder_ar,
+            "holder_tfng": certificate.holder_tfng, "track": certificate.track.code,
+            "track_title": {"fr": certificate.track.title_fr, "ar": certificate.track.title_ar,
+                            "en": certificate.track.title_en},
+            "modules": [{"code": m.code, "title": m.title_fr, "hours": float(m.hours)} for m in certificate.track.modules],
+            "issued_on": certificate.issued_on.isoformat(),
+            "expires_on": certificate.expires_on.isoformat() if certificate.expires_on else None,
+            "revoked_on": certificate.revoked_at.date().isoformat() if certificate.revoked_at else None,
+            "superseded_by": certificate.superseded_by.serial if certificate.superseded_by else None,
+            "issuer": current_app.config["ISSUER_NAME"]}

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app import db
+from common.types import UTCDateTime, utcnow
+
+
+class Job(db.Model):
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(60))
+    params: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    status: Mapped[str] = mapped_column(sa.String(10), default="queued")  # queued, running, done, failed
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    summary: Mapped[Optional[dict[str, Any]]] = mapped_column(sa.JSON)
+    result_path: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    error: Mapped[Optional[str]] = mapped_column(sa.Text)
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.status == "done" else (100 * self.done // self.total if self.total else 0)
