@@ -1,0 +1,115 @@
+"""Helpers shared by the benchmarks: the application configuration they run with, and timing of several
+variants side by side (this machine's speed drifts by up to 2x from one minute to the next, so a figure
+means something only as a ratio to a baseline measured in the same rounds)."""
+from __future__ import annotations
+
+import math
+import statistics
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+OUT_DIR = PROJECT_ROOT / "bench" / "out"  # gitignored: caches and outputs between runs
+
+if str(PROJECT_ROOT) not in sys.path:  # `python bench/registry.py` from anywhere
+    sys.path.insert(0, str(PROJECT_ROOT))
+
+# As tests/conftest.py TEST_CONFIG: cheap argon2 (a login costs microseconds, not the 64 MiB production
+# hash, which would swamp the figures), no CSRF token to fetch. BASE_URL is plain http so the test
+# client keeps the session cookie without pretending to be on https.
+BENCH_CONFIG = {
+    "TESTING": True,
+    "WTF_CSRF_ENABLED": False,
+    "ARGON2_TIME_COST": 1,
+    "ARGON2_MEMORY_COST": 64,
+    "SECRET_KEY": "bench-secret",
+    "BASE_URL": "http://kafaa.bench",
+    "SERVER_NAME": None,
+}
+
+
+@dataclass(frozen=True)
+class Figures:
+    name: str
+    samples_ms: list[float]
+    ratios: list[float]  # each sample over the baseline sample of the same round
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples_ms)
+
+    @property
+    def p95(self) -> float:
+        return percentile(self.samples_ms, 95)
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ratios)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile: p95 of 30 samples is the 29th smallest."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)]
+
+
+def time_side_by_side(variants: Mapping[str, Callable[[], object]], *, rounds: int = 30,
+                      warmup: int = 5) -> dict[str, Figures]:
+    """Run every variant once per round, in turn (a, b, c, a, b, c ...), after `warmup` unmeasured rounds.
+    The first variant is the baseline; each other sample is also kept as a ratio to the baseline sample of
+    its own round, so drift between rounds cancels out."""
+    for _ in range(warmup):
+        for fn in variants.values():
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(rounds):
+        for name, fn in variants.items():
+            start = time.perf_counter()
+            fn()
+            samples[name].append((time.perf_counter() - start) * 1000)
+    base = samples[next(iter(variants))]
+    return {name: Figures(name, s, [x / b for x, b in zip(s, base)]) for name, s in samples.items()}
+
+
+def print_figures(figures: Mapping[str, Figures], targets_ms: Mapping[str, float] | None = None) -> None:
+    """One line per variant: median and p95 in ms, and the median ratio to the baseline (first variant)."""
+    targets_ms = targets_ms or {}
+    width = max(len(name) for name in figures) + 2
+    print(f"{'':<{width}}{'median ms':>10}{'p95 ms':>9}{'x baseline':>12}")
+    for i, (name, f) in enumerate(figures.items()):
+        ratio = "1 (base)" if i == 0 else f"{f.ratio:,.0f}" if f.ratio >= 100 else f"{f.ratio:.1f}"
+        print(f"{name:<{width}}{f.median:>10.2f}{f.p95:>9.2f}{ratio:>12}")
+    for name, target in targets_ms.items():
+        f = figures[name]
+        verdict = "PASS" if f.p95 < target else "FAIL"
+        print(f"{verdict}: {name}: p95 {f.p95:.1f} ms (median {f.median:.1f} ms) against a target of "
+              f"{target:.0f} ms (information, not a test)")
+
+
+class Progress:
+    """A percentage line: rewritten in place on a terminal, printed every 10 % otherwise (logs, CI)."""
+
+    def __init__(self, label: str, total: int, unit: str = "rows") -> None:
+        self.label, self.total, self.unit = label, total, unit
+        self.start = time.perf_counter()
+        self.tty = sys.stdout.isatty()
+        self.last_tenth = -1
+
+    def update(self, done: int) -> None:
+        pct = 100 * done / self.total if self.total else 100
+        line = (f"{self.label}: {pct:5.1f} % ({done:,} / {self.total:,} {self.unit}, "
+                f"{time.perf_counter() - self.start:.1f} s)")
+        if self.tty:
+            print("\r" + line, end="", flush=True)
+        elif int(pct // 10) > self.last_tenth:
+            self.last_tenth = int(pct // 10)
+            print(line, flush=True)
+
+    def done(self) -> float:
+        elapsed = time.perf_counter() - self.start
+        if self.tty:
+            print()
+        return elapsed
