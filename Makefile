@@ -33,7 +33,17 @@ run: setup
 test: dev-setup
 	$(BIN)/pytest
 
+# The certificates benchmark loads the verification URL with wrk: installed here when missing (as root, on
+# Debian); otherwise that part of the benchmark says it is skipped.
 bench: dev-setup
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing wrk (HTTP load generator for the benchmarks) ..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
+	      || echo "could not install wrk: the HTTP benchmarks will be skipped"; \
+	  else \
+	    echo "wrk is not installed and this is not root: run 'apt-get install wrk' as root, or the HTTP benchmarks are skipped"; \
+	  fi; }
 	$(BIN)/python -m bench
 
 clean:

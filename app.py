@@ -153,6 +153,8 @@ def register_extensions(app: Flask) -> None:
     import audit.models  # noqa: F401
     import certificates.bulk  # noqa: F401 - registers the bulk issuance job
     import certificates.models  # noqa: F401
+    import governance.models  # noqa: F401
+    import governance.reporting  # noqa: F401 - registers the report job
     import jobs.models  # noqa: F401
     import skills.models  # noqa: F401
 
@@ -181,12 +183,14 @@ def register_blueprints(app: Flask) -> None:
     from accounts import api as accounts_api, views as accounts_views
     from certificates import api as certificates_api, views as certificates_views
     from common import health
+    from governance import api as governance_api, views as governance_views
     from jobs import views as jobs_views
     from skills import api as skills_api, views as skills_views
 
-    for bp in (health.bp, accounts_views.bp, skills_views.bp, certificates_views.bp, jobs_views.bp):
+    for bp in (health.bp, accounts_views.bp, skills_views.bp, certificates_views.bp, governance_views.bp,
+               jobs_views.bp):
         app.register_blueprint(bp)
-    for bp in (accounts_api.bp, skills_api.bp, certificates_api.bp, jobs_views.api_bp):
+    for bp in (accounts_api.bp, skills_api.bp, certificates_api.bp, governance_api.bp, jobs_views.api_bp):
         app.register_blueprint(bp)
         csrf.exempt(bp)  # the API authenticates with bearer tokens, never with the session cookie
 
@@ -200,9 +204,10 @@ def register_errorhandlers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from accounts.cli import users_cli
     from certificates.cli import certificates_cli, keys_cli
+    from governance.cli import report_cli
     from skills.cli import demo_command
 
-    for command in (users_cli, demo_command, certificates_cli, keys_cli):
+    for command in (users_cli, demo_command, certificates_cli, keys_cli, report_cli):
         app.cli.add_command(command)
 
 

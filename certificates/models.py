@@ -26,6 +26,9 @@ class Certificate(db.Model):
     serial: Mapped[str] = mapped_column(sa.String(20), unique=True)
     trainee_id: Mapped[int] = mapped_column(sa.ForeignKey("trainees.id", ondelete="RESTRICT"), index=True)
     track_id: Mapped[int] = mapped_column(sa.ForeignKey("tracks.id", ondelete="RESTRICT"), index=True)
+    # The cohort the track was completed in (the latest one, for a trainee who took it twice): its training
+    # language and dates feed the governance figures.
+    cohort_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("cohorts.id", ondelete="SET NULL"), index=True)
     holder: Mapped[str] = mapped_column(sa.String(200))
     holder_ar: Mapped[str] = mapped_column(sa.String(200))
     holder_tfng: Mapped[Optional[str]] = mapped_column(sa.String(200))

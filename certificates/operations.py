@@ -115,8 +115,9 @@ def issue_certificate(actor: User | None, trainee: Trainee, track: Track, *,
     token, claims = make_token(keys.keystore(), serial=serial, holder=trainee.name, holder_ar=trainee.name_ar,
                                holder_tfng=trainee.name_tfng, track=track.code, issued_on=issued_on,
                                expires_on=expiry(issued_on, track.validity_months))
+    cohort_id = db.session.scalar(skill_queries.latest_cohort_of(trainee.id, track.id))
     certificate = Certificate(
-        serial=serial, trainee=trainee, track=track, holder=claims.holder, holder_ar=claims.holder_ar,
+        serial=serial, trainee=trainee, track=track, cohort_id=cohort_id, holder=claims.holder, holder_ar=claims.holder_ar,
         holder_tfng=claims.holder_tfng, issued_on=claims.issued_on, expires_on=claims.expires_on, kid=claims.kid,
         token=token, verification_code=verification_code(token), issued_by_id=getattr(actor, "id", None),
         pdf_sha256="")

@@ -26,6 +26,7 @@ from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signatu
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
+from common.printed_dates import date_ar as _date_ar, date_fr as _date_fr
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfgen.canvas import Canvas
@@ -40,11 +41,6 @@ GREEN = HexColor("#0B6E4F")
 GREY = HexColor("#555555")
 RED = Color(0.78, 0.06, 0.06, alpha=0.35)
 
-_MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-              "septembre", "octobre", "novembre", "décembre")
-# Month names as written in Morocco.
-_MONTHS_AR = ("يناير", "فبراير", "مارس", "أبريل", "ماي", "يونيو", "يوليوز", "غشت",
-              "شتنبر", "أكتوبر", "نونبر", "دجنبر")
 
 
 @dataclass
@@ -65,12 +61,6 @@ class CertificateContent:
     issuer_name_ar: str = ""  # drawn under issuer_name when given
 
 
-def _date_fr(d: date) -> str:
-    return f"{d.day} {_MONTHS_FR[d.month - 1]} {d.year}"
-
-
-def _date_ar(d: date) -> str:
-    return f"{d.day} {_MONTHS_AR[d.month - 1]} {d.year}"
 
 
 def _hours(h: float) -> str:

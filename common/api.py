@@ -56,8 +56,12 @@ def page_args() -> tuple[int, int]:
     return page, per_page
 
 
-def paginated(query: sa.Select, serialize: Callable[[Any], dict]) -> dict[str, Any]:
+def paginated(query: sa.Select, serialize: Callable[[Any], dict], *, rows: bool = False) -> dict[str, Any]:
+    """A page of a select: of model objects, or with rows=True of rows of several columns."""
+    from common.pagination import paginate_rows
+
     page, per_page = page_args()
-    result = db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+    result = (paginate_rows(query, page, per_page) if rows
+              else db.paginate(query, page=page, per_page=per_page, error_out=False, count=True))
     return {"items": [serialize(item) for item in result.items], "page": page, "per_page": per_page,
             "total": result.total, "pages": result.pages}

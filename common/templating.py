@@ -19,7 +19,10 @@ def text_direction() -> str:
     return "rtl" if current_language() in RTL_LANGUAGES else "ltr"
 
 
-def localdate(value: date | datetime | None, format: str = "medium") -> str:
+def localdate(value: date | datetime | str | None, format: str = "medium") -> str:
+    """A date in the reader's language; ISO strings (from stored snapshots) are accepted too."""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
     return "" if value is None else format_date(value, format)
 
 
@@ -42,12 +45,15 @@ def display_name(person) -> str:
     return person.name
 
 
-def url_with(**changes) -> str:
-    """The current page's URL with some query arguments changed (pagination, filters, language)."""
+def url_with(_endpoint: str | None = None, **changes) -> str:
+    """The current page's URL (or another endpoint's) keeping the query arguments, some changed:
+    pagination, filters, drill-down links. A change to None removes the argument."""
     args = request.args.to_dict()
     args.update({k: v for k, v in changes.items() if v is not None})
     for key in [k for k, v in changes.items() if v is None]:
         args.pop(key, None)
+    if _endpoint is not None:
+        return url_for(_endpoint, **args)
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 

@@ -227,3 +227,15 @@ class ModuleResult(db.Model):
         sa.UniqueConstraint("cohort_id", "trainee_id", "module_id"),
         sa.CheckConstraint("score IS NULL OR (score >= 0 AND score <= 100)", name="score_range"),
     )
+
+
+class CohortAttendanceTotal(db.Model):
+    """A cohort's attendance totals, kept up to date as attendance is written, so that figures over
+    many cohorts never scan raw attendance. skills.operations is the only writer; a test proves the
+    totals equal a sum over the raw rows after any sequence of writes."""
+
+    __tablename__ = "cohort_attendance_totals"
+
+    cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True)
+    attended: Mapped[int] = mapped_column(default=0)
+    counted: Mapped[int] = mapped_column(default=0)

@@ -15,9 +15,10 @@ from audit.operations import record as audit
 from common.errors import Conflict, FieldErrors, ValidationFailed
 from common.types import utcnow
 from skills import validation as v
-from skills.models import (Attendance, Cohort, Enrollment, Module, ModuleResult, Track, Trainee,
-                           TrainingSession)
-from skills.rules import DEFAULT_MIN_ATTENDANCE
+from common.database import insert_or_update
+from skills.models import (Attendance, Cohort, CohortAttendanceTotal, Enrollment, Module, ModuleResult, Track,
+                           Trainee, TrainingSession)
+from skills.rules import ATTENDED_STATUSES, COUNTED_STATUSES, DEFAULT_MIN_ATTENDANCE
 from skills.vocab import ATTENDANCE_STATUSES, CATEGORIES, GENDERS, REGIONS, SECTORS, TRAINING_LANGUAGES
 
 MAX_BATCH = 2000
@@ -318,6 +319,8 @@ def delete_session(actor: User, session: TrainingSession) -> None:
     audit(actor, "session.delete", "session", session.id, before={
         "cohort_id": session.cohort_id, "module": session.module.code,
         "starts_at": session.starts_at.isoformat(), "attendance_records": count})
+    statuses = list(db.session.scalars(sa.select(Attendance.status).where(Attendance.session_id == session.id)))
+    _adjust_totals(session.cohort_id, statuses, removed=True)
     db.session.execute(sa.delete(Attendance).where(Attendance.session_id == session.id))
     db.session.delete(session)
     db.session.flush()
@@ -380,7 +383,8 @@ def record_attendance(actor: User, session: TrainingSession, records: Any) -> in
 
     existing = {a.trainee_id: a for a in db.session.scalars(sa.select(Attendance).where(
         Attendance.session_id == session.id, Attendance.trainee_id.in_(list(wanted))))}
-    before, after = {}, {}
+    before: dict[int, str] = {}
+    after: dict[int, str] = {}
     now = utcnow()
     for trainee_id, status in wanted.items():
         row = existing.get(trainee_id)
@@ -393,10 +397,25 @@ def record_attendance(actor: User, session: TrainingSession, records: Any) -> in
         else:
             continue
         after[trainee_id] = status
+    _adjust_totals(session.cohort_id, before.values(), removed=True)
+    _adjust_totals(session.cohort_id, after.values())
     db.session.flush()
     if after:
         audit(actor, "attendance.record", "session", session.id, before=before or None, after=after)
     return len(after)
+
+
+def _adjust_totals(cohort_id: int, statuses, *, removed: bool = False) -> None:
+    """Add (or take away) some attendance statuses to the cohort's running totals, atomically."""
+    statuses = list(statuses)
+    sign = -1 if removed else 1
+    attended = sign * sum(s in ATTENDED_STATUSES for s in statuses)
+    counted = sign * sum(s in COUNTED_STATUSES for s in statuses)
+    if not (attended or counted):
+        return
+    insert = insert_or_update(CohortAttendanceTotal).values(cohort_id=cohort_id, attended=attended, counted=counted)
+    db.session.execute(insert.on_conflict_do_update(index_elements=["cohort_id"], set_={
+        "attended": CohortAttendanceTotal.attended + attended, "counted": CohortAttendanceTotal.counted + counted}))
 
 
 def record_results(actor: User, cohort: Cohort, records: Any) -> int:

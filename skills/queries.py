@@ -71,6 +71,13 @@ def cohorts_of_trainee(trainee_id: int) -> sa.Select:
             .where(Enrollment.trainee_id == trainee_id).order_by(Cohort.starts_on.desc()))
 
 
+def latest_cohort_of(trainee_id: int, track_id: int) -> sa.Select:
+    """The id of the latest cohort of a track the trainee is enrolled in."""
+    return (sa.select(Cohort.id).join(Enrollment, Enrollment.cohort_id == Cohort.id)
+            .where(Enrollment.trainee_id == trainee_id, Cohort.track_id == track_id)
+            .order_by(Cohort.starts_on.desc(), Cohort.id.desc()).limit(1))
+
+
 def cohort_roster(cohort_id: int, q: str | None = None) -> sa.Select:
     query = (sa.select(Trainee).join(Enrollment, Enrollment.trainee_id == Trainee.id)
              .where(Enrollment.cohort_id == cohort_id).order_by(Trainee.name, Trainee.id))

@@ -46,6 +46,8 @@ def home():
         return redirect(url_for("accounts.login"))
     if current_user.role == "trainee":
         return redirect(url_for("skills.my_progress"))
+    if current_user.role == "governance":
+        return redirect(url_for("governance.dashboard"))
     return redirect(url_for("skills.cohorts"))
 
 

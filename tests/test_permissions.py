@@ -40,7 +40,7 @@ def world(app, make_user, make_track, make_trainee, make_cohort, make_session, m
     job = runner.start("certificates.issue_cohort", {"cohort_id": c1.id, "cohort": "C1"}, users["admin"])
     values = {"module": track.modules[0].code, "track": track.code, "cohort": "C1", "trainee": t1.id,
               "outsider": t3.id, "session": session.id, "user": users["trainer"].id, "serial": certificate.serial,
-              "job": job.id}
+              "job": job.id, "quarter": "2026-Q3"}
     return users, values
 
 
@@ -83,6 +83,8 @@ PERSON_READERS = {"admin": 200, "trainer": 200, "trainee": 200}
 # A certificate or a job is hidden (404) from everyone but its holder or creator and admins.
 HOLDER_OR_ADMIN = {"admin": 200, "trainee": 200, "trainer": 404, "other_trainer": 404, "governance": 404,
                    "other_trainee": 404}
+FIGURE_READERS = {"admin": 200, "governance": 200}
+FIGURE_READERS_POST = {"admin": 302, "governance": 302}
 CREATOR_OR_ADMIN = {"admin": 200, "trainer": 404, "other_trainer": 404, "governance": 404, "trainee": 404,
                     "other_trainee": 404}
 
@@ -126,6 +128,11 @@ API = [
     ("POST", "/api/v1/certificates/{serial}/reissue", None, ADMIN_WRITES(201)),
     ("GET", "/api/v1/me/certificates", None, ALL),
     ("GET", "/api/v1/jobs/{job}", None, CREATOR_OR_ADMIN),
+    ("GET", "/api/v1/stats/progress", None, FIGURE_READERS),
+    ("GET", "/api/v1/stats/cohorts", None, FIGURE_READERS),
+    ("GET", "/api/v1/stats/targets", None, FIGURE_READERS),
+    ("PUT", "/api/v1/stats/targets", lambda v: {"total": 520}, ADMIN_WRITES(200)),
+    ("POST", "/api/v1/stats/quarters/{quarter}/close", None, ADMIN_WRITES(201)),
 ]
 
 HTML_FORM = lambda v: {}  # noqa: E731  (a form post; CSRF is checked in test_security)
@@ -186,6 +193,14 @@ HTML = [
     ("POST", "/cohorts/{cohort}/certificates", HTML_FORM, {"admin": 302}),
     ("GET", "/jobs/{job}", None, CREATOR_OR_ADMIN),
     ("GET", "/jobs/{job}/download", None, CREATOR_OR_ADMIN),
+    ("GET", "/dashboard", None, FIGURE_READERS),
+    ("GET", "/dashboard/people", None, {"admin": 200}),
+    ("GET", "/dashboard/targets", None, {"admin": 200}),
+    ("POST", "/dashboard/targets", lambda v: {"total": "510", "engineer": "200", "researcher": "100",
+                                              "official": "210"}, {"admin": 302}),
+    ("GET", "/dashboard/quarters/{quarter}/close", None, {"admin": 200}),
+    ("POST", "/dashboard/quarters/{quarter}/close", HTML_FORM, {"admin": 302}),
+    ("POST", "/dashboard/report", lambda v: {"quarter": v["quarter"]}, FIGURE_READERS_POST),
 ]
 
 # Routes anyone may call; their own behaviour is tested elsewhere.

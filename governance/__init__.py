@@ -1,0 +1,1 @@
+"""The governance cell's view: people trained against the target, breakdowns, quarters and reports."""

@@ -1,0 +1,46 @@
+"""`flask --app app report ...`"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from app import db
+from common.errors import DomainError
+from governance import operations
+from governance.reporting import build_report
+
+report_cli = AppGroup("report", help="Quarterly follow-up for the governance cell.")
+
+
+def _quarter(text: str):
+    try:
+        return operations.parse_quarter(text)
+    except DomainError as error:
+        raise click.BadParameter(" ".join(str(m) for ms in error.fields.values() for m in ms))
+
+
+@report_cli.command("quarterly")
+@click.argument("quarter")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder to write into.")
+def quarterly(quarter: str, out_dir: str) -> None:
+    """Write the quarter's report (PDF in French and Arabic, XLSX workbook) into OUT, e.g. 2026-Q4."""
+    parsed = _quarter(quarter)
+    with click.progressbar(length=3, label=f"Report {parsed}") as bar:
+        paths = build_report(parsed, Path(out_dir), lambda done, total: bar.update(done - bar.pos))
+    for path in paths:
+        click.echo(str(path))
+
+
+@report_cli.command("close")
+@click.argument("quarter")
+def close(quarter: str) -> None:
+    """Close a finished quarter: freeze its figures."""
+    try:
+        snapshot = operations.close_quarter(None, _quarter(quarter))
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message))
+    db.session.commit()
+    click.echo(f"Quarter {snapshot.quarter} closed: {snapshot.figures['trained']} people trained.")

@@ -1,0 +1,45 @@
+"""Producing the quarterly report from the live or frozen figures: from the CLI and as a job."""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from flask import current_app
+
+from governance import operations
+from governance.rules import Quarter
+from jobs.runner import task
+
+
+def report_figures(quarter: Quarter) -> dict:
+    """A closed quarter reports its snapshot; an open one its live figures."""
+    return operations.closed_figures(quarter) or operations.full_figures(quarter)
+
+
+def build_report(quarter: Quarter, out_dir: Path, progress=None) -> tuple[Path, Path]:
+    from governance.report import write_quarterly_report  # reportlab and openpyxl load only when needed
+
+    steps = 3
+    figures = report_figures(quarter)
+    if progress:
+        progress(1, steps)
+    previous = report_figures(quarter.previous()) if quarter.previous() >= operations.queries.first_quarter() else None
+    corrections = operations.corrections(quarter)
+    if progress:
+        progress(2, steps)
+    paths = write_quarterly_report(figures, previous, corrections, Path(out_dir))
+    if progress:
+        progress(3, steps)
+    return paths
+
+
+@task("governance.quarterly_report")
+def quarterly_report_job(job, progress):
+    quarter = Quarter.parse(job.params["quarter"])
+    out_dir = Path(current_app.config["EXPORTS_DIR"]) / f"report-{quarter}-job{job.id}"
+    pdf, xlsx = build_report(quarter, out_dir, progress)
+    archive = out_dir.with_suffix(".zip")
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.write(pdf, pdf.name)
+        bundle.write(xlsx, xlsx.name)
+    return {"files": [pdf.name, xlsx.name]}, str(archive)

@@ -1,0 +1,28 @@
+"""Figures as the API and the screens show them: small counts in breakdowns become "<5"."""
+from __future__ import annotations
+
+from typing import Any
+
+from governance.queries import BREAKDOWNS
+from governance.rules import shown, shown_breakdown
+
+
+def progress_json(figures: dict[str, Any], *, filtered: bool, closed: bool) -> dict[str, Any]:
+    """The trained total is exact for the whole programme; once filtered it is a cell of a breakdown
+    and follows the same rule."""
+    return {
+        "quarter": figures["quarter"], "as_of": figures["as_of"], "closed": closed,
+        "target": figures["targets"]["total"], "targets": figures["targets"],
+        "trained": shown(figures["trained"]) if filtered else figures["trained"],
+        **{f"by_{name}": shown_breakdown(figures[f"by_{name}"]) for name in BREAKDOWNS},
+        "trend": [{"quarter": t["quarter"], "trained": shown(t["trained"]) if filtered else t["trained"]}
+                  for t in figures["trend"]],
+        "certificates": figures["certificates"],
+    }
+
+
+def cohort_row_json(row) -> dict[str, Any]:
+    values = dict(row._mapping) if hasattr(row, "_mapping") else dict(row)
+    return {**values,
+            "attendance_rate": round(values["attended"] / values["counted"], 4) if values["counted"] else None,
+            "completion_rate": round(values["completed"] / values["enrolled"], 4) if values["enrolled"] else None}

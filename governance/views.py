@@ -1,0 +1,120 @@
+"""The governance dashboard, targets, closing quarters and the quarterly report."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app import db
+from common import clock
+from common.errors import DomainError, FieldErrors, NotFound
+from common.forms import apply_errors
+from common.pagination import paginate_rows
+from governance import operations, queries
+from governance.forms import TargetsForm
+from governance.rules import Quarter, quarters_between
+from governance.serializers import cohort_row_json, progress_json
+from jobs import runner
+from skills import validation as v
+from skills.forms import ConfirmForm
+from skills.models import Track
+from skills.permissions import require_role
+from skills.vocab import REGIONS, SECTORS
+
+bp = Blueprint("governance", __name__)
+
+
+def filters_from_request() -> queries.Filters:
+    """Filters from the query string (sector, region, track code), each checked against its vocabulary."""
+    errors = FieldErrors()
+    sector = v.choice(errors, "sector", request.args.get("sector"), SECTORS, required=False)
+    region = v.choice(errors, "region", request.args.get("region"), REGIONS, required=False)
+    track_id = None
+    if request.args.get("track"):
+        track_id = db.session.scalar(sa.select(Track.id).where(Track.code == request.args["track"]))
+        if track_id is None:
+            errors.add("track", _("Unknown track “%(code)s”.", code=request.args["track"][:40]))
+    errors.raise_if_any()
+    return queries.Filters(sector=sector, region=region, track_id=track_id)
+
+
+def quarter_from_request() -> Quarter:
+    """The ?quarter= argument (checked), or the current quarter."""
+    text = request.args.get("quarter")
+    return operations.parse_quarter(text) if text else Quarter.of(clock.today())
+
+
+@bp.get("/dashboard")
+@require_role("admin", "governance")
+def dashboard():
+    quarter, filters = quarter_from_request(), filters_from_request()
+    figures, closed = operations.quarter_figures(quarter, filters)
+    shown = progress_json(figures, filtered=filters.any, closed=closed)
+    previous, _closed = operations.quarter_figures(quarter.previous(), filters)
+    cohorts = paginate_rows(queries.cohort_rates(quarter, filters), request.args.get("page", 1, type=int) or 1, 20)
+    return render_template(
+        "governance/dashboard.html", quarter=quarter, figures=figures, shown=shown, previous=previous,
+        closed=closed, filters=filters, cohorts=cohorts, cohort_rows=[cohort_row_json(r) for r in cohorts.items],
+        quarters=list(reversed(quarters_between(queries.first_quarter(), Quarter.of(clock.today())))),
+        tracks=db.session.scalars(sa.select(Track).order_by(Track.code)).all(),
+        can_close=quarter.last_day < clock.today() and not operations.closed_figures(quarter))
+
+
+@bp.get("/dashboard/people")
+@require_role("admin")
+def people():
+    """The people behind a figure: for admins only; the governance role sees counts."""
+    quarter, filters = quarter_from_request(), filters_from_request()
+    attributes = {k: request.args[k] for k in ("category", "gender", "language") if request.args.get(k)}
+    page = db.paginate(queries.people_behind(queries.as_of_day(quarter), filters, **attributes), per_page=25)
+    return render_template("governance/people.html", page=page, quarter=quarter, attributes=attributes)
+
+
+@bp.route("/dashboard/targets", methods=["GET", "POST"])
+@require_role("admin")
+def targets():
+    form = TargetsForm(data=queries.targets())
+    if form.validate_on_submit():
+        try:
+            operations.set_targets(current_user, {k: form[k].data for k in ("total", "engineer", "researcher",
+                                                                             "official")})
+        except DomainError as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Targets saved."), "success")
+            return redirect(url_for("governance.dashboard"))
+    return render_template("skills/edit.html", form=form, title=_("Targets"), back=url_for("governance.dashboard"))
+
+
+@bp.route("/dashboard/quarters/<quarter>/close", methods=["GET", "POST"])
+@require_role("admin")
+def close_quarter(quarter: str):
+    parsed = operations.parse_quarter(quarter)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            operations.close_quarter(current_user, parsed)
+        except DomainError as error:
+            db.session.rollback()
+            flash(" ".join([str(error.message)] + [str(m) for ms in error.fields.values() for m in ms]), "error")
+        else:
+            db.session.commit()
+            flash(_("Quarter %(quarter)s is closed: its figures are frozen.", quarter=quarter), "success")
+        return redirect(url_for("governance.dashboard", quarter=quarter))
+    return render_template("confirm.html", form=form, back=url_for("governance.dashboard", quarter=quarter),
+                           question=_("Close quarter %(quarter)s? Its figures will be frozen as they are now; later "
+                                      "corrections will be listed in the next report.", quarter=quarter))
+
+
+@bp.post("/dashboard/report")
+@require_role("admin", "governance")
+def report():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        raise NotFound()
+    quarter = operations.parse_quarter(request.form.get("quarter"))
+    job = runner.start("governance.quarterly_report", {"quarter": str(quarter)}, current_user)
+    return redirect(url_for("jobs.show", job_id=job.id))
