@@ -182,15 +182,17 @@ def select_locale() -> str:
 def register_blueprints(app: Flask) -> None:
     from accounts import api as accounts_api, views as accounts_views
     from certificates import api as certificates_api, views as certificates_views
+    from checkin import api as checkin_api, views as checkin_views
     from common import health
     from governance import api as governance_api, views as governance_views
     from jobs import views as jobs_views
     from skills import api as skills_api, views as skills_views
 
     for bp in (health.bp, accounts_views.bp, skills_views.bp, certificates_views.bp, governance_views.bp,
-               jobs_views.bp):
+               checkin_views.bp, jobs_views.bp):
         app.register_blueprint(bp)
-    for bp in (accounts_api.bp, skills_api.bp, certificates_api.bp, governance_api.bp, jobs_views.api_bp):
+    for bp in (accounts_api.bp, skills_api.bp, certificates_api.bp, governance_api.bp, checkin_api.bp,
+               jobs_views.api_bp):
         app.register_blueprint(bp)
         csrf.exempt(bp)  # the API authenticates with bearer tokens, never with the session cookie
 

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Flask, request, url_for
+from markupsafe import Markup
 from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
 
 from app import LANGUAGES, RTL_LANGUAGES
@@ -39,10 +40,12 @@ def number(value: Decimal | float | int | None) -> str:
 
 
 def display_name(person) -> str:
-    """The name in the script the reader reads best: Arabic for Arabic readers when there is one."""
-    if current_language() == "ar" and getattr(person, "name_ar", None):
-        return person.name_ar
-    return person.name
+    """The name in the script the reader reads best: Arabic for Arabic readers when there is one.
+    Takes a trainee or a mapping with the same keys."""
+    get = person.get if isinstance(person, dict) else (lambda key: getattr(person, key, None))
+    if current_language() == "ar" and get("name_ar"):
+        return get("name_ar")
+    return get("name")
 
 
 def url_with(_endpoint: str | None = None, **changes) -> str:
@@ -57,13 +60,23 @@ def url_with(_endpoint: str | None = None, **changes) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def bdi(value) -> Markup:
+    """Isolate a date, number or Latin name inside a sentence, so Arabic text does not reorder it."""
+    return Markup("<bdi>{}</bdi>").format(value)
+
+
+def back_arrow() -> str:
+    return "→" if text_direction() == "rtl" else "←"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(current_language=current_language, text_direction=text_direction,
                                  LANGUAGES=LANGUAGES, url_with=url_with, display_name=display_name,
+                                 back_arrow=back_arrow,
                                  ROLES=vocab.ROLES, SECTORS=vocab.SECTORS, REGIONS=vocab.REGIONS,
                                  CATEGORIES=vocab.CATEGORIES, GENDERS=vocab.GENDERS,
                                  TRAINING_LANGUAGES=vocab.TRAINING_LANGUAGES,
                                  ATTENDANCE_STATUSES=vocab.ATTENDANCE_STATUSES)
     app.jinja_env.filters.update(localdate=localdate, localdatetime=localdatetime, percent=percent,
-                                 number=number)
+                                 number=number, bdi=bdi)
     app.jinja_env.add_extension("jinja2.ext.i18n")  # {% trans %} blocks, wired to Flask-Babel

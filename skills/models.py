@@ -172,6 +172,10 @@ class TrainingSession(db.Model):
     hours: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # Self check-in: opened by a trainer; codes rotate from this secret (see checkin.rules).
+    checkin_secret: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    checkin_opened_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    checkin_late_after_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
 
     cohort: Mapped[Cohort] = relationship(back_populates="sessions")
     module: Mapped[Module] = relationship()
@@ -194,6 +198,9 @@ class Attendance(db.Model):
     session_id: Mapped[int] = mapped_column(sa.ForeignKey("sessions.id", ondelete="CASCADE"))
     trainee_id: Mapped[int] = mapped_column(sa.ForeignKey("trainees.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(sa.String(10))
+    # "manual" when a trainer set it, "checkin" when the trainee checked in: a check-in never
+    # overwrites a status a trainer set by hand.
+    source: Mapped[str] = mapped_column(sa.String(10), default="manual", server_default="manual")
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     recorded_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 

@@ -389,11 +389,11 @@ def record_attendance(actor: User, session: TrainingSession, records: Any) -> in
     for trainee_id, status in wanted.items():
         row = existing.get(trainee_id)
         if row is None:
-            db.session.add(Attendance(session_id=session.id, trainee_id=trainee_id, status=status,
+            db.session.add(Attendance(session_id=session.id, trainee_id=trainee_id, status=status, source="manual",
                                       recorded_by_id=actor.id, recorded_at=now))
-        elif row.status != status:
+        elif row.status != status or row.source != "manual":
             before[trainee_id] = row.status
-            row.status, row.recorded_by_id, row.recorded_at = status, actor.id, now
+            row.status, row.source, row.recorded_by_id, row.recorded_at = status, "manual", actor.id, now
         else:
             continue
         after[trainee_id] = status
@@ -403,6 +403,22 @@ def record_attendance(actor: User, session: TrainingSession, records: Any) -> in
     if after:
         audit(actor, "attendance.record", "session", session.id, before=before or None, after=after)
     return len(after)
+
+
+def record_checkin(user: User, session: TrainingSession, trainee_id: int, status: str) -> tuple[Attendance, bool]:
+    """A trainee's own check-in. An existing record, set by hand or by an earlier check-in, is kept as it
+    is: checking in twice is harmless and never overrides the trainer. Returns (record, created)."""
+    existing = db.session.scalar(sa.select(Attendance).where(
+        Attendance.session_id == session.id, Attendance.trainee_id == trainee_id))
+    if existing is not None:
+        return existing, False
+    record = Attendance(session_id=session.id, trainee_id=trainee_id, status=status, source="checkin",
+                        recorded_by_id=user.id, recorded_at=utcnow())
+    db.session.add(record)
+    _adjust_totals(session.cohort_id, [status])
+    db.session.flush()
+    audit(user, "attendance.checkin", "session", session.id, after={str(trainee_id): status})
+    return record, True
 
 
 def _adjust_totals(cohort_id: int, statuses, *, removed: bool = False) -> None:

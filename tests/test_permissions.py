@@ -16,13 +16,17 @@ _unique = itertools.count(1)
 
 
 @pytest.fixture
-def world(app, make_user, make_track, make_trainee, make_cohort, make_session, make_module):
-    """Two cohorts: C1 taught by `trainer` with trainee T1, C2 taught by `other_trainer` with T2.
-    T1 holds a certificate; the admin ran a bulk issuance job."""
+def world(request, app, make_user, make_track, make_trainee, make_cohort, make_session, make_module):
+    """Two cohorts: C1 taught by `trainer` with trainee T1, C2 taught by `other_trainer` with T2, and
+    check-in open for C1's session. Only routes that name a certificate or a job get one made (T1's
+    certificate; a bulk issuance job run by the admin): rendering and signing a PDF for every row would
+    make this file the slowest of the suite."""
     from certificates.operations import issue_certificate
+    from checkin.operations import open_checkin
     from jobs import runner
     from skills import operations
 
+    url = request.node.callspec.params.get("url", "")
     trainer, other_trainer = make_user("trainer"), make_user("trainer")
     t1, t2, t3 = make_trainee(), make_trainee(), make_trainee()
     track = make_track(code="TRK")
@@ -35,12 +39,16 @@ def world(app, make_user, make_track, make_trainee, make_cohort, make_session, m
     operations.record_attendance(users["admin"], session, [{"trainee_id": t1.id, "status": "present"}])
     operations.record_results(users["admin"], c1, [{"trainee_id": t1.id, "module": m.code, "passed": True}
                                                    for m in track.modules])
-    certificate, _ = issue_certificate(users["admin"], t1, track)
+    open_checkin(users["admin"], session)
     db.session.commit()
-    job = runner.start("certificates.issue_cohort", {"cohort_id": c1.id, "cohort": "C1"}, users["admin"])
     values = {"module": track.modules[0].code, "track": track.code, "cohort": "C1", "trainee": t1.id,
-              "outsider": t3.id, "session": session.id, "user": users["trainer"].id, "serial": certificate.serial,
-              "job": job.id, "quarter": "2026-Q3"}
+              "outsider": t3.id, "session": session.id, "user": users["trainer"].id, "quarter": "2026-Q3"}
+    if "{serial}" in url:
+        values["serial"] = issue_certificate(users["admin"], t1, track)[0].serial
+        db.session.commit()
+    if "{job}" in url:
+        values["job"] = runner.start("certificates.issue_cohort", {"cohort_id": c1.id, "cohort": "C1"},
+                                     users["admin"]).id
     return users, values
 
 
@@ -83,6 +91,7 @@ PERSON_READERS = {"admin": 200, "trainer": 200, "trainee": 200}
 # A certificate or a job is hidden (404) from everyone but its holder or creator and admins.
 HOLDER_OR_ADMIN = {"admin": 200, "trainee": 200, "trainer": 404, "other_trainer": 404, "governance": 404,
                    "other_trainee": 404}
+TRAINEES = lambda status: {"trainee": status, "other_trainee": status}  # noqa: E731
 FIGURE_READERS = {"admin": 200, "governance": 200}
 FIGURE_READERS_POST = {"admin": 302, "governance": 302}
 CREATOR_OR_ADMIN = {"admin": 200, "trainer": 404, "other_trainer": 404, "governance": 404, "trainee": 404,
@@ -120,7 +129,7 @@ API = [
     ("PUT", "/api/v1/sessions/{session}/attendance", _attendance_body, COHORT_WRITERS(200)),
     ("GET", "/api/v1/cohorts/{cohort}/results", None, {"admin": 200, "trainer": 200}),
     ("PUT", "/api/v1/cohorts/{cohort}/results", _results_body, COHORT_WRITERS(200)),
-    ("POST", "/api/v1/certificates", lambda v: {"trainee_id": v["trainee"], "track": v["track"]}, ADMIN_WRITES(200)),
+    ("POST", "/api/v1/certificates", lambda v: {"trainee_id": v["trainee"], "track": v["track"]}, ADMIN_WRITES(201)),
     ("GET", "/api/v1/certificates", None, {"admin": 200}),
     ("GET", "/api/v1/certificates/{serial}", None, HOLDER_OR_ADMIN),
     ("GET", "/api/v1/certificates/{serial}/pdf", None, HOLDER_OR_ADMIN),
@@ -133,6 +142,9 @@ API = [
     ("GET", "/api/v1/stats/targets", None, FIGURE_READERS),
     ("PUT", "/api/v1/stats/targets", lambda v: {"total": 520}, ADMIN_WRITES(200)),
     ("POST", "/api/v1/stats/quarters/{quarter}/close", None, ADMIN_WRITES(201)),
+    ("GET", "/api/v1/sessions/{session}/checkin", None, COHORT_WRITERS(200)),
+    ("POST", "/api/v1/sessions/{session}/checkin/open", lambda v: {}, COHORT_WRITERS(201)),
+    ("POST", "/api/v1/checkin", lambda v: {"code": "WRONG1"}, TRAINEES(422)),
 ]
 
 HTML_FORM = lambda v: {}  # noqa: E731  (a form post; CSRF is checked in test_security)
@@ -201,6 +213,16 @@ HTML = [
     ("GET", "/dashboard/quarters/{quarter}/close", None, {"admin": 200}),
     ("POST", "/dashboard/quarters/{quarter}/close", HTML_FORM, {"admin": 302}),
     ("POST", "/dashboard/report", lambda v: {"quarter": v["quarter"]}, FIGURE_READERS_POST),
+    ("GET", "/cohorts/{cohort}/sessions/{session}/checkin", None, COHORT_WRITERS(200)),
+    ("POST", "/cohorts/{cohort}/sessions/{session}/checkin", lambda v: {"late_after_minutes": "5"},
+     COHORT_WRITERS(302)),
+    ("GET", "/cohorts/{cohort}/sessions/{session}/checkin/state", None, COHORT_WRITERS(200)),
+    ("GET", "/cohorts/{cohort}/sessions/{session}/checkin/close", None, COHORT_WRITERS(200)),
+    ("POST", "/cohorts/{cohort}/sessions/{session}/checkin/close", HTML_FORM, COHORT_WRITERS(302)),
+    ("GET", "/checkin", None, TRAINEES(200)),
+    ("POST", "/checkin", lambda v: {"code": "WRONG1"}, TRAINEES(422)),
+    ("GET", "/checkin/{session}/{module}", None, TRAINEES(200)),
+    ("POST", "/checkin/{session}/{module}", lambda v: {"code": "WRONG1"}, TRAINEES(422)),
 ]
 
 # Routes anyone may call; their own behaviour is tested elsewhere.

@@ -1,0 +1,140 @@
+"""Browser tests: Playwright drives Debian's Chromium against the real app served on a live port.
+
+Nothing is downloaded: the tests use /usr/bin/chromium (`.ci/run` installs Debian's `chromium` package when
+it is missing). Without it, or without the playwright module, every test here is skipped and says why.
+
+Each test gets a live server on 127.0.0.1 (a free port) serving the `app` fixture's application, so it
+talks to the same test database as the test itself: the server thread handles each request in its own
+app context and session, which works with SQLite files and PostgreSQL alike. Commit before driving the
+browser, and roll back before reading what the browser wrote.
+
+Screenshots go to test-output/screenshots/<database>-<flow>-<language>.png (gitignored) for a person to
+look at.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from app import db
+
+CHROMIUM = os.environ.get("KAFAA_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def _unavailable() -> str | None:
+    """Why the browser tests cannot run here, or None."""
+    if importlib.util.find_spec("playwright") is None:
+        return "browser tests need the playwright module: `make dev-setup` installs it from requirements-dev.txt"
+    if not os.access(CHROMIUM, os.X_OK):
+        return (f"browser tests need Chromium at {CHROMIUM}: install Debian's `chromium` package "
+                "(.ci/run does it when it can)")
+    return None
+
+
+SKIP_REASON = _unavailable()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without Chromium, every browser test is skipped and says why (a skip raised while pytest loads a
+    conftest would abort the whole run instead)."""
+    if SKIP_REASON is None:
+        return
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.skip(reason=SKIP_REASON))
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+MOBILE = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 2, "is_mobile": True,
+          "has_touch": True,
+          "user_agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+                        "Chrome/156.0.0.0 Mobile Safari/537.36"}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium per module (launching costs about a second). Not per session: while Playwright's sync
+    API is started it keeps an asyncio loop running on this thread, so asyncio.run() (pyHanko signing a
+    PDF) would fail here; other test modules must not run under it."""
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    except Exception as error:  # a broken Chromium install: say so rather than fail every test
+        playwright.stop()
+        pytest.skip(f"Chromium at {CHROMIUM} would not start: {error}")
+    yield chromium
+    chromium.close()
+    playwright.stop()
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs) -> None:  # one line per request would drown pytest's output
+        pass
+
+
+@pytest.fixture
+def live_url(app):
+    """The app on a free port. Its BASE_URL becomes the server's address, so links and QR codes lead to it."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["BASE_URL"] = url
+    app.config["SESSION_COOKIE_SECURE"] = False  # plain http on loopback
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield url
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def new_page(browser, request):
+    """Pages in fresh browser contexts (no shared cookies), all closed at the end of the test.
+    Pass mobile=True for a 375 × 812 phone, locale for the browser's Accept-Language."""
+    contexts = []
+
+    def make(*, mobile: bool = False, locale: str = "fr-MA"):
+        options = dict(MOBILE) if mobile else {"viewport": {"width": 1280, "height": 900}}
+        context = browser.new_context(locale=locale, accept_downloads=True, **options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+_taken: list[Path] = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _taken:
+        where = SCREENSHOTS.relative_to(Path.cwd()) if SCREENSHOTS.is_relative_to(Path.cwd()) else SCREENSHOTS
+        terminalreporter.write_line(f"Browser screenshots ({len(_taken)}): {where}/")
+
+
+@pytest.fixture
+def screenshot(app):
+    """Save a full-page PNG as test-output/screenshots/<database>-<flow>-<language>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    database = db.engine.dialect.name
+
+    def shoot(page, flow: str, lang: str) -> Path:
+        path = SCREENSHOTS / f"{database}-{flow}-{lang}.png"
+        page.screenshot(path=str(path), full_page=True)
+        _taken.append(path)
+        return path
+    return shoot
