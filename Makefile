@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test bench setup dev-setup clean
+.PHONY: run test bench setup dev-setup clean translations
 
 # Reinstall only when a requirements file changes (the stamp files record the last install).
 $(BIN)/python:
@@ -21,8 +21,28 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.runtime $@
 
-setup: $(VENV)/.runtime
-dev-setup: $(VENV)/.dev
+# Translations: the .po catalogs are committed; the compiled .mo files are build artifacts (gitignored), made
+# again whenever their .po changes. Flask-Babel reads them when the app starts.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po | $(VENV)/.runtime
+	$(BIN)/pybabel compile --statistics -l $* -i $< -o $@
+
+setup: $(VENV)/.runtime $(MO_FILES)
+dev-setup: $(VENV)/.dev $(MO_FILES)
+
+# After adding or changing a user-facing string: `make translations`, translate the new or `#, fuzzy`
+# entries of translations/fr and translations/ar (messages.po), then `make test`.
+# tests/test_translations.py reads PYBABEL_EXTRACT_FLAGS from this line: keep it on one line.
+PYBABEL_EXTRACT_FLAGS := -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2 --ignore-dirs='.* __pycache__' --sort-output --project=Kafaa --version=1
+translations: $(VENV)/.runtime
+	$(BIN)/pybabel -q extract $(PYBABEL_EXTRACT_FLAGS) -o translations/messages.pot.new .
+	@# Keep messages.pot untouched (creation date included) when no string moved.
+	@if [ -f translations/messages.pot ] && diff -q -I '^"POT-Creation-Date: ' translations/messages.pot translations/messages.pot.new >/dev/null; \
+	  then rm translations/messages.pot.new; else mv translations/messages.pot.new translations/messages.pot; fi
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --ignore-obsolete
+	@# Compile now: the statistics say how many entries are left to translate in each language.
+	@$(MAKE) --no-print-directory $(MO_FILES)
 
 run: setup
 	$(BIN)/flask db upgrade
@@ -48,3 +68,4 @@ bench: dev-setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+	rm -f translations/*/LC_MESSAGES/messages.mo
