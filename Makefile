@@ -31,8 +31,9 @@ translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po |
 setup: $(VENV)/.runtime $(MO_FILES)
 dev-setup: $(VENV)/.dev $(MO_FILES)
 
-# After adding or changing a user-facing string: `make translations`, translate the new or `#, fuzzy`
-# entries of translations/fr and translations/ar (messages.po), then `make test`.
+# After adding or changing a user-facing string: `make translations`, fill in the new (empty) entries of
+# translations/fr and translations/ar (messages.po), then `make test`, which lists anything still missing.
+# No fuzzy matching: a guess borrowed from another string could carry placeholders that break compilation.
 # tests/test_translations.py reads PYBABEL_EXTRACT_FLAGS from this line: keep it on one line.
 PYBABEL_EXTRACT_FLAGS := -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2 --ignore-dirs='.* __pycache__' --sort-output --project=Kafaa --version=1
 translations: $(VENV)/.runtime
@@ -40,7 +41,7 @@ translations: $(VENV)/.runtime
 	@# Keep messages.pot untouched (creation date included) when no string moved.
 	@if [ -f translations/messages.pot ] && diff -q -I '^"POT-Creation-Date: ' translations/messages.pot translations/messages.pot.new >/dev/null; \
 	  then rm translations/messages.pot.new; else mv translations/messages.pot.new translations/messages.pot; fi
-	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --ignore-obsolete
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --ignore-obsolete --no-fuzzy-matching
 	@# Compile now: the statistics say how many entries are left to translate in each language.
 	@$(MAKE) --no-print-directory $(MO_FILES)
 

@@ -18,7 +18,8 @@ from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names: Alembic can then drop and alter them, and SQLite batch migrations work.
@@ -36,6 +37,18 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """SQLite as a server would behave: foreign keys enforced, readers never blocked by the writer
+    (WAL), commits without a disk sync each (NORMAL is durable in WAL mode), and a writer that waits
+    for the lock instead of failing at once."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=10000"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
 migrate = Migrate()
 login = LoginManager()
 csrf = CSRFProtect()
@@ -49,7 +62,6 @@ PROJECT_ROOT = Path(__file__).resolve().parent
 class Config:
     """Defaults; every value can be overridden from the environment (see README, Configuration)."""
 
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Africa/Casablanca"
     BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")
@@ -74,6 +86,12 @@ class Config:
     ARGON2_MEMORY_COST = 65536
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_IDLE_MINUTES = 30
+    SESSION_ABSOLUTE_HOURS = 12
+    # Rate limits (Flask-Limiter strings). RATELIMIT_ENABLED=0 in the environment lifts them (benchmarks).
+    LOGIN_ACCOUNT_RATE_LIMIT = "5 per 15 minutes"
+    LOGIN_ADDRESS_RATE_LIMIT = "30 per 15 minutes"
+    VERIFY_RATE_LIMIT = "120 per minute"
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; timeouts are the session's job
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
@@ -87,6 +105,11 @@ def _config_from_env(app: Flask) -> None:
         value = os.environ.get(key)
         if value:
             app.config[key] = int(value) if key == "MAIL_PORT" else value
+    for key in ("LOGIN_ACCOUNT_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT", "VERIFY_RATE_LIMIT"):
+        if os.environ.get(key):
+            app.config[key] = os.environ[key]
+    if os.environ.get("RATELIMIT_ENABLED") is not None:
+        app.config["RATELIMIT_ENABLED"] = os.environ["RATELIMIT_ENABLED"] not in ("0", "false", "no")
     if os.environ.get("MAIL_USE_TLS") is not None:
         app.config["MAIL_USE_TLS"] = os.environ["MAIL_USE_TLS"] not in ("0", "false", "no")
 
@@ -114,6 +137,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     if app.config.get("DATABASE_URL"):
         app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["DATABASE_URL"])
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and "SQLALCHEMY_ENGINE_OPTIONS" not in app.config:
+        # A server can drop idle connections; SQLite has none to lose, so it skips the extra round trip.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app)
     app.config["BASE_URL"] = app.config["BASE_URL"].rstrip("/")
@@ -145,6 +171,9 @@ def register_extensions(app: Flask) -> None:
     login.login_message_category = "warning"
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    from common import security
+
+    security.init_app(app)
     # Flask-Babel caches the locale on the app context, which can outlive one request (tests, jobs):
     # decide it afresh for every request.
     app.before_request(flask_babel_refresh)
@@ -159,9 +188,12 @@ def register_extensions(app: Flask) -> None:
     import skills.models  # noqa: F401
 
     @login.user_loader
-    def load_user(user_id: str) -> User | None:
+    def load_user(session_id: str) -> User | None:
+        user_id, _, token = session_id.partition("-")
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+        if user is None or not user.active or (user.session_token or "") != token:
+            return None
+        return user
 
 
 def select_locale() -> str:
@@ -189,6 +221,9 @@ WEB_BLUEPRINTS = (
     "governance.views:bp",
     "checkin.views:bp",
     "jobs.views:bp",
+    "audit.views:bp",
+    "certificates.openbadges_views:bp",
+    "exchange.views:bp",
 )
 API_BLUEPRINTS = (
     "accounts.api:bp",
@@ -197,6 +232,8 @@ API_BLUEPRINTS = (
     "governance.api:bp",
     "checkin.api:bp",
     "jobs.views:api_bp",
+    "certificates.openbadges_views:api_bp",
+    "exchange.api:bp",
 )
 
 
@@ -219,11 +256,12 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from accounts.cli import users_cli
+    from audit.cli import audit_cli
     from certificates.cli import certificates_cli, keys_cli
     from governance.cli import report_cli
     from skills.cli import demo_command
 
-    for command in (users_cli, demo_command, certificates_cli, keys_cli, report_cli):
+    for command in (users_cli, demo_command, certificates_cli, keys_cli, report_cli, audit_cli):
         app.cli.add_command(command)
 
 

@@ -6,6 +6,7 @@ from flask import g
 from accounts import operations
 from app import db
 from common.api import api_blueprint, json_body
+from common.security import login_limits
 from common.errors import Unauthorized
 from skills.permissions import require_role
 
@@ -18,6 +19,7 @@ def user_json(user) -> dict:
 
 
 @bp.post("/tokens")
+@login_limits
 def create_token():
     data = json_body()
     user = operations.authenticate(data.get("email"), data.get("password"))

@@ -31,6 +31,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Part of the id kept in the session cookie; replaced at sign-out, so a copied cookie dies with it.
+    session_token: Mapped[Optional[str]] = mapped_column(sa.String(32))
 
     trainee: Mapped[Optional["Trainee"]] = relationship()
 
@@ -39,6 +41,9 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}-{self.session_token or ''}"
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles

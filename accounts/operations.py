@@ -145,5 +145,15 @@ def user_for_token(raw: str) -> User | None:
     return token.user
 
 
+def start_web_session(user: User) -> None:
+    if not user.session_token:
+        user.session_token = secrets.token_hex(16)
+
+
+def end_web_sessions(user: User) -> None:
+    """Sign out: every session cookie of this account stops working, including copies of it."""
+    user.session_token = secrets.token_hex(16)
+
+
 def set_locale(user: User, locale: str) -> None:
     user.locale = locale

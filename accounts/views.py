@@ -15,6 +15,7 @@ from app import LANGUAGES, db
 from common.errors import DomainError, ValidationFailed
 from skills.permissions import require_role
 from common.forms import apply_errors
+from common.security import login_limits, start_session
 
 bp = Blueprint("accounts", __name__)
 
@@ -27,6 +28,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_limits
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("skills.home"))
@@ -38,7 +40,9 @@ def login():
             form.password.errors.append(str(operations.WRONG_CREDENTIALS))
         else:
             session.clear()  # a fresh session on login: no fixation
+            operations.start_web_session(user)
             login_user(user)
+            start_session()
             if user.locale:
                 session["lang"] = user.locale
             db.session.commit()
@@ -48,6 +52,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        operations.end_web_sessions(current_user)
+        db.session.commit()
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")
@@ -70,7 +77,10 @@ def accept_invitation(token: str):
         else:
             db.session.commit()
             session.clear()
+            operations.start_web_session(user)
+            db.session.commit()
             login_user(user)
+            start_session()
             flash(_("Your password is set. Welcome to Kafaa."), "success")
             return redirect(url_for("skills.home"))
     return render_template("accounts/invitation.html", form=form, user=user)

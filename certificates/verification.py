@@ -5,10 +5,12 @@ import hashlib
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from app import db
 from certificates import keys
 from certificates.models import Certificate
+from skills.models import Track
 from certificates.operations import count_verification
 from common import clock
 from certificates.signing import InvalidToken, codes_match, read_token
@@ -27,6 +29,12 @@ class Verdict:
         return {"invalid": 400, "not_found": 404}.get(self.status, 200)
 
 
+def _with_facts(query: sa.Select) -> sa.Select:
+    """Load what the answer shows (track, modules, replacement) in the same round trips."""
+    return query.options(joinedload(Certificate.track).selectinload(Track.modules),
+                         joinedload(Certificate.superseded_by))
+
+
 def _judge(certificate: Certificate | None) -> Verdict:
     if certificate is None:
         return Verdict("not_found")
@@ -41,7 +49,7 @@ def verify_token(token: str) -> Verdict:
         claims = read_token(token, keys.keystore().public_keys())
     except InvalidToken:
         return Verdict("invalid")
-    certificate = db.session.scalar(sa.select(Certificate).where(Certificate.serial == claims.serial))
+    certificate = db.session.scalar(_with_facts(sa.select(Certificate).where(Certificate.serial == claims.serial)))
     if certificate is not None and certificate.token != token:
         return Verdict("invalid")
     return _judge(certificate)
@@ -52,7 +60,7 @@ def verify_code(serial: str, code: str) -> Verdict:
     serial = (serial or "").strip().upper()
     if not SERIAL_RE.match(serial):
         return Verdict("not_found")
-    certificate = db.session.scalar(sa.select(Certificate).where(Certificate.serial == serial))
+    certificate = db.session.scalar(_with_facts(sa.select(Certificate).where(Certificate.serial == serial)))
     if certificate is not None and not codes_match(certificate.verification_code, code or ""):
         return Verdict("invalid")
     return _judge(certificate)

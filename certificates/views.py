@@ -15,6 +15,7 @@ from certificates.queries import certificates_of_trainee
 from certificates.serializers import public_json
 from common import clock
 from common.errors import DomainError, wants_json
+from common.security import verification_limit
 from jobs import runner
 from skills.forms import ConfirmForm
 from skills.loaders import get_cohort_or_404
@@ -43,14 +44,16 @@ def _verdict_response(verdict, *, form=None, pdf_form=None):
 
 
 @bp.get("/v/<token>")
+@verification_limit
 def verify_token(token: str):
     try:
         verdict = verification.verify_token(token[:2048])
+        response = _verdict_response(verdict)  # before the commit, which would expire what it shows
         db.session.commit()  # the verification count
     except sa.exc.SQLAlchemyError:
         db.session.rollback()
         return _cannot_check()
-    return _verdict_response(verdict)
+    return response
 
 
 def _cannot_check():
@@ -62,6 +65,7 @@ def _cannot_check():
 
 
 @bp.route("/verify", methods=["GET", "POST"])
+@verification_limit
 def verify_form():
     form, pdf_form = CodeForm(prefix="code"), PdfCheckForm(prefix="pdf")
     if request.method == "GET":
@@ -72,8 +76,9 @@ def verify_form():
             return _check_pdf(form, pdf_form)
         if form.validate_on_submit():
             verdict = verification.verify_code(form.serial.data, form.code.data)
+            response = _verdict_response(verdict, form=form, pdf_form=pdf_form)
             db.session.commit()
-            return _verdict_response(verdict, form=form, pdf_form=pdf_form)
+            return response
     except sa.exc.SQLAlchemyError:
         db.session.rollback()
         return _cannot_check()

@@ -1,10 +1,11 @@
 """The trainer's projector screen with its live roster, and the trainee's check-in pages."""
 from __future__ import annotations
 
+import base64
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
 
 from app import db
 from certificates.qr import qr_svg
@@ -22,6 +23,11 @@ def checkin_url(session, code: str) -> str:
     from flask import current_app
 
     return f"{current_app.config['BASE_URL']}/checkin/{session.id}/{code}"
+
+
+def qr_src(url: str) -> str:
+    """The QR code as a data: URI for an <img>: no markup from code reaches the page."""
+    return "data:image/svg+xml;base64," + base64.b64encode(qr_svg(url).encode()).decode()
 
 
 def _managed_session(code: str, session_id: int):
@@ -63,7 +69,7 @@ def projector(code: str, session_id: int):
     if session.checkin_opened_at is not None:
         shown_code, expires_at = operations.current(session)
         current = {"code": shown_code, "expires_at": expires_at, "url": checkin_url(session, shown_code),
-                   "qr": Markup(qr_svg(checkin_url(session, shown_code)))}
+                   "qr_src": qr_src(checkin_url(session, shown_code))}
     return render_template("checkin/projector.html", cohort=cohort, session=session, form=form, current=current,
                            **state)
 
@@ -77,7 +83,7 @@ def projector_state(code: str, session_id: int):
     if session.checkin_opened_at is not None:
         shown_code, expires_at = operations.current(session)
         url = checkin_url(session, shown_code)
-        body.update(open=True, code=shown_code, url=url, expires_at=expires_at.isoformat(), qr_svg=qr_svg(url))
+        body.update(open=True, code=shown_code, url=url, expires_at=expires_at.isoformat(), qr_src=qr_src(url))
     else:
         body["open"] = False
     return body, 200, {"Cache-Control": "no-store"}

@@ -85,6 +85,13 @@ def quarter_figures(quarter: Quarter, filters: queries.Filters = queries.Filters
     return queries.figures(quarter, filters), False
 
 
+def previous_breakdowns(quarter: Quarter, filters: queries.Filters = queries.Filters()) -> dict[str, Any]:
+    """The previous quarter's total and breakdowns, for the changes shown beside this quarter's: its
+    snapshot when closed, else only the breakdowns (no trend, no event counts: they are not shown)."""
+    frozen = None if filters.any else closed_figures(quarter.previous())
+    return frozen or queries.breakdowns(queries.as_of_day(quarter.previous()), filters)
+
+
 def corrections(quarter: Quarter) -> list[dict[str, Any]]:
     """For every closed quarter before this one: figures that changed since it was closed."""
     rows = db.session.scalars(sa.select(QuarterSnapshot).where(QuarterSnapshot.quarter < str(quarter))

@@ -54,7 +54,7 @@ def targets() -> dict[str, int]:
 def _counting(day_column, cutoff_column, filters: Filters) -> list:
     """Conditions for a certificate counting toward the target on a day (columns or literals)."""
     conditions = [
-        Track.counts_toward_target,
+        Certificate.track_id.in_(sa.select(Track.id).where(Track.counts_toward_target)),
         Certificate.issued_on <= day_column,
         sa.or_(Certificate.revoked_at.is_(None), Certificate.revoked_at >= cutoff_column),
         sa.or_(Certificate.superseded_at.is_(None), Certificate.superseded_at >= cutoff_column),
@@ -74,12 +74,18 @@ def trained_people(day: date, filters: Filters = Filters()) -> sa.Select:
     """One row per person trained on `day`: trainee id and training language (of the cohort where the
     certificate was earned; the first in code order when there are several)."""
     cutoff = end_of_day_utc(day)
-    return (sa.select(Certificate.trainee_id, sa.func.min(Cohort.language).label("language"))
-            .join(Track, Track.id == Certificate.track_id)
-            .outerjoin(Cohort, Cohort.id == Certificate.cohort_id)
-            .join(Trainee, Trainee.id == Certificate.trainee_id)
-            .where(*_counting(day, cutoff, filters), *_person_filters(filters))
-            .group_by(Certificate.trainee_id))
+    query = (sa.select(Certificate.trainee_id, sa.func.min(Cohort.language).label("language"))
+             .outerjoin(Cohort, Cohort.id == Certificate.cohort_id)
+             .where(*_counting(day, cutoff, filters))
+             .group_by(Certificate.trainee_id))
+    return _for_people(query, filters)
+
+
+def _for_people(query: sa.Select, filters: Filters) -> sa.Select:
+    """Join trainees only when a filter is about the person: unfiltered figures never touch them."""
+    if filters.sector or filters.region:
+        query = query.join(Trainee, Trainee.id == Certificate.trainee_id).where(*_person_filters(filters))
+    return query
 
 
 def breakdowns(day: date, filters: Filters = Filters()) -> dict[str, Any]:
@@ -126,35 +132,30 @@ def trend(last: Quarter, filters: Filters = Filters()) -> list[dict[str, Any]]:
     """People trained at the end of each quarter since the programme began, in one query."""
     quarters = quarters_between(min(first_quarter(), last), last)
     table = _quarter_table(quarters)
-    counts = dict(db.session.execute(
-        sa.select(table.c.quarter, sa.func.count(sa.distinct(Certificate.trainee_id)))
-        .select_from(Certificate)
-        .join(Track, Track.id == Certificate.track_id)
-        .join(Trainee, Trainee.id == Certificate.trainee_id)
-        .join(table, sa.and_(*_counting(table.c.day, table.c.cutoff, filters)))
-        .where(*_person_filters(filters))
-        .group_by(table.c.quarter)).all())
+    query = (sa.select(table.c.quarter, sa.func.count(sa.distinct(Certificate.trainee_id)))
+             .select_from(Certificate)
+             .join(table, sa.and_(*_counting(table.c.day, table.c.cutoff, filters)))
+             .group_by(table.c.quarter))
+    counts = dict(db.session.execute(_for_people(query, filters)).all())
     return [{"quarter": str(q), "trained": counts.get(str(q), 0)} for q in quarters]
 
 
 def certificate_events(quarter: Quarter, filters: Filters = Filters()) -> dict[str, int]:
     """Certificates issued, revoked and expired during the quarter, and checks by verifiers."""
     start, end = quarter.utc_bounds()
-    base = (sa.select(sa.func.count()).select_from(Certificate)
-            .join(Trainee, Trainee.id == Certificate.trainee_id)
-            .where(*_person_filters(filters), *([Certificate.track_id == filters.track_id] if filters.track_id else [])))
+    base = _for_people(sa.select(sa.func.count()).select_from(Certificate).where(
+        *([Certificate.track_id == filters.track_id] if filters.track_id else [])), filters)
     last = as_of_day(quarter)
     return {
         "issued": db.session.scalar(base.where(Certificate.issued_on.between(quarter.first_day, quarter.last_day))),
         "revoked": db.session.scalar(base.where(Certificate.revoked_at >= start, Certificate.revoked_at < end)),
         "expired": db.session.scalar(base.where(Certificate.expires_on >= quarter.first_day,
                                                 Certificate.expires_on < last, Certificate.revoked_at.is_(None))),
-        "verifications": db.session.scalar(
+        "verifications": db.session.scalar(_for_people(
             sa.select(sa.func.coalesce(sa.func.sum(VerificationCount.count), 0))
             .join(Certificate, Certificate.id == VerificationCount.certificate_id)
-            .join(Trainee, Trainee.id == Certificate.trainee_id)
-            .where(VerificationCount.day.between(quarter.first_day, quarter.last_day), *_person_filters(filters),
-                   *([Certificate.track_id == filters.track_id] if filters.track_id else []))),
+            .where(VerificationCount.day.between(quarter.first_day, quarter.last_day),
+                   *([Certificate.track_id == filters.track_id] if filters.track_id else [])), filters)),
     }
 
 
@@ -164,12 +165,13 @@ def cohort_rates(quarter: Quarter, filters: Filters = Filters()) -> sa.Select:
     day = as_of_day(quarter)
     enrolled = (sa.select(sa.func.count()).select_from(Enrollment)
                 .where(Enrollment.cohort_id == Cohort.id).correlate(Cohort).scalar_subquery())
-    completed = (sa.select(sa.func.count(sa.distinct(Certificate.trainee_id)))
-                 .select_from(Certificate)
-                 .join(Enrollment, sa.and_(Enrollment.trainee_id == Certificate.trainee_id,
-                                           Enrollment.cohort_id == Cohort.id))
-                 .where(Certificate.track_id == Cohort.track_id, Certificate.issued_on <= day,
-                        sa.or_(Certificate.revoked_at.is_(None), Certificate.revoked_at >= end_of_day_utc(day)))
+    holds = (sa.select(Certificate.id)
+             .where(Certificate.trainee_id == Enrollment.trainee_id, Certificate.track_id == Cohort.track_id,
+                    Certificate.issued_on <= day,
+                    sa.or_(Certificate.revoked_at.is_(None), Certificate.revoked_at >= end_of_day_utc(day)))
+             .exists())
+    completed = (sa.select(sa.func.count()).select_from(Enrollment)
+                 .where(Enrollment.cohort_id == Cohort.id, holds)
                  .correlate(Cohort).scalar_subquery())
     query = (sa.select(Cohort.code, Cohort.sector, Cohort.region, Cohort.language,
                        sa.func.coalesce(CohortAttendanceTotal.attended, 0).label("attended"),

@@ -51,7 +51,7 @@ def dashboard():
     quarter, filters = quarter_from_request(), filters_from_request()
     figures, closed = operations.quarter_figures(quarter, filters)
     shown = progress_json(figures, filtered=filters.any, closed=closed)
-    previous, _closed = operations.quarter_figures(quarter.previous(), filters)
+    previous = operations.previous_breakdowns(quarter, filters)
     cohorts = paginate_rows(queries.cohort_rates(quarter, filters), request.args.get("page", 1, type=int) or 1, 20)
     return render_template(
         "governance/dashboard.html", quarter=quarter, figures=figures, shown=shown, previous=previous,

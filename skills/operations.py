@@ -275,8 +275,10 @@ def enrol_trainees(actor: User, cohort: Cohort, trainee_ids: Any) -> int:
     already = set(db.session.scalars(sa.select(Enrollment.trainee_id).where(
         Enrollment.cohort_id == cohort.id, Enrollment.trainee_id.in_(ids))))
     new_ids = [i for i in dict.fromkeys(ids) if i not in already]
-    db.session.add_all(Enrollment(cohort_id=cohort.id, trainee_id=i, enrolled_by_id=actor.id) for i in new_ids)
-    db.session.flush()
+    if new_ids:  # one INSERT for all: SQLite would otherwise insert row by row to fetch each id
+        db.session.execute(sa.insert(Enrollment), [
+            {"cohort_id": cohort.id, "trainee_id": i, "enrolled_by_id": actor.id, "enrolled_at": utcnow()}
+            for i in new_ids])
     if new_ids:
         audit(actor, "cohort.enrol", "cohort", cohort.code, after={"trainee_ids": new_ids})
     return len(new_ids)

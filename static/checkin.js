@@ -9,7 +9,7 @@
     function render(state) {
       if (!state.open) { window.location.reload(); return; }
       document.getElementById("checkin-code").textContent = state.code;
-      document.getElementById("checkin-qr").innerHTML = state.qr_svg; // our own server's SVG
+      document.getElementById("checkin-qr").src = state.qr_src;
       document.getElementById("checkin-count").textContent = state.present;
       state.roster.forEach(function (person) {
         var item = document.querySelector('#checkin-roster li[data-id="' + person.id + '"]');

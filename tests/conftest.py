@@ -28,6 +28,8 @@ TEST_CONFIG = {
     "BASE_URL": "https://kafaa.test",
     "SERVER_NAME": None,
     "JOBS_SYNCHRONOUS": True,  # background jobs finish before the request that started them returns
+    "JOBS_IN_PROCESS": True,  # even when REDIS_URL is set (CI); test_jobs.py runs the RQ path itself
+    "RATELIMIT_STORAGE_URI": "memory://",  # limits start afresh with each app; one test shares them in Redis
 }
 
 

@@ -85,7 +85,7 @@ def test_users_create_command(app):
     result = runner.invoke(args=["users", "create", "boss@kafaa.ma", "--role", "admin", "--password", PASSWORD])
     assert result.exit_code == 0, result.output
     result = runner.invoke(args=["users", "create", "boss@kafaa.ma", "--role", "admin", "--password", PASSWORD])
-    assert result.exit_code != 0 and "already taken" in result.output
+    assert result.exit_code != 0 and "email: " in result.output and "boss@kafaa.ma" in result.output
     before = table_counts()
     result = runner.invoke(args=["users", "create", "x@kafaa.ma", "--role", "trainer", "--trainee-id", "99"])
     assert result.exit_code != 0 and "trainee_id" in result.output
@@ -102,7 +102,7 @@ def test_trainee_account_links_to_its_record(app, make_trainee):
     assert result.exit_code == 0, result.output
     again = runner.invoke(args=["users", "create", "me2@example.ma", "--role", "trainee", "--trainee-id",
                                 str(trainee.id)])
-    assert again.exit_code != 0 and "already has an account" in again.output
+    assert again.exit_code != 0 and "trainee_id: " in again.output
 
 
 def test_language_choice_is_remembered_per_account(client, login, admin):

@@ -111,18 +111,22 @@ def test_filtered_totals_follow_the_small_count_rule(client, dataset, governance
 
 def test_quarter_boundaries_follow_moroccos_time_zone(client, today, make_track, make_trainee, make_certificate,
                                                       governance_headers):
+    from common.clock import MOROCCO
+
     track = make_track()
     people = [make_trainee() for _ in range(6)]
     for person in people:
-        make_certificate(person, track, date(2026, 7, 1))
-    # 23:30 UTC on 30 September is 00:30 on 1 October in Morocco (UTC+1): a fourth-quarter revocation.
+        make_certificate(person, track, date(2026, 4, 1))
+    # 00:30 on 1 July in Morocco is still 30 June in UTC: a third-quarter revocation, not a second.
+    revoked_at = datetime(2026, 7, 1, 0, 30, tzinfo=MOROCCO).astimezone(timezone.utc)
+    assert revoked_at.date() == date(2026, 6, 30), "this test needs Morocco ahead of UTC on that day"
     late = db.session.scalars(sa.select(Certificate).where(Certificate.trainee_id == people[0].id)).one()
-    late.revoked_at = datetime(2026, 9, 30, 23, 30, tzinfo=timezone.utc)
+    late.revoked_at = revoked_at
     db.session.commit()
+    q2 = client.get("/api/v1/stats/progress?quarter=2026-Q2", headers=governance_headers).json
     q3 = client.get("/api/v1/stats/progress?quarter=2026-Q3", headers=governance_headers).json
-    q4 = client.get("/api/v1/stats/progress?quarter=2026-Q4", headers=governance_headers).json
-    assert (q3["trained"], q3["certificates"]["revoked"]) == (6, 0)
-    assert (q4["trained"], q4["certificates"]["revoked"]) == (5, 1)
+    assert (q2["trained"], q2["certificates"]["revoked"]) == (6, 0)
+    assert (q3["trained"], q3["certificates"]["revoked"]) == (5, 1)
 
 
 def test_certificate_events_per_quarter(client, dataset, governance_headers):

@@ -92,6 +92,8 @@ PERSON_READERS = {"admin": 200, "trainer": 200, "trainee": 200}
 HOLDER_OR_ADMIN = {"admin": 200, "trainee": 200, "trainer": 404, "other_trainer": 404, "governance": 404,
                    "other_trainee": 404}
 TRAINEES = lambda status: {"trainee": status, "other_trainee": status}  # noqa: E731
+# Personal data leaves only for admins and, for their own cohorts, trainers (the export is filtered).
+EXPORT_READERS = {"admin": 200, "trainer": 200, "other_trainer": 200}
 FIGURE_READERS = {"admin": 200, "governance": 200}
 FIGURE_READERS_POST = {"admin": 302, "governance": 302}
 CREATOR_OR_ADMIN = {"admin": 200, "trainer": 404, "other_trainer": 404, "governance": 404, "trainee": 404,
@@ -145,6 +147,17 @@ API = [
     ("GET", "/api/v1/sessions/{session}/checkin", None, COHORT_WRITERS(200)),
     ("POST", "/api/v1/sessions/{session}/checkin/open", lambda v: {}, COHORT_WRITERS(201)),
     ("POST", "/api/v1/checkin", lambda v: {"code": "WRONG1"}, TRAINEES(422)),
+    ("GET", "/api/v1/certificates/{serial}/credential", None, HOLDER_OR_ADMIN),
+    ("POST", "/api/v1/imports/trainees", None, ADMIN_WRITES(422)),  # no file: refused, but past the gate
+    ("POST", "/api/v1/imports/sessions/{session}/attendance", None, COHORT_WRITERS(422)),
+    ("GET", "/api/v1/exports/trainees.csv", None, EXPORT_READERS),
+    ("GET", "/api/v1/exports/trainees.xlsx", None, EXPORT_READERS),
+    ("GET", "/api/v1/exports/attendance.csv", None, EXPORT_READERS),
+    ("GET", "/api/v1/exports/attendance.xlsx", None, EXPORT_READERS),
+    ("GET", "/api/v1/exports/results.csv", None, EXPORT_READERS),
+    ("GET", "/api/v1/exports/results.xlsx", None, EXPORT_READERS),
+    ("GET", "/api/v1/exports/certificates.csv", None, {"admin": 200}),
+    ("GET", "/api/v1/exports/certificates.xlsx", None, {"admin": 200}),
 ]
 
 HTML_FORM = lambda v: {}  # noqa: E731  (a form post; CSRF is checked in test_security)
@@ -223,13 +236,32 @@ HTML = [
     ("POST", "/checkin", lambda v: {"code": "WRONG1"}, TRAINEES(422)),
     ("GET", "/checkin/{session}/{module}", None, TRAINEES(200)),
     ("POST", "/checkin/{session}/{module}", lambda v: {"code": "WRONG1"}, TRAINEES(422)),
+    ("GET", "/certificates/{serial}/credential.jwt", None, HOLDER_OR_ADMIN),
+    ("GET", "/admin/audit", None, {"admin": 200}),
+    ("GET", "/imports", None, {"admin": 200}),
+    ("POST", "/imports/trainees", HTML_FORM, {"admin": 422}),
+    ("POST", "/imports/trainees/commit", lambda v: {"token": "unknown-or-expired"}, {"admin": 302}),
+    ("GET", "/cohorts/{cohort}/sessions/{session}/import", None, COHORT_WRITERS(200)),
+    ("POST", "/cohorts/{cohort}/sessions/{session}/import", HTML_FORM, COHORT_WRITERS(422)),
+    ("POST", "/cohorts/{cohort}/sessions/{session}/import/commit", lambda v: {"token": "unknown-or-expired"},
+     COHORT_WRITERS(302)),
+    ("GET", "/exports/trainees.csv", None, EXPORT_READERS),
+    ("GET", "/exports/trainees.xlsx", None, EXPORT_READERS),
+    ("GET", "/exports/attendance.csv", None, EXPORT_READERS),
+    ("GET", "/exports/attendance.xlsx", None, EXPORT_READERS),
+    ("GET", "/exports/results.csv", None, EXPORT_READERS),
+    ("GET", "/exports/results.xlsx", None, EXPORT_READERS),
+    ("GET", "/exports/certificates.csv", None, {"admin": 200}),
+    ("GET", "/exports/certificates.xlsx", None, {"admin": 200}),
 ]
 
 # Routes anyone may call; their own behaviour is tested elsewhere.
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/v1/tokens"), ("GET", "/login"),
           ("POST", "/login"), ("POST", "/logout"), ("POST", "/language"), ("GET", "/invitation/<token>"),
           ("POST", "/invitation/<token>"), ("GET", "/static/<path:filename>"), ("GET", "/v/<token>"),
-          ("GET", "/verify"), ("POST", "/verify"), ("GET", "/.well-known/jwks.json")}
+          ("GET", "/verify"), ("POST", "/verify"), ("GET", "/.well-known/jwks.json"),
+          ("GET", "/credentials/status/revocation"), ("GET", "/issuers/kafaa"), ("GET", "/issuers/kafaa/keys/<kid>"),
+          ("GET", "/achievements/<code>")}
 
 
 def _expected(table_row, role, anonymous_status):

@@ -1,0 +1,104 @@
+"""Open Badges 3.0: a certificate's credential for its holder (API and web download), and the public
+documents wallets fetch to check it: the issuer profile, its keys, the achievements and the revocation list.
+
+A credential is a compact JWS (VC-JWT). Open Badges 3.0 says a VC-JWT web resource is the compact JWS
+itself (Content-Type text/plain) and a VC-JWT file holds just that string (.jwt), so:
+- GET /credentials/status/revocation answers the JWS unless JSON is preferred;
+- GET /api/v1/certificates/SERIAL/credential answers JSON {"serial", "credential", "jwt"} like the rest of
+  the API, unless the client asks for application/vc+jwt, application/jwt or text/plain;
+- GET /certificates/SERIAL/credential.jwt (web, session) downloads the JWS as a file.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, make_response, request
+
+from app import db
+from certificates import keys, openbadges
+from certificates.loaders import get_certificate_or_404
+from certificates.signing import public_jwk
+from common.api import api_blueprint
+from skills.models import Track
+from skills.permissions import require_role
+
+bp = Blueprint("openbadges", __name__)
+api_bp = api_blueprint("openbadges_api", __name__)
+
+JWS_TYPES = ("application/vc+jwt", "application/jwt", "text/plain")
+ISSUER_PATH = f"/issuers/{openbadges.ISSUER_SLUG}"
+PRIVATE = "private, no-store"  # like the PDF: a person's document, never kept by a cache
+
+
+def _jws_type(*, json_first: bool) -> str | None:
+    """The JWS media type to answer with, or None for JSON. Ties (*/*, no Accept) go to the first offered."""
+    offered = ["application/json", *JWS_TYPES] if json_first else ["text/plain", *JWS_TYPES[:2], "application/json"]
+    best = request.accept_mimetypes.best_match(offered) or offered[0]
+    return None if best == "application/json" else best
+
+
+def _signed(vc: dict, token: str, *, json_first: bool, extra: dict | None = None) -> Response:
+    mimetype = _jws_type(json_first=json_first)
+    if mimetype is None:
+        response = make_response({**(extra or {}), "credential": vc, "jwt": token})
+    else:
+        response = Response(token, mimetype=mimetype)
+    response.vary.add("Accept")
+    return response
+
+
+def _public(response: Response, cache: str) -> Response:
+    """A document any wallet or verifier may fetch, from any origin."""
+    response.headers["Cache-Control"] = cache
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _holders_credential(serial: str) -> tuple[str, dict, str]:
+    """(serial, credential, compact JWS) of a certificate its holder or an admin asks for; 404 to anyone else."""
+    certificate = get_certificate_or_404(serial)
+    return (certificate.serial, *openbadges.signed_credential(certificate))
+
+
+@api_bp.get("/certificates/<serial>/credential")
+@require_role()
+def credential(serial: str):
+    serial, vc, token = _holders_credential(serial)
+    response = _signed(vc, token, json_first=True, extra={"serial": serial})
+    response.headers["Cache-Control"] = PRIVATE
+    return response
+
+
+@bp.get("/certificates/<serial>/credential.jwt")
+@require_role()
+def download(serial: str):
+    serial, _, token = _holders_credential(serial)
+    return Response(token, mimetype="text/plain", headers={
+        "Content-Disposition": f'attachment; filename="{serial}.jwt"', "Cache-Control": PRIVATE})
+
+
+@bp.get("/credentials/status/revocation")
+def status_list():
+    vc = openbadges.status_list_credential()
+    response = _signed(vc, openbadges.sign_jwt(vc), json_first=False)
+    return _public(response, "no-store")  # a revocation must be seen at once
+
+
+@bp.get(ISSUER_PATH)
+def issuer():
+    return _public(make_response(openbadges.issuer_document()), "public, max-age=3600")
+
+
+@bp.get(f"{ISSUER_PATH}/keys/<kid>")
+def key(kid: str):
+    public = keys.keystore().public_keys().get(kid)
+    if public is None:
+        abort(404)
+    return _public(make_response(public_jwk(kid, public)), "public, max-age=300")
+
+
+@bp.get("/achievements/<code>")
+def achievement(code: str):
+    track = db.session.scalar(sa.select(Track).where(Track.code == code))
+    if track is None:
+        abort(404)
+    return _public(make_response(openbadges.achievement_document(track)), "public, max-age=300")

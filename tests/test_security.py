@@ -1,0 +1,184 @@
+"""Security: CSRF on every form, headers on every response, sessions, sign-in throttling, rate limits,
+the audit trail's hash chain, and bandit."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from app import API_BLUEPRINTS, create_app, db
+from audit.models import AuditEntry
+from tests.conftest import PASSWORD, TEST_CONFIG
+
+
+@pytest.fixture
+def csrf_app(app):
+    app.config["WTF_CSRF_ENABLED"] = True
+    return app
+
+
+def _html_post_routes(app) -> list[str]:
+    api_prefixes = {name.split(":")[0].replace(".", "_").replace("_api", "_api") for name in API_BLUEPRINTS}
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods or rule.rule.startswith("/api/"):
+            continue
+        routes.append(re.sub(r"<(?:\w+:)?\w+>", "1", rule.rule))
+    assert api_prefixes and routes
+    return sorted(set(routes))
+
+
+def test_every_form_refuses_a_post_without_its_csrf_token(csrf_app, client, admin):
+    login_page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
+    assert client.post("/login", data={"email": admin.email, "password": PASSWORD, "csrf_token": token}
+                       ).status_code == 302
+    for path in _html_post_routes(csrf_app):
+        response = client.post(path, data={"anything": "x"})
+        assert response.status_code == 400, path
+
+
+def test_security_headers_on_every_kind_of_response(client):
+    for path in ("/login", "/api/v1/modules", "/static/kafaa.css", "/nowhere", "/healthz", "/verify"):
+        with client.get(path) as response:
+            headers = response.headers
+            csp = headers["Content-Security-Policy"]
+            assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "http" not in csp, path
+            assert "frame-ancestors 'none'" in csp
+            assert headers["X-Content-Type-Options"] == "nosniff"
+            assert headers["X-Frame-Options"] == "DENY"
+            assert headers["Referrer-Policy"]
+
+
+def test_no_inline_script_in_any_template():
+    for template in Path("templates").rglob("*.html"):
+        text = template.read_text()
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), template
+        assert not re.search(r"\son[a-z]+=\"", text), template  # no onclick= and friends
+
+
+def test_cookies_are_secure_httponly_and_samesite(tmp_path, database_url):
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "BASE_URL": "https://kafaa.ma",
+                      "KEYS_DIR": str(tmp_path)})
+    client = app.test_client()
+    client.post("/language", data={"lang": "ar", "next": "/login"})
+    cookie = client.get_cookie("session")
+    assert cookie is not None and cookie.secure and cookie.http_only and cookie.same_site == "Lax"
+    assert "Strict-Transport-Security" in client.get("/login").headers
+
+
+def test_a_copied_session_cookie_dies_at_sign_out(client, admin):
+    client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    stolen = client.get_cookie("session").value
+    assert client.get("/modules").status_code == 200
+    client.post("/logout")
+    client.set_cookie("session", stolen)
+    assert client.get("/modules").status_code == 302  # back to the login page
+
+
+def test_idle_and_absolute_session_timeouts(client, admin):
+    client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    with client.session_transaction() as session:
+        session["seen_at"] -= 31 * 60
+    assert client.get("/modules").status_code == 302
+    client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    with client.session_transaction() as session:
+        session["started_at"] -= 13 * 3600  # active all along, but past the absolute limit
+    assert client.get("/modules").status_code == 302
+
+
+def test_sign_in_is_throttled_per_account_and_address_without_locking_the_user_out(client, admin):
+    for _ in range(5):
+        assert client.post("/api/v1/tokens", json={"email": admin.email, "password": "wrong!"}).status_code == 401
+    throttled = client.post("/api/v1/tokens", json={"email": admin.email, "password": "wrong!"})
+    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
+    assert throttled.mimetype == "application/problem+json"
+    # The same account from another address signs in at once: an attacker cannot lock the user out.
+    other = client.post("/api/v1/tokens", json={"email": admin.email, "password": PASSWORD},
+                        environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert other.status_code == 201
+    # The web form shares the limits.
+    assert client.post("/login", data={"email": admin.email, "password": "wrong!"}).status_code == 429
+
+
+def test_successful_sign_ins_are_never_throttled(client, admin):
+    for _ in range(12):
+        assert client.post("/api/v1/tokens", json={"email": admin.email, "password": PASSWORD}).status_code == 201
+
+
+def test_verification_is_rate_limited_and_the_limit_can_be_lifted(app, client):
+    app.config["VERIFY_RATE_LIMIT"] = "3 per minute"
+    statuses = [client.get("/v/123", headers={"Accept": "application/json"}).status_code for _ in range(4)]
+    assert statuses[:3] == [400, 400, 400] and statuses[3] == 429
+
+
+def test_rate_limits_lifted_by_configuration(database_url, tmp_path):
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, "KEYS_DIR": str(tmp_path),
+                      "RATELIMIT_ENABLED": False, "VERIFY_RATE_LIMIT": "1 per minute"})
+    client = app.test_client()
+    assert [client.get("/v/123").status_code for _ in range(3)] == [400, 400, 400]
+
+
+@pytest.mark.skipif(not __import__("os").environ.get("REDIS_URL"), reason="REDIS_URL is not set: the shared-limit "
+                                                                         "test needs Redis")
+def test_limits_hold_across_instances_with_redis(database_url, tmp_path):
+    import os
+    import uuid
+
+    config = {**TEST_CONFIG, "DATABASE_URL": database_url, "KEYS_DIR": str(tmp_path),
+              "RATELIMIT_STORAGE_URI": os.environ["REDIS_URL"], "VERIFY_RATE_LIMIT": "2 per minute"}
+    first, second = create_app(config), create_app(config)
+    address = {"REMOTE_ADDR": f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.7"}
+    statuses = [app.test_client().get("/v/1", environ_base=address).status_code for app in (first, second, first)]
+    assert statuses == [400, 400, 429]
+
+
+def test_audit_verify_names_an_altered_removed_or_reordered_entry(app, admin, make_module):
+    for _ in range(4):
+        make_module()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+    entries = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.seq)).all()
+    third = entries[2]
+    original = third.target_id
+    db.session.execute(sa.update(AuditEntry).where(AuditEntry.id == third.id).values(target_id="tampered"))
+    db.session.commit()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and f"entry #{third.seq}" in result.output and "altered" in result.output
+    db.session.execute(sa.update(AuditEntry).where(AuditEntry.id == third.id).values(target_id=original))
+    db.session.execute(sa.delete(AuditEntry).where(AuditEntry.id == entries[1].id))
+    db.session.commit()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and f"#{entries[1].seq} is missing" in result.output
+
+
+def test_audit_verify_notices_the_last_entries_removed(app, admin, make_module):
+    make_module()
+    make_module()
+    last = db.session.scalar(sa.select(sa.func.max(AuditEntry.seq)))
+    db.session.execute(sa.delete(AuditEntry).where(AuditEntry.seq == last))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and "last entries were removed" in result.output
+
+
+def test_admins_browse_the_audit_trail(client, login, admin, make_module):
+    make_module(code="AUD-1")
+    login(admin)
+    page = client.get("/admin/audit?action=module.").get_data(as_text=True)
+    assert "module.create" in page and "AUD-1" in page
+
+
+@pytest.mark.skipif(shutil.which("bandit", path=str(Path(sys.executable).parent)) is None,
+                    reason="bandit is not installed (make test installs it from requirements-dev.txt)")
+def test_bandit_finds_nothing_of_medium_severity_or_above():
+    packages = ["app.py", "accounts", "audit", "certificates", "checkin", "common", "governance", "jobs", "skills"]
+    packages += [p for p in ("exchange",) if Path(p).is_dir()]
+    result = subprocess.run([str(Path(sys.executable).parent / "bandit"), "-q", "-r", *packages, "-ll"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
