@@ -91,6 +91,22 @@ def app(database_url, keys_dir, tmp_path):
         db.engine.dispose()
 
 
+@pytest.fixture
+def new_app():
+    """Build another application (a second instance, another configuration); its connections are closed
+    at the end of the test, so no pooled connection is left for the garbage collector to find."""
+    made = []
+
+    def make(config: dict):
+        application = create_app({**TEST_CONFIG, **config})
+        made.append(application)
+        return application
+    yield make
+    for application in made:
+        with application.app_context():
+            db.engine.dispose()
+
+
 # --- factories: each returns a callable making real rows through the project's own operations --------
 
 class Counter:

@@ -208,16 +208,14 @@ def test_garbage_gets_a_4xx_never_a_500(client, garbage):
     assert response.json["status"] in ("invalid", "not_found")
 
 
-def test_a_verifier_with_an_unknown_key_sees_invalid(client, issued_token, app, tmp_path):
-    other = create_app({**TEST_CONFIG, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-                        "KEYS_DIR": str(tmp_path / "other-keys")})
+def test_a_verifier_with_an_unknown_key_sees_invalid(client, issued_token, app, tmp_path, new_app):
+    other = new_app({"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "KEYS_DIR": str(tmp_path / "other-keys")})
     response = other.test_client().get(f"/v/{issued_token}", headers={"Accept": "application/json"})
     assert response.status_code == 400 and response.json["status"] == "invalid"
 
 
-def test_database_down_answers_503_never_valid(issued_token, app, tmp_path):
-    broken = create_app({**TEST_CONFIG, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}",
-                         "KEYS_DIR": app.config["KEYS_DIR"]})
+def test_database_down_answers_503_never_valid(issued_token, app, tmp_path, new_app):
+    broken = new_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}", "KEYS_DIR": app.config["KEYS_DIR"]})
     response = broken.test_client().get(f"/v/{issued_token}", headers={"Accept": "application/json"})
     assert response.status_code == 503 and response.json["status"] == "unavailable"
     page = broken.test_client().get(f"/v/{issued_token}", headers={"Accept-Language": "en"})
