@@ -74,6 +74,7 @@ class Config:
     MAIL_SENDER = "Kafaa <no-reply@kafaa.ma>"
     ISSUER_NAME = "Programme national Kafaa — Ministère de la Transition numérique et de la Réforme de l'Administration"
     ISSUER_NAME_AR = "البرنامج الوطني كفاءة — وزارة الانتقال الرقمي وإصلاح الإدارة"
+    VERIFICATION_FLUSH_SECONDS = 5  # verification counts are written in batches (see VerificationCounter)
     PDF_SIGNER_CERT: str | None = None
     PDF_SIGNER_KEY: str | None = None
     PDF_SIGNER_KEY_PASSWORD: str | None = None
@@ -150,6 +151,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_template_helpers(app)
+    register_shutdown(app)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
     return app
@@ -263,6 +265,24 @@ def register_commands(app: Flask) -> None:
 
     for command in (users_cli, demo_command, certificates_cli, keys_cli, report_cli, audit_cli):
         app.cli.add_command(command)
+
+
+def register_shutdown(app: Flask) -> None:
+    """Write the verification counts still buffered when the process ends."""
+    import atexit
+
+    from certificates.operations import verification_counter
+
+    def flush() -> None:
+        try:
+            with app.app_context():
+                verification_counter.flush()
+                db.session.commit()
+        except Exception:  # the database may be gone at exit; a lost count is not worth a traceback
+            app.logger.warning("Could not write the last verification counts at exit.")
+
+    if not app.testing:
+        atexit.register(flush)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -3,6 +3,10 @@ commit; the caller commits once."""
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
+from collections import Counter
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -159,8 +163,36 @@ def revoke_certificate(actor: User, certificate: Certificate, reason: Any) -> Ce
     return certificate
 
 
+class VerificationCounter:
+    """Verification counts, buffered per process and written at most every VERIFICATION_FLUSH_SECONDS:
+    a check is a read, and a write per read would make verification as slow as the disk. Pending counts
+    are written at exit; a crash loses at most those few seconds of counts, never a verdict."""
+
+    def __init__(self) -> None:
+        self._pending: Counter[tuple[int, date]] = Counter()
+        self._lock = threading.Lock()
+        self._last_flush = time.monotonic()
+
+    def add(self, certificate_id: int) -> None:
+        with self._lock:
+            self._pending[(certificate_id, clock.today())] += 1
+        if time.monotonic() - self._last_flush >= current_app.config["VERIFICATION_FLUSH_SECONDS"]:
+            self.flush()
+
+    def flush(self) -> None:
+        """Add the pending counts to the current transaction (the caller commits)."""
+        with self._lock:
+            pending, self._pending = self._pending, Counter()
+            self._last_flush = time.monotonic()
+        for (certificate_id, day), count in pending.items():
+            statement = insert_or_update(VerificationCount).values(certificate_id=certificate_id, day=day, count=count)
+            db.session.execute(statement.on_conflict_do_update(
+                index_elements=["certificate_id", "day"], set_={"count": VerificationCount.count + count}))
+
+
+verification_counter = VerificationCounter()
+
+
 def count_verification(certificate: Certificate) -> None:
     """One more check of this certificate today. Nothing about the visitor is kept."""
-    statement = insert_or_update(VerificationCount).values(certificate_id=certificate.id, day=clock.today(), count=1)
-    db.session.execute(statement.on_conflict_do_update(
-        index_elements=["certificate_id", "day"], set_={"count": VerificationCount.count + 1}))
+    verification_counter.add(certificate.id)

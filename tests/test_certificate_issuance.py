@@ -344,3 +344,19 @@ def test_bulk_issuance_command(app, make_eligible):
     second = runner.invoke(args=["certificates", "issue", "--cohort", cohort.code])
     assert "Issued 0, already held 1" in second.output
     assert runner.invoke(args=["certificates", "issue", "--cohort", "NOPE"]).exit_code != 0
+
+
+def test_verification_counts_are_buffered_then_written(client, app, issued_token):
+    from certificates.operations import verification_counter
+
+    verification_counter.flush()
+    db.session.commit()
+    total = sa.select(sa.func.coalesce(sa.func.sum(VerificationCount.count), 0))
+    before = db.session.scalar(total)
+    app.config["VERIFICATION_FLUSH_SECONDS"] = 3600
+    for _ in range(3):
+        assert client.get(f"/v/{issued_token}", headers={"Accept": "application/json"}).json["status"] == "valid"
+    assert db.session.scalar(total) == before  # not written yet
+    verification_counter.flush()
+    db.session.commit()
+    assert db.session.scalar(total) == before + 3

@@ -283,9 +283,10 @@ def test_api_matrix(client, world, token_for, method, url, body, allowed):
         expected = _expected(allowed, role, 401)
         if expected is None:
             continue  # this role is exercised by a sibling row
-        response = client.open(path, method=method, headers=tokens.get(role, {}),
-                               json=body(values) if body else None)
-        assert response.status_code == expected, (role, response.get_json())
+        # Closed at once: a streamed export holds a database connection until its body is consumed or closed.
+        with client.open(path, method=method, headers=tokens.get(role, {}),
+                         json=body(values) if body else None) as response:
+            assert response.status_code == expected, (role, response.get_json())
 
 
 @pytest.mark.parametrize("method, url, form, allowed", HTML, ids=[f"{m} {u}" for m, u, _, _ in HTML])
