@@ -4,6 +4,7 @@ means something only as a ratio to a baseline measured in the same rounds)."""
 from __future__ import annotations
 
 import math
+import re
 import statistics
 import sys
 import time
@@ -113,3 +114,52 @@ class Progress:
         if self.tty:
             print()
         return elapsed
+
+
+# --- query plans, shared by the benchmarks that print them -------------------------------------------
+
+def sqlite_tree(rows) -> list[str]:
+    depth = {0: -1}
+    lines = []
+    for node_id, parent, _unused, detail in rows:
+        depth[node_id] = depth.get(parent, -1) + 1
+        lines.append("  " * depth[node_id] + detail)
+    return lines
+
+
+def planplan_table(name: str) -> str:
+    """The table behind a name or alias in a plan (SQLAlchemy aliases look like attendance_1)."""
+    return re.sub(r"_\d+$", "", name)
+
+
+def full_scans(lines: list[str], dialect: str, watched: tuple[str, ...]) -> list[str]:
+    """Tables of `watched` that a plan reads whole (or through a whole index, which is no better)."""
+    found = []
+    if dialect == "sqlite":
+        for line in lines:
+            # SEARCH uses an index with a condition; SCAN reads the whole table or the whole index
+            match = re.match(r"\s*SCAN (\w+)", line)
+            if match and plan_table(match.group(1)) in watched:
+                found.append(plan_table(match.group(1)))
+        return found
+    for i, line in enumerate(lines):
+        match = re.search(r"(Parallel )?(Seq Scan|Index Only Scan|Index Scan)(?: Backward)?(?: using \S+)? on (\w+)",
+                          line)
+        if not match or plan_table(match.group(3)) not in watched:
+            continue
+        if match.group(2) == "Seq Scan":
+            found.append(plan_table(match.group(3)))
+            continue
+        details = []  # the node's own detail lines, up to the next node
+        for following in lines[i + 1:]:
+            if "->" in following:
+                break
+            details.append(following)
+        if not any("Index Cond" in d for d in details):
+            found.append(plan_table(match.group(3)))
+    return found
+
+
+def short_sql(sql: str) -> str:
+    sql = re.sub(r"\s+", " ", sql).strip()
+    return re.sub(r"^SELECT .*? FROM ", "SELECT … FROM ", sql, count=1)

@@ -55,8 +55,8 @@ if __package__ in (None, ""):  # `python bench/governance.py`
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench.common import (BENCH_CONFIG, OUT_DIR, PROJECT_ROOT, Figures, Progress,  # noqa: E402
-                          print_figures)
+from bench.common import (BENCH_CONFIG, OUT_DIR, PROJECT_ROOT, Figures, Progress, full_scans,  # noqa: E402
+                          print_figures, short_sql, sqlite_tree)
 from common.clock import MOROCCO  # noqa: E402  (the pinned zone data, as the app uses)
 
 FILL_VERSION = 2  # bump when the fill below changes shape, so old caches are not reused
@@ -822,7 +822,7 @@ def report_statement_times(label: str, rows: list[tuple[str, int, float]], reque
     print(f"\nslowest statements of {label} (median of 2 requests of {request_ms:.1f} ms; "
           f"{sum(r[1] for r in rows)} statements, {in_sql:.1f} ms in the database):")
     for statement, count, ms in rows[:top]:
-        sql = _short(statement)
+        sql = short_sql(statement)
         print(f"  {ms:8.1f} ms  {'%dx ' % count if count > 1 else ''}{sql if len(sql) <= 170 else sql[:167] + '...'}")
 
 
@@ -846,7 +846,7 @@ def explain_statements(app, engine, captured: list[tuple[str, object, float]]) -
             seen.add(statement)
             if engine.dialect.name == "sqlite":
                 rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
-                lines = _sqlite_tree(rows)
+                lines = sqlite_tree(rows)
             else:
                 import psycopg
 
@@ -855,62 +855,16 @@ def explain_statements(app, engine, captured: list[tuple[str, object, float]]) -
                 with raw.cursor() as cursor:
                     cursor.execute(f"EXPLAIN {literal}")
                     lines = [row[0] for row in cursor.fetchall()]
-            plans.append(Plan(statement, lines, _full_scans(lines, engine.dialect.name)))
+            plans.append(Plan(statement, lines, full_scans(lines, engine.dialect.name, WATCHED_TABLES)))
         db.session.rollback()
         db.session.remove()
     return plans
 
 
-def _sqlite_tree(rows) -> list[str]:
-    depth = {0: -1}
-    lines = []
-    for node_id, parent, _unused, detail in rows:
-        depth[node_id] = depth.get(parent, -1) + 1
-        lines.append("  " * depth[node_id] + detail)
-    return lines
-
-
-def _table(name: str) -> str:
-    """The table behind a name or alias in a plan (SQLAlchemy aliases look like attendance_1)."""
-    return re.sub(r"_\d+$", "", name)
-
-
-def _full_scans(lines: list[str], dialect: str) -> list[str]:
-    found = []
-    if dialect == "sqlite":
-        for line in lines:
-            # SEARCH uses an index with a condition; SCAN reads the whole table or the whole index
-            match = re.match(r"\s*SCAN (\w+)", line)
-            if match and _table(match.group(1)) in WATCHED_TABLES:
-                found.append(_table(match.group(1)))
-        return found
-    for i, line in enumerate(lines):
-        match = re.search(r"(Parallel )?(Seq Scan|Index Only Scan|Index Scan)(?: Backward)?(?: using \S+)? on (\w+)",
-                          line)
-        if not match or _table(match.group(3)) not in WATCHED_TABLES:
-            continue
-        if match.group(2) == "Seq Scan":
-            found.append(_table(match.group(3)))
-            continue
-        details = []  # the node's own detail lines, up to the next node
-        for following in lines[i + 1:]:
-            if "->" in following:
-                break
-            details.append(following)
-        if not any("Index Cond" in d for d in details):
-            found.append(_table(match.group(3)))
-    return found
-
-
-def _short(sql: str) -> str:
-    sql = re.sub(r"\s+", " ", sql).strip()
-    return re.sub(r"^SELECT .*? FROM ", "SELECT … FROM ", sql, count=1)
-
-
 def report_plans(label: str, plans: list[Plan], full: bool) -> None:
     print(f"\nquery plans of the {len(plans)} distinct SELECTs of {label}:")
     for n, plan in enumerate(plans, 1):
-        sql = _short(plan.sql)
+        sql = short_sql(plan.sql)
         print(f"{n:>3}. {sql if full or len(sql) <= 150 else sql[:147] + '...'}")
         for line in plan.lines:
             print(f"       {line}")
