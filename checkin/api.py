@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from app import db
 from checkin import operations
-from checkin.views import checkin_url
+from checkin.views import shown_code
 from common.api import api_blueprint, json_body
 from skills.loaders import get_session_or_404
+from skills.models import TrainingSession
 from skills.permissions import current_actor, require_role
 
 bp = api_blueprint("checkin_api", __name__)
@@ -14,10 +15,7 @@ bp = api_blueprint("checkin_api", __name__)
 @bp.get("/sessions/<int:session_id>/checkin")
 @require_role("admin", "trainer")
 def current_code(session_id: int):
-    session = get_session_or_404(session_id, manage=True)
-    code, expires_at = operations.current(session)
-    return {"code": code, "url": checkin_url(session, code), "expires_at": expires_at.isoformat()}, 200, {
-        "Cache-Control": "no-store"}
+    return shown_code(get_session_or_404(session_id, manage=True)), 200, {"Cache-Control": "no-store"}
 
 
 @bp.post("/sessions/<int:session_id>/checkin/open")
@@ -26,8 +24,7 @@ def open_checkin(session_id: int):
     session = get_session_or_404(session_id, manage=True)
     operations.open_checkin(current_actor(), session, json_body().get("late_after_minutes", 15))
     db.session.commit()
-    code, expires_at = operations.current(session)
-    return {"code": code, "url": checkin_url(session, code), "expires_at": expires_at.isoformat()}, 201
+    return shown_code(session), 201
 
 
 @bp.post("/checkin")
@@ -36,8 +33,6 @@ def check_in():
     data = json_body()
     session = None
     if data.get("session_id") is not None:
-        from skills.models import TrainingSession
-
         session = db.get_or_404(TrainingSession, data["session_id"]) if isinstance(data["session_id"], int) else None
     status, created = operations.check_in(current_actor(), data.get("code"), session)
     db.session.commit()

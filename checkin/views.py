@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import base64
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,20 +14,29 @@ from common.errors import DomainError
 from skills import queries
 from skills.forms import ConfirmForm
 from skills.loaders import get_cohort_or_404, get_session_or_404
+from skills.models import TrainingSession
 from skills.permissions import require_role
+from skills.vocab import ATTENDANCE_STATUSES
 
 bp = Blueprint("checkin", __name__)
 
 
 def checkin_url(session, code: str) -> str:
-    from flask import current_app
-
     return f"{current_app.config['BASE_URL']}/checkin/{session.id}/{code}"
 
 
 def qr_src(url: str) -> str:
     """The QR code as a data: URI for an <img>: no markup from code reaches the page."""
     return "data:image/svg+xml;base64," + base64.b64encode(qr_svg(url).encode()).decode()
+
+
+def shown_code(session, *, with_qr: bool = False) -> dict:
+    """The code on screen now, its URL and when it changes (and the QR image for the projector)."""
+    code, expires_at = operations.current(session)
+    shown = {"code": code, "url": checkin_url(session, code), "expires_at": expires_at.isoformat()}
+    if with_qr:
+        shown["qr_src"] = qr_src(shown["url"])
+    return shown
 
 
 def _managed_session(code: str, session_id: int):
@@ -39,8 +48,6 @@ def roster_state(cohort, session) -> dict:
     """Who has checked in and who has not: for the live roster."""
     records = {a.trainee_id: a for a in db.session.scalars(queries.session_attendance(session.id))}
     people = db.session.scalars(queries.cohort_roster(cohort.id)).all()
-    from skills.vocab import ATTENDANCE_STATUSES
-
     return {"present": sum(1 for t in people if t.id in records), "enrolled": len(people),
             "roster": [{"id": t.id, "name": t.name, "name_ar": t.name_ar,
                         "status": records[t.id].status if t.id in records else None,
@@ -65,11 +72,7 @@ def projector(code: str, session_id: int):
             db.session.commit()
         return redirect(url_for("checkin.projector", code=code, session_id=session.id))
     state = roster_state(cohort, session)
-    current = None
-    if session.checkin_opened_at is not None:
-        shown_code, expires_at = operations.current(session)
-        current = {"code": shown_code, "expires_at": expires_at, "url": checkin_url(session, shown_code),
-                   "qr_src": qr_src(checkin_url(session, shown_code))}
+    current = shown_code(session, with_qr=True) if session.checkin_opened_at is not None else None
     return render_template("checkin/projector.html", cohort=cohort, session=session, form=form, current=current,
                            **state)
 
@@ -80,12 +83,9 @@ def projector_state(code: str, session_id: int):
     """What the projector screen polls to update itself without a reload."""
     cohort, session = _managed_session(code, session_id)
     body = roster_state(cohort, session)
-    if session.checkin_opened_at is not None:
-        shown_code, expires_at = operations.current(session)
-        url = checkin_url(session, shown_code)
-        body.update(open=True, code=shown_code, url=url, expires_at=expires_at.isoformat(), qr_src=qr_src(url))
-    else:
-        body["open"] = False
+    body["open"] = session.checkin_opened_at is not None
+    if body["open"]:
+        body.update(shown_code(session, with_qr=True))
     return body, 200, {"Cache-Control": "no-store"}
 
 
@@ -131,8 +131,6 @@ def typed():
 @require_role("trainee")
 def scanned(session_id: int, code: str):
     """Opened by the phone's camera from the QR code. GET only asks; one tap posts the check-in."""
-    from skills.models import TrainingSession
-
     session = db.get_or_404(TrainingSession, session_id)
     form = ConfirmForm()
     if form.validate_on_submit():
