@@ -244,8 +244,10 @@ def encode_status_list(indexes: Iterable[int], highest: int | None) -> str:
 
 
 def status_list_credential() -> dict[str, Any]:
-    """The revocation list of every certificate, as of now."""
-    revoked = db.session.scalars(sa.select(Certificate.id).where(Certificate.revoked_at.is_not(None))).all()
+    """The revocation list of every certificate, as of now. A superseded certificate (reissued with a corrected
+    name, or renewed) is set too: its credential must stop being accepted, and the new one replaces it."""
+    revoked = db.session.scalars(sa.select(Certificate.id).where(
+        sa.or_(Certificate.revoked_at.is_not(None), Certificate.superseded_at.is_not(None)))).all()
     highest = db.session.scalar(sa.select(sa.func.max(Certificate.id)))
     own_id = status_list_id()
     return {

@@ -304,6 +304,22 @@ def test_status_list_bit_flips_when_the_certificate_is_revoked(client, issued):
     assert client.get(STATUS_LIST, headers=JWT).mimetype == "application/vc+jwt"
 
 
+def test_status_list_bit_is_set_when_the_certificate_is_superseded(client, issued):
+    issue, admin_headers = issued
+    serial, _, headers, _ = issue()
+    _, vc = verify_jws(client, get_jws(client, serial, headers))
+    index = int(vc["credentialStatus"]["statusListIndex"])
+
+    reissued = client.post(f"/api/v1/certificates/{serial}/reissue", headers=admin_headers)
+    assert reissued.status_code == 201, reissued.json
+    _, new_vc = verify_jws(client, get_jws(client, reissued.json["serial"], headers))
+    new_index = int(new_vc["credentialStatus"]["statusListIndex"])
+
+    bits, _ = status_bits(client)
+    assert bit(bits, index) == 1  # the replaced credential is no longer accepted
+    assert bit(bits, new_index) == 0
+
+
 def test_status_list_encoding():
     """Bit order, the 16 KB minimum, growth by whole 16 KB blocks, and a reproducible encoding. Pure."""
     def decode(encoded: str) -> bytes:
