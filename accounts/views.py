@@ -16,11 +16,12 @@ from common.errors import DomainError, ValidationFailed
 from skills.permissions import require_role
 from common.forms import apply_errors
 from common.security import login_limits, start_session
+from privacy import operations as privacy_operations
 
 bp = Blueprint("accounts", __name__)
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only local paths: an open redirect after login would be a phishing aid."""
     if target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
         return target
@@ -46,7 +47,7 @@ def login():
             if user.locale:
                 session["lang"] = user.locale
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form), 200 if not form.errors else 422
 
 
@@ -71,6 +72,7 @@ def accept_invitation(token: str):
     if form.validate_on_submit():
         try:
             operations.set_password(None, user, form.password.data, form.confirm.data)
+            privacy_operations.accept_notice(user, form.accept_privacy.data)
         except DomainError as error:
             db.session.rollback()
             apply_errors(form, error)
@@ -94,7 +96,7 @@ def set_language():
         if current_user.is_authenticated:
             operations.set_locale(current_user, lang)
             db.session.commit()
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next")))
 
 
 @bp.route("/admin/users", methods=["GET", "POST"])
