@@ -32,7 +32,7 @@ def ask_to_accept_notice():
     if request.path.startswith("/api/") or request.endpoint in OPEN_BEFORE_ACCEPTANCE:
         return None
     if current_user.is_authenticated and not has_accepted_current(current_user):
-        return redirect(url_for("privacy.accept", next=request.full_path if request.method == "GET" else None))
+        return redirect(url_for("privacy.accept", next=request.full_path.rstrip("?") if request.method == "GET" else None))
     return None
 
 
