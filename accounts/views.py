@@ -16,7 +16,6 @@ from common.errors import DomainError, ValidationFailed
 from skills.permissions import require_role
 from common.forms import apply_errors
 from common.security import login_limits, start_session
-from privacy import operations as privacy_operations
 
 bp = Blueprint("accounts", __name__)
 
@@ -71,8 +70,7 @@ def accept_invitation(token: str):
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
-            operations.set_password(None, user, form.password.data, form.confirm.data)
-            privacy_operations.accept_notice(user, form.accept_privacy.data)
+            operations.accept_invitation(user, form.password.data, form.confirm.data, form.accept_privacy.data)
         except DomainError as error:
             db.session.rollback()
             apply_errors(form, error)

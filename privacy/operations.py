@@ -15,21 +15,21 @@ from audit.operations import record as audit
 from certificates.models import Certificate
 from certificates.operations import reissue_certificate
 from common import clock
-from common.errors import Conflict, FieldErrors, NotFound, ValidationFailed
+from common.errors import Conflict, FieldErrors, NotFound
 from common.types import utcnow
 from privacy.models import CORRECTION_FIELDS, NAME_FIELDS, CorrectionRequest
-from privacy.notice import NOTICE_VERSION
+from privacy.notice import NOTICE_VERSION, check_accepted
 from skills import operations as skill_operations, validation as v
 from skills.models import Trainee
 
-NOTICE_NOT_ACCEPTED = _l("Read the privacy notice, then tick the box to accept it.")
 NOT_A_TRAINEE = _l("Your account is not linked to a trainee record yet.")
 
 
 def accept_notice(user: User, accepted: Any) -> None:
-    """Record that this person accepted the current privacy notice (only a literal yes counts)."""
-    if accepted is not True:
-        raise ValidationFailed.single("accept_privacy", NOTICE_NOT_ACCEPTED)
+    """Record that this person accepted the current privacy notice."""
+    errors = FieldErrors()
+    check_accepted(errors, accepted)
+    errors.raise_if_any()
     user.privacy_accepted_at = utcnow()
     user.privacy_notice_version = NOTICE_VERSION
     db.session.flush()

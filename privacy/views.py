@@ -51,10 +51,15 @@ def notice():
 def accept():
     form = AcceptNoticeForm()
     if form.validate_on_submit():
-        operations.accept_notice(current_user, form.accept_privacy.data)
+        try:
+            operations.accept_notice(current_user, form.accept_privacy.data)
+        except DomainError as error:
+            db.session.rollback()
+            apply_errors(form, error)
+            return render_template("privacy/accept.html", form=form), error.status
         db.session.commit()
         return redirect(safe_next(request.args.get("next")))
-    return render_template("privacy/accept.html", form=form), 422 if form.errors else 200
+    return render_template("privacy/accept.html", form=form)
 
 
 @bp.get("/me/export")
