@@ -74,6 +74,12 @@ class Config:
     MAIL_SENDER = "Kafaa <no-reply@kafaa.ma>"
     ISSUER_NAME = "Programme national Kafaa — Ministère de la Transition numérique et de la Réforme de l'Administration"
     ISSUER_NAME_AR = "البرنامج الوطني كفاءة — وزارة الانتقال الرقمي وإصلاح الإدارة"
+    # Law 09-08: who controls the personal data, whom to write to, the CNDP's reference for the processing
+    # (shown on the privacy notice once set), and how long training records are kept.
+    PRIVACY_CONTROLLER = "Ministère de la Transition numérique et de la Réforme de l'Administration"
+    PRIVACY_CONTACT_EMAIL = "donnees-personnelles@kafaa.ma"
+    CNDP_REFERENCE: str | None = None
+    PRIVACY_RETENTION_YEARS = 10
     VERIFICATION_FLUSH_SECONDS = 5  # verification counts are written in batches (see VerificationCounter)
     PDF_SIGNER_CERT: str | None = None
     PDF_SIGNER_KEY: str | None = None
@@ -98,14 +104,16 @@ class Config:
 
     ENV_KEYS = ("DATABASE_URL", "SECRET_KEY", "BASE_URL", "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME",
                 "MAIL_PASSWORD", "MAIL_SENDER", "REDIS_URL", "KEYS_DIR", "EXPORTS_DIR", "ISSUER_NAME", "ISSUER_NAME_AR",
-                "PDF_SIGNER_CERT", "PDF_SIGNER_KEY", "PDF_SIGNER_KEY_PASSWORD")
+                "PDF_SIGNER_CERT", "PDF_SIGNER_KEY", "PDF_SIGNER_KEY_PASSWORD", "PRIVACY_CONTROLLER",
+                "PRIVACY_CONTACT_EMAIL", "CNDP_REFERENCE", "PRIVACY_RETENTION_YEARS")
+    INTEGER_KEYS = ("MAIL_PORT", "PRIVACY_RETENTION_YEARS")
 
 
 def _config_from_env(app: Flask) -> None:
     for key in Config.ENV_KEYS:
         value = os.environ.get(key)
         if value:
-            app.config[key] = int(value) if key == "MAIL_PORT" else value
+            app.config[key] = int(value) if key in Config.INTEGER_KEYS else value
     for key in ("LOGIN_ACCOUNT_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT", "VERIFY_RATE_LIMIT"):
         if os.environ.get(key):
             app.config[key] = os.environ[key]
@@ -187,6 +195,7 @@ def register_extensions(app: Flask) -> None:
     import governance.models  # noqa: F401
     import governance.reporting  # noqa: F401 - registers the report job
     import jobs.models  # noqa: F401
+    import privacy.models  # noqa: F401
     import skills.models  # noqa: F401
 
     @login.user_loader
@@ -226,6 +235,7 @@ WEB_BLUEPRINTS = (
     "audit.views:bp",
     "certificates.openbadges_views:bp",
     "exchange.views:bp",
+    "privacy.views:bp",
 )
 API_BLUEPRINTS = (
     "accounts.api:bp",
@@ -236,6 +246,7 @@ API_BLUEPRINTS = (
     "jobs.views:api_bp",
     "certificates.openbadges_views:api_bp",
     "exchange.api:bp",
+    "privacy.api:bp",
 )
 
 

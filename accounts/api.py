@@ -8,6 +8,7 @@ from app import db
 from common.api import api_blueprint, json_body
 from common.security import login_limits
 from common.errors import Unauthorized
+from privacy.serializers import consent_json
 from skills.permissions import require_role
 
 bp = api_blueprint("accounts_api", __name__)
@@ -15,7 +16,7 @@ bp = api_blueprint("accounts_api", __name__)
 
 def user_json(user) -> dict:
     return {"id": user.id, "email": user.email, "role": user.role, "trainee_id": user.trainee_id,
-            "locale": user.locale, "active": user.active}
+            "locale": user.locale, "active": user.active, "privacy_notice": consent_json(user)}
 
 
 @bp.post("/tokens")

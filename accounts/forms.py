@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, IntegerField, PasswordField, SelectField
 from wtforms.validators import DataRequired, Optional
 
+from privacy.forms import AcceptNoticeForm
 from skills.forms import choices
 from skills.vocab import ROLES
 
@@ -12,7 +13,9 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(AcceptNoticeForm):
+    """Account creation: the password, and the privacy notice accepted (law 09-08)."""
+
     password = PasswordField(_l("New password"), validators=[DataRequired()])
     confirm = PasswordField(_l("Repeat the password"), validators=[DataRequired()])
 

@@ -33,6 +33,9 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     # Part of the id kept in the session cookie; replaced at sign-out, so a copied cookie dies with it.
     session_token: Mapped[Optional[str]] = mapped_column(sa.String(32))
+    # Law 09-08: when this person accepted the privacy notice, and which version (privacy.notice).
+    privacy_accepted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    privacy_notice_version: Mapped[Optional[str]] = mapped_column(sa.String(20))
 
     trainee: Mapped[Optional["Trainee"]] = relationship()
 

@@ -18,6 +18,8 @@ from app import db
 from audit.operations import record as audit
 from common.errors import Conflict, FieldErrors, ValidationFailed
 from common.types import utcnow
+from privacy.notice import check_accepted
+from privacy.operations import accept_notice
 from skills import validation as v
 from skills.models import Trainee
 from skills.vocab import ROLES
@@ -104,14 +106,34 @@ def user_for_invitation(token: str) -> User:
     return user
 
 
-def set_password(actor: User | None, user: User, password: Any, confirm: Any = None) -> None:
-    errors = FieldErrors()
+def _checked_password(errors: FieldErrors, password: Any, confirm: Any) -> str | None:
     password = _validate_password(errors, "password", password)
     if confirm is not None and password is not None and confirm != password:
         errors.add("confirm", _l("The two passwords differ."))
-    errors.raise_if_any()
+    return password
+
+
+def _store_password(actor: User | None, user: User, password: str) -> None:
     user.password_hash = hash_password(password)
     audit(actor or user, "user.password", "user", user.id)
+
+
+def set_password(actor: User | None, user: User, password: Any, confirm: Any = None) -> None:
+    errors = FieldErrors()
+    password = _checked_password(errors, password, confirm)
+    errors.raise_if_any()
+    _store_password(actor, user, password)
+
+
+def accept_invitation(user: User, password: Any, confirm: Any, accepted_notice: Any) -> None:
+    """Account creation: the password chosen and the privacy notice accepted (law 09-08), checked
+    together so every error shows at once, and saved together."""
+    errors = FieldErrors()
+    password = _checked_password(errors, password, confirm)
+    check_accepted(errors, accepted_notice)
+    errors.raise_if_any()
+    _store_password(None, user, password)
+    accept_notice(user, accepted_notice)
 
 
 def authenticate(email: Any, password: Any) -> User | None:

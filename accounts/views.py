@@ -20,7 +20,7 @@ from common.security import login_limits, start_session
 bp = Blueprint("accounts", __name__)
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only local paths: an open redirect after login would be a phishing aid."""
     if target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
         return target
@@ -46,7 +46,7 @@ def login():
             if user.locale:
                 session["lang"] = user.locale
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form), 200 if not form.errors else 422
 
 
@@ -70,7 +70,7 @@ def accept_invitation(token: str):
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
-            operations.set_password(None, user, form.password.data, form.confirm.data)
+            operations.accept_invitation(user, form.password.data, form.confirm.data, form.accept_privacy.data)
         except DomainError as error:
             db.session.rollback()
             apply_errors(form, error)
@@ -94,7 +94,7 @@ def set_language():
         if current_user.is_authenticated:
             operations.set_locale(current_user, lang)
             db.session.commit()
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next")))
 
 
 @bp.route("/admin/users", methods=["GET", "POST"])

@@ -131,10 +131,15 @@ class Counter:
 @pytest.fixture
 def make_user(app):
     from accounts import operations
+    from privacy.operations import accept_notice
 
-    def make(role: str = "admin", email: str | None = None, trainee_id: int | None = None, password: str = PASSWORD):
+    def make(role: str = "admin", email: str | None = None, trainee_id: int | None = None, password: str = PASSWORD,
+             accepted_notice: bool = True):
+        """A user; by default one who has accepted the privacy notice, so sign-in lands where it would."""
         user = operations.create_user(None, email or f"{role}{Counter.next()}@kafaa.ma", role, password=password,
                                       trainee_id=trainee_id)
+        if accepted_notice:
+            accept_notice(user, True)
         db.session.commit()
         return user
     return make

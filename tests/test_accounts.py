@@ -31,7 +31,13 @@ def test_admin_invites_a_trainer_who_sets_a_password(client, login, admin):
     assert differ.status_code == 200
     db.session.refresh(user)
     assert user.password_hash is None  # nothing saved from the refused attempts
-    assert client.post(link, data={"password": "a long password 1", "confirm": "a long password 1"}).status_code == 302
+    # The privacy notice is part of account creation: without ticking it, nothing is saved.
+    unticked = client.post(link, data={"password": "a long password 1", "confirm": "a long password 1"})
+    assert unticked.status_code == 200 and "cochez la case" in unticked.get_data(as_text=True)
+    db.session.refresh(user)
+    assert user.password_hash is None and user.privacy_accepted_at is None
+    assert client.post(link, data={"password": "a long password 1", "confirm": "a long password 1",
+                                   "accept_privacy": "y"}).status_code == 302
     assert client.get("/cohorts").status_code == 200  # signed in as the trainer
     # The link works once.
     client.post("/logout")

@@ -46,6 +46,11 @@ def world(request, app, make_user, make_track, make_trainee, make_cohort, make_s
     if "{serial}" in url:
         values["serial"] = issue_certificate(users["admin"], t1, track)[0].serial
         db.session.commit()
+    if "{correction}" in url:
+        from privacy.operations import request_correction
+
+        values["correction"] = request_correction(users["trainee"], {"field": "name", "value": "Corrected Name"}).id
+        db.session.commit()
     if "{job}" in url:
         values["job"] = runner.start("certificates.issue_cohort", {"cohort_id": c1.id, "cohort": "C1"},
                                      users["admin"]).id
@@ -158,6 +163,14 @@ API = [
     ("GET", "/api/v1/exports/results.xlsx", None, EXPORT_READERS),
     ("GET", "/api/v1/exports/certificates.csv", None, {"admin": 200}),
     ("GET", "/api/v1/exports/certificates.xlsx", None, {"admin": 200}),
+    ("GET", "/api/v1/me/export", None, ALL),
+    ("GET", "/api/v1/me/corrections", None, TRAINEES(200)),
+    ("POST", "/api/v1/me/corrections", lambda v: {"field": "name", "value": f"Corrected {next(_unique)}"},
+     TRAINEES(201)),
+    ("GET", "/api/v1/corrections", None, {"admin": 200}),
+    ("POST", "/api/v1/corrections/{correction}/approve", None, ADMIN_WRITES(200)),
+    ("POST", "/api/v1/corrections/{correction}/reject", lambda v: {"note": "Not what the records say."},
+     ADMIN_WRITES(200)),
 ]
 
 HTML_FORM = lambda v: {}  # noqa: E731  (a form post; CSRF is checked in test_security)
@@ -253,6 +266,16 @@ HTML = [
     ("GET", "/exports/results.xlsx", None, EXPORT_READERS),
     ("GET", "/exports/certificates.csv", None, {"admin": 200}),
     ("GET", "/exports/certificates.xlsx", None, {"admin": 200}),
+    ("GET", "/privacy/accept", None, ALL),
+    ("POST", "/privacy/accept", lambda v: {"accept_privacy": "y"}, {r: 302 for r in ROLES if r != "anon"}),
+    ("GET", "/me/export", None, ALL),
+    ("GET", "/me/data", None, TRAINEES(200)),
+    ("POST", "/me/data", lambda v: {"field": "name", "value": f"Corrected {next(_unique)}"}, TRAINEES(302)),
+    ("GET", "/admin/corrections", None, {"admin": 200}),
+    ("GET", "/admin/corrections/{correction}", None, {"admin": 200}),
+    ("POST", "/admin/corrections/{correction}/approve", HTML_FORM, {"admin": 302}),
+    ("POST", "/admin/corrections/{correction}/reject", lambda v: {"note": "Not what the records say."},
+     {"admin": 302}),
 ]
 
 # Routes anyone may call; their own behaviour is tested elsewhere.
@@ -261,7 +284,7 @@ PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/v1/tokens"), (
           ("POST", "/invitation/<token>"), ("GET", "/static/<path:filename>"), ("GET", "/v/<token>"),
           ("GET", "/verify"), ("POST", "/verify"), ("GET", "/.well-known/jwks.json"),
           ("GET", "/credentials/status/revocation"), ("GET", "/issuers/kafaa"), ("GET", "/issuers/kafaa/keys/<kid>"),
-          ("GET", "/achievements/<code>")}
+          ("GET", "/achievements/<code>"), ("GET", "/privacy")}
 
 
 def _expected(table_row, role, anonymous_status):
@@ -322,7 +345,7 @@ def test_every_route_is_in_the_matrix(app):
             path = template(rule)
             normalised = (method, path.replace("{code}", "{module}").replace("{trainee_id}", "{trainee}")
                           .replace("{session_id}", "{session}").replace("{user_id}", "{user}")
-                          .replace("{job_id}", "{job}"))
+                          .replace("{job_id}", "{job}").replace("{correction_id}", "{correction}"))
             candidates = {(method, rule.rule), (method, path), normalised}
             for placeholder in ("{module}", "{track}", "{cohort}"):
                 candidates.add((method, normalised[1].replace("{module}", placeholder)))
