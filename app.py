@@ -12,7 +12,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import Babel, refresh as flask_babel_refresh
 from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
@@ -199,7 +199,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def select_locale() -> str:
-    """The language a person chose (account, then cookie), else the browser's, else French."""
+    """The language a person chose (account, then cookie), else the browser's, else French (and French
+    outside a request: command-line output)."""
+    if not has_request_context():
+        return "fr"
     chosen = request.args.get("lang")
     if chosen in LANGUAGES:
         return chosen
@@ -261,9 +264,11 @@ def register_commands(app: Flask) -> None:
     from audit.cli import audit_cli
     from certificates.cli import certificates_cli, keys_cli
     from governance.cli import report_cli
+    from maintenance.cli import backup_command, restore_command
     from skills.cli import demo_command
 
-    for command in (users_cli, demo_command, certificates_cli, keys_cli, report_cli, audit_cli):
+    for command in (users_cli, demo_command, certificates_cli, keys_cli, report_cli, audit_cli, backup_command,
+                    restore_command):
         app.cli.add_command(command)
 
 
