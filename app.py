@@ -93,6 +93,13 @@ class Config:
     LOGIN_ACCOUNT_RATE_LIMIT = "5 per 15 minutes"
     LOGIN_ADDRESS_RATE_LIMIT = "30 per 15 minutes"
     VERIFY_RATE_LIMIT = "120 per minute"
+    # Retention (flask purge). Mails carry addresses and invitation links: a quarter is enough to answer
+    # "did my mail go out?". An expired API token is useless; a month after expiry is kept for inquiries.
+    # A trainee's personal data stays 5 years after their last activity and after their last certificate
+    # expired, so they can still prove their training or renew it; a certificate still valid keeps it.
+    RETENTION_OUTBOX_DAYS = 90
+    RETENTION_API_TOKENS_DAYS = 30
+    RETENTION_PERSON_YEARS = 5
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; timeouts are the session's job
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
@@ -109,6 +116,9 @@ def _config_from_env(app: Flask) -> None:
     for key in ("LOGIN_ACCOUNT_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT", "VERIFY_RATE_LIMIT"):
         if os.environ.get(key):
             app.config[key] = os.environ[key]
+    for key in ("RETENTION_OUTBOX_DAYS", "RETENTION_API_TOKENS_DAYS", "RETENTION_PERSON_YEARS"):
+        if os.environ.get(key):
+            app.config[key] = int(os.environ[key])
     if os.environ.get("RATELIMIT_ENABLED") is not None:
         app.config["RATELIMIT_ENABLED"] = os.environ["RATELIMIT_ENABLED"] not in ("0", "false", "no")
     if os.environ.get("MAIL_USE_TLS") is not None:
@@ -264,11 +274,11 @@ def register_commands(app: Flask) -> None:
     from audit.cli import audit_cli
     from certificates.cli import certificates_cli, keys_cli
     from governance.cli import report_cli
-    from maintenance.cli import backup_command, restore_command
+    from maintenance.cli import backup_command, purge_command, restore_command
     from skills.cli import demo_command
 
     for command in (users_cli, demo_command, certificates_cli, keys_cli, report_cli, audit_cli, backup_command,
-                    restore_command):
+                    restore_command, purge_command):
         app.cli.add_command(command)
 
 

@@ -7,8 +7,9 @@ import click
 from flask_babel import gettext as _
 
 from app import db
+from common import clock
 from common.errors import DomainError
-from maintenance import backup as backups
+from maintenance import backup as backups, retention
 
 
 def _refused(error: DomainError) -> click.ClickException:
@@ -57,3 +58,32 @@ def restore_command(path: Path, yes: bool) -> None:
     click.echo(_("Restored: every table matches its checksum (%(count)d tables).", count=len(result.tables)))
     if result.revision != backups.code_revision():
         click.echo(_("The backup's schema is older than this code's: run `flask --app app db upgrade`."))
+
+
+def _kind_labels() -> dict[str, str]:
+    return {"outbox": _("Outbox mails to delete"), "api_tokens": _("Expired API tokens to delete"),
+            "people": _("People whose personal data is to be deleted (anonymised)")}
+
+
+@click.command("purge")
+@click.option("--dry-run", is_flag=True, help="Only say how much would go, per kind.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def purge_command(dry_run: bool, yes: bool) -> None:
+    """Delete the personal data past its retention period (RETENTION_* settings); anonymous statistics stay."""
+    now = clock.now()
+    counts = retention.plan(now)
+    for kind, label in _kind_labels().items():
+        click.echo(f"{label}: {counts[kind]}")
+    if dry_run:
+        click.echo(_("Dry run: nothing was deleted."))
+        return
+    if not any(counts.values()):
+        click.echo(_("Nothing is past its retention period."))
+        return
+    if not yes:
+        click.confirm(_("Delete this data for good?"), abort=True)
+    with click.progressbar(length=max(counts["people"], 1), label=_("People"), show_pos=True) as bar:
+        done = retention.purge(now, lambda done, total: bar.update(done - bar.pos))
+    db.session.commit()
+    click.echo(_("Purged: %(outbox)d outbox mails, %(api_tokens)d API tokens, %(people)d people anonymised.",
+                 **done))
