@@ -93,7 +93,7 @@ def test_restore_refuses_a_missing_or_damaged_backup_and_changes_nothing(app, ce
     original = database.read_bytes()
     database.write_bytes(original[:-10] + b"0123456789")
     damaged = runner.invoke(args=["restore", str(tmp_path / "backup"), "--yes"])
-    assert damaged.exit_code != 0 and "checksum" in damaged.output and database.name in damaged.output
+    assert damaged.exit_code != 0 and "manifest.json" in damaged.output and database.name in damaged.output
     database.write_bytes(original)
 
     key = next((tmp_path / "backup" / "keys").glob("*.key"))

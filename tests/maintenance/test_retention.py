@@ -172,4 +172,4 @@ def test_outbox_and_tokens_follow_their_own_periods(app, make_user, move_clock):
 
 def test_dry_run_output_is_french_by_default(app):
     result = _purge(app, "--dry-run")
-    assert result.exit_code == 0 and "rien n’a été supprimé" in result.output.lower()
+    assert result.exit_code == 0 and "rien n'a été supprimé" in result.output.lower()
