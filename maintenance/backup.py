@@ -72,7 +72,7 @@ def _pg_target() -> tuple[str, dict[str, str]]:
 
 
 def _run(command: list[str], env: dict[str, str]) -> None:
-    done = subprocess.run(command, env=env, capture_output=True, text=True)  # noqa: S603 - fixed argv, no shell
+    done = subprocess.run(command, env=env, capture_output=True, text=True)  # nosec B603 - a fixed argv, no shell
     if done.returncode != 0:
         raise BackupRefused(_l("%(tool)s failed: %(error)s", tool=Path(command[0]).name,
                                error=done.stderr.strip()[-2000:]))
