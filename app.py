@@ -12,7 +12,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import Babel, refresh as flask_babel_refresh
 from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
@@ -99,6 +99,13 @@ class Config:
     LOGIN_ACCOUNT_RATE_LIMIT = "5 per 15 minutes"
     LOGIN_ADDRESS_RATE_LIMIT = "30 per 15 minutes"
     VERIFY_RATE_LIMIT = "120 per minute"
+    # Retention (flask purge). Mails carry addresses and invitation links: a quarter is enough to answer
+    # "did my mail go out?". An expired API token is useless; a month after expiry is kept for inquiries.
+    # A trainee's personal data stays 5 years after their last activity and after their last certificate
+    # expired, so they can still prove their training or renew it; a certificate still valid keeps it.
+    RETENTION_OUTBOX_DAYS = 90
+    RETENTION_API_TOKENS_DAYS = 30
+    RETENTION_PERSON_YEARS = 5
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; timeouts are the session's job
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
@@ -117,6 +124,9 @@ def _config_from_env(app: Flask) -> None:
     for key in ("LOGIN_ACCOUNT_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT", "VERIFY_RATE_LIMIT"):
         if os.environ.get(key):
             app.config[key] = os.environ[key]
+    for key in ("RETENTION_OUTBOX_DAYS", "RETENTION_API_TOKENS_DAYS", "RETENTION_PERSON_YEARS"):
+        if os.environ.get(key):
+            app.config[key] = int(os.environ[key])
     if os.environ.get("RATELIMIT_ENABLED") is not None:
         app.config["RATELIMIT_ENABLED"] = os.environ["RATELIMIT_ENABLED"] not in ("0", "false", "no")
     if os.environ.get("MAIL_USE_TLS") is not None:
@@ -146,9 +156,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     if app.config.get("DATABASE_URL"):
         app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["DATABASE_URL"])
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and "SQLALCHEMY_ENGINE_OPTIONS" not in app.config:
+    # SQL parameters hold names and emails: never in an error message or a log.
+    engine_options = {"hide_parameters": True}
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         # A server can drop idle connections; SQLite has none to lose, so it skips the extra round trip.
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+        engine_options["pool_pre_ping"] = True
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**engine_options, **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app)
     app.config["BASE_URL"] = app.config["BASE_URL"].rstrip("/")
@@ -160,6 +173,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_commands(app)
     register_template_helpers(app)
     register_shutdown(app)
+    from common import logs
+
+    logs.install()
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
     return app
@@ -208,7 +224,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def select_locale() -> str:
-    """The language a person chose (account, then cookie), else the browser's, else French."""
+    """The language a person chose (account, then cookie), else the browser's, else French (and French
+    outside a request: command-line output)."""
+    if not has_request_context():
+        return "fr"
     chosen = request.args.get("lang")
     if chosen in LANGUAGES:
         return chosen
@@ -272,9 +291,11 @@ def register_commands(app: Flask) -> None:
     from audit.cli import audit_cli
     from certificates.cli import certificates_cli, keys_cli
     from governance.cli import report_cli
+    from maintenance.cli import backup_command, purge_command, restore_command
     from skills.cli import demo_command
 
-    for command in (users_cli, demo_command, certificates_cli, keys_cli, report_cli, audit_cli):
+    for command in (users_cli, demo_command, certificates_cli, keys_cli, report_cli, audit_cli, backup_command,
+                    restore_command, purge_command):
         app.cli.add_command(command)
 
 

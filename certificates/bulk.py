@@ -25,7 +25,7 @@ def issue_for_cohort(actor: User | None, cohort: Cohort,
     eligible = skill_queries.track_eligibility(cohort.track, [t.id for t in trainees])
     summary = {"issued": 0, "already_held": 0, "not_eligible": 0}
     for done, trainee in enumerate(trainees, start=1):
-        if not eligible[trainee.id].eligible:
+        if not eligible[trainee.id].eligible or trainee.purged_at is not None:
             summary["not_eligible"] += 1
         else:
             _, created = issue_certificate(actor, trainee, cohort.track, known_eligible=True)

@@ -1,6 +1,7 @@
 """Certificates as issued: what was signed, the signed PDF, status changes and verification counts."""
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Optional
 
@@ -14,6 +15,12 @@ if TYPE_CHECKING:
     from skills.models import Track, Trainee
 
 CURRENT = sa.text("revoked_at IS NULL AND superseded_at IS NULL")
+
+
+def purged_token(token: str) -> str:
+    """What a purged certificate keeps of its signed token (which carries the names): its SHA-256, enough
+    to recognise the token on a scanned QR code, not to read it."""
+    return "sha256:" + hashlib.sha256(token.encode()).hexdigest()
 
 
 class Certificate(db.Model):
@@ -46,6 +53,9 @@ class Certificate(db.Model):
     # Set before the replacement is inserted, so the one-current-certificate index never sees two.
     superseded_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     superseded_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("certificates.id", ondelete="SET NULL"))
+    # Set when the holder's personal data was purged: the names and the PDF are gone, and `token` holds
+    # only the SHA-256 of the signed token (see maintenance.retention), which still identifies a scanned QR code.
+    purged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     trainee: Mapped["Trainee"] = relationship()
     track: Mapped["Track"] = relationship()
@@ -63,6 +73,11 @@ class Certificate(db.Model):
         sa.Index("ix_certificates_issued_on", "issued_on"),
         sa.Index("ix_certificates_revoked_at", "revoked_at"),
     )
+
+    def issued_with(self, token: str) -> bool:
+        """The token presented is the one this certificate was issued with (kept whole, or hashed once
+        its holder's data was purged)."""
+        return self.token == (purged_token(token) if self.purged_at is not None else token)
 
     def status_on(self, day: date) -> str:
         if self.revoked_at is not None:

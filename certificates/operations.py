@@ -24,7 +24,7 @@ from certificates.rules import expiry, format_serial
 from certificates.signing import make_token, verification_code, verify_url
 from common import clock
 from common.database import insert_or_update
-from common.errors import Conflict, DomainError, ValidationFailed
+from common.errors import Conflict, DomainError, NotFound, ValidationFailed
 from common.types import utcnow
 from skills import queries as skill_queries
 from skills.models import Track, Trainee
@@ -88,6 +88,9 @@ def render_pdf(certificate: Certificate, *, revoked: bool = False) -> bytes:
 
 def downloadable_pdf(certificate: Certificate) -> bytes:
     """The signed original as issued; a revoked certificate comes freshly marked REVOKED instead."""
+    if certificate.purged_at is not None:
+        raise NotFound(_l("This certificate's file was deleted with its holder's personal data, at the end "
+                          "of the retention period."))
     if certificate.revoked_at is not None:
         return render_pdf(certificate, revoked=True)
     return db.session.scalar(sa.select(CertificateFile.content).where(
@@ -103,6 +106,9 @@ def issue_certificate(actor: User | None, trainee: Trainee, track: Track, *,
     then verifies as superseded by the new serial. `known_eligible` skips the check for a caller that
     has just made it for many trainees at once (bulk issuance).
     """
+    if trainee.purged_at is not None:
+        raise Conflict(_l("The personal data of trainee %(id)s was deleted at the end of its retention period: "
+                          "no certificate can be issued to them.", id=trainee.id))
     current = current_certificate(trainee.id, track.id)
     if replacing is None and current is not None:
         if current.status_on(clock.today()) == "valid":

@@ -36,8 +36,10 @@ def public_json(verdict) -> dict[str, Any]:
     if certificate is None or verdict.status == "invalid":
         return {**body, "serial": None, "holder": None, "holder_ar": None, "track": None, "issued_on": None,
                 "expires_on": None, "issuer": current_app.config["ISSUER_NAME"]}
-    return {**body, "serial": certificate.serial, "holder": certificate.holder, "holder_ar": certificate.holder_ar,
-            "holder_tfng": certificate.holder_tfng, "track": certificate.track.code,
+    # A purged holder's names are gone: null, not an empty name.
+    return {**body, "serial": certificate.serial, "holder": certificate.holder or None,
+            "holder_ar": certificate.holder_ar or None, "holder_tfng": certificate.holder_tfng,
+            "holder_removed": certificate.purged_at is not None, "track": certificate.track.code,
             "track_title": {"fr": certificate.track.title_fr, "ar": certificate.track.title_ar,
                             "en": certificate.track.title_en},
             "modules": [{"code": m.code, "title": m.title_fr, "hours": float(m.hours)} for m in certificate.track.modules],

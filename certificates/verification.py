@@ -50,7 +50,7 @@ def verify_token(token: str) -> Verdict:
     except InvalidToken:
         return Verdict("invalid")
     certificate = db.session.scalar(_with_facts(sa.select(Certificate).where(Certificate.serial == claims.serial)))
-    if certificate is not None and certificate.token != token:
+    if certificate is not None and not certificate.issued_with(token):
         return Verdict("invalid")
     return _judge(certificate)
 

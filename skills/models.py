@@ -101,6 +101,9 @@ class Trainee(db.Model):
     employer: Mapped[str] = mapped_column(sa.String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
+    # Set when the retention period ran out: names, email and employer were blanked; what the anonymous
+    # statistics need (category, sector, region, gender, enrolments, attendance, results) stays.
+    purged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     enrollments: WriteOnlyMapped["Enrollment"] = relationship(back_populates="trainee", passive_deletes=True)
 

@@ -1,0 +1,124 @@
+"""Retention: personal data past its period is deleted, anonymous statistics stay.
+
+Kinds of data, each with its period in the configuration:
+- outbox mails (RETENTION_OUTBOX_DAYS after they were written): addresses and invitation links;
+- API tokens (RETENTION_API_TOKENS_DAYS after they expired): only hashes, but tied to a person;
+- people (RETENTION_PERSON_YEARS after their last activity and after their last certificate expired):
+  the trainee row is anonymised, not deleted, so every governance figure stays the same. Names, email
+  and employer are blanked; category, sector, region, gender, enrolments, attendance, results and
+  certificate rows stay. Certificates lose their names and PDF; the signed token (it carries the names)
+  is replaced by its SHA-256, so a scanned QR code still finds its certificate, which verifies as
+  expired (or revoked, superseded) without names. A linked account is blanked and disabled, not deleted:
+  audit entries name it as actor, and deleting it would rewrite them and break the audit chain.
+
+Invitation links are not stored (they are signed and expire after INVITATION_MAX_AGE_DAYS): they survive
+only in the outbox mails that carried them.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Callable
+
+import sqlalchemy as sa
+from flask import current_app
+
+from accounts.models import ApiToken, OutboxMessage, User
+from app import db
+from audit.operations import record as audit
+from certificates.models import CURRENT, Certificate, CertificateFile, purged_token
+from common import clock
+from skills.models import Attendance, Cohort, Enrollment, ModuleResult, Trainee
+
+KINDS = ("outbox", "api_tokens", "people")
+BATCH = 500
+
+
+def person_cutoff(now: datetime) -> datetime:
+    years = current_app.config["RETENTION_PERSON_YEARS"]
+    try:
+        return now.replace(year=now.year - years)
+    except ValueError:  # 29 February
+        return now.replace(year=now.year - years, day=28)
+
+
+def active_since(cutoff: datetime) -> sa.Select:
+    """Trainees with any activity at or after the cutoff, or a certificate valid then or still valid."""
+    day = cutoff.astimezone(clock.MOROCCO).date()
+    return sa.union(
+        sa.select(Trainee.id).where(Trainee.updated_at >= cutoff),
+        sa.select(Enrollment.trainee_id).where(Enrollment.enrolled_at >= cutoff),
+        sa.select(Enrollment.trainee_id).join(Cohort, Cohort.id == Enrollment.cohort_id).where(Cohort.ends_on >= day),
+        sa.select(Attendance.trainee_id).where(Attendance.recorded_at >= cutoff),
+        sa.select(ModuleResult.trainee_id).where(ModuleResult.recorded_at >= cutoff),
+        sa.select(User.trainee_id).where(User.trainee_id.is_not(None), User.last_login_at >= cutoff),
+        sa.select(Certificate.trainee_id).where(sa.or_(
+            Certificate.issued_on >= day, Certificate.revoked_at >= cutoff,
+            sa.and_(CURRENT, sa.or_(Certificate.expires_on.is_(None), Certificate.expires_on >= day)))),
+    )
+
+
+def expired_people(now: datetime) -> sa.Select:
+    """Ids of the trainees whose personal data is past its retention period, not purged yet."""
+    return (sa.select(Trainee.id)
+            .where(Trainee.purged_at.is_(None), Trainee.id.not_in(active_since(person_cutoff(now))))
+            .order_by(Trainee.id))
+
+
+def _expired_outbox(now: datetime):
+    return OutboxMessage.created_at < now - timedelta(days=current_app.config["RETENTION_OUTBOX_DAYS"])
+
+
+def _expired_tokens(now: datetime):
+    return ApiToken.expires_at < now - timedelta(days=current_app.config["RETENTION_API_TOKENS_DAYS"])
+
+
+def _count(query: sa.Select) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+
+
+def plan(now: datetime) -> dict[str, int]:
+    """What a purge would delete or anonymise now, per kind."""
+    return {"outbox": _count(sa.select(OutboxMessage.id).where(_expired_outbox(now))),
+            "api_tokens": _count(sa.select(ApiToken.id).where(_expired_tokens(now))),
+            "people": _count(expired_people(now))}
+
+
+def _anonymise_people(ids: list[int], now: datetime) -> None:
+    """Blank the personal data of these trainees, their certificates and their accounts."""
+    users = db.session.execute(sa.select(User.id, User.email).where(User.trainee_id.in_(ids))).all()
+    emails = [row.email for row in users] + list(db.session.scalars(sa.select(Trainee.email).where(Trainee.id.in_(ids))))
+    db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.recipient.in_(emails)))
+    user_ids = [row.id for row in users]
+    if user_ids:
+        db.session.execute(sa.delete(ApiToken).where(ApiToken.user_id.in_(user_ids)))
+        db.session.execute(sa.update(User).where(User.id.in_(user_ids)).values(
+            email=sa.literal("purged-user-") + sa.cast(User.id, sa.String) + "@purged.invalid",
+            password_hash=None, active=False, locale=None, last_login_at=None, session_token=None, trainee_id=None)
+            .execution_options(synchronize_session=False))
+    certificates = db.session.execute(
+        sa.select(Certificate.id, Certificate.token).where(Certificate.trainee_id.in_(ids))).all()
+    db.session.execute(sa.delete(CertificateFile).where(CertificateFile.certificate_id.in_([c.id for c in certificates])))
+    for certificate in certificates:  # a hash per row: no portable SQL for it
+        db.session.execute(sa.update(Certificate).where(Certificate.id == certificate.id).values(
+            holder="", holder_ar="", holder_tfng=None, token=purged_token(certificate.token), purged_at=now)
+            .execution_options(synchronize_session=False))
+    db.session.execute(sa.update(Trainee).where(Trainee.id.in_(ids)).values(
+        name="", name_ar="", name_tfng=None, employer="", purged_at=now,
+        email=sa.literal("purged-") + sa.cast(Trainee.id, sa.String) + "@purged.invalid")
+        .execution_options(synchronize_session=False))
+
+
+def purge(now: datetime, progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+    """Delete or anonymise everything past its retention period; audited with the counts only.
+    Flushes; the caller commits."""
+    counts = {"outbox": db.session.execute(sa.delete(OutboxMessage).where(_expired_outbox(now))).rowcount,
+              "api_tokens": db.session.execute(sa.delete(ApiToken).where(_expired_tokens(now))).rowcount}
+    people = list(db.session.scalars(expired_people(now)))
+    for start in range(0, len(people), BATCH):
+        _anonymise_people(people[start:start + BATCH], now)
+        if progress:
+            progress(min(start + BATCH, len(people)), len(people))
+    counts["people"] = len(people)
+    db.session.expire_all()  # the bulk updates bypassed the objects loaded in this session
+    audit(None, "retention.purge", "retention", now.date().isoformat(), after=counts)
+    return counts
