@@ -75,11 +75,10 @@ class Config:
     ISSUER_NAME = "Programme national Kafaa — Ministère de la Transition numérique et de la Réforme de l'Administration"
     ISSUER_NAME_AR = "البرنامج الوطني كفاءة — وزارة الانتقال الرقمي وإصلاح الإدارة"
     # Law 09-08: who controls the personal data, whom to write to, the CNDP's reference for the processing
-    # (shown on the privacy notice once set), and how long training records are kept.
+    # (shown on the privacy notice once set). How long records are kept is RETENTION_PERSON_YEARS below.
     PRIVACY_CONTROLLER = "Ministère de la Transition numérique et de la Réforme de l'Administration"
     PRIVACY_CONTACT_EMAIL = "donnees-personnelles@kafaa.ma"
     CNDP_REFERENCE: str | None = None
-    PRIVACY_RETENTION_YEARS = 10
     VERIFICATION_FLUSH_SECONDS = 5  # verification counts are written in batches (see VerificationCounter)
     PDF_SIGNER_CERT: str | None = None
     PDF_SIGNER_KEY: str | None = None
@@ -112,8 +111,9 @@ class Config:
     ENV_KEYS = ("DATABASE_URL", "SECRET_KEY", "BASE_URL", "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME",
                 "MAIL_PASSWORD", "MAIL_SENDER", "REDIS_URL", "KEYS_DIR", "EXPORTS_DIR", "ISSUER_NAME", "ISSUER_NAME_AR",
                 "PDF_SIGNER_CERT", "PDF_SIGNER_KEY", "PDF_SIGNER_KEY_PASSWORD", "PRIVACY_CONTROLLER",
-                "PRIVACY_CONTACT_EMAIL", "CNDP_REFERENCE", "PRIVACY_RETENTION_YEARS")
-    INTEGER_KEYS = ("MAIL_PORT", "PRIVACY_RETENTION_YEARS")
+                "PRIVACY_CONTACT_EMAIL", "CNDP_REFERENCE", "RETENTION_OUTBOX_DAYS", "RETENTION_API_TOKENS_DAYS",
+                "RETENTION_PERSON_YEARS")
+    INTEGER_KEYS = ("MAIL_PORT", "RETENTION_OUTBOX_DAYS", "RETENTION_API_TOKENS_DAYS", "RETENTION_PERSON_YEARS")
 
 
 def _config_from_env(app: Flask) -> None:
@@ -124,9 +124,6 @@ def _config_from_env(app: Flask) -> None:
     for key in ("LOGIN_ACCOUNT_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT", "VERIFY_RATE_LIMIT"):
         if os.environ.get(key):
             app.config[key] = os.environ[key]
-    for key in ("RETENTION_OUTBOX_DAYS", "RETENTION_API_TOKENS_DAYS", "RETENTION_PERSON_YEARS"):
-        if os.environ.get(key):
-            app.config[key] = int(os.environ[key])
     if os.environ.get("RATELIMIT_ENABLED") is not None:
         app.config["RATELIMIT_ENABLED"] = os.environ["RATELIMIT_ENABLED"] not in ("0", "false", "no")
     if os.environ.get("MAIL_USE_TLS") is not None:

@@ -17,7 +17,7 @@ def notice_context() -> dict[str, Any]:
     config = current_app.config
     return {"notice_version": NOTICE_VERSION, "controller": config["PRIVACY_CONTROLLER"],
             "contact_email": config["PRIVACY_CONTACT_EMAIL"], "cndp_reference": config.get("CNDP_REFERENCE"),
-            "retention_years": config["PRIVACY_RETENTION_YEARS"]}
+            "retention_years": config["RETENTION_PERSON_YEARS"]}
 
 
 def has_accepted_current(user) -> bool:

@@ -35,7 +35,7 @@ def _actions() -> list[str]:
 ])
 def test_the_notice_is_public_in_each_language(client, app, language, words):
     app.config.update(PRIVACY_CONTROLLER="Ministère X", PRIVACY_CONTACT_EMAIL="dpo@x.ma",
-                      CNDP_REFERENCE="D-GC-123/2026", PRIVACY_RETENTION_YEARS=7)
+                      CNDP_REFERENCE="D-GC-123/2026", RETENTION_PERSON_YEARS=7)
     page = client.get("/privacy", headers={"Accept-Language": language}).get_data(as_text=True)
     for word in words + ["Ministère X", "dpo@x.ma", "D-GC-123/2026", NOTICE_VERSION]:
         assert word in page, word
