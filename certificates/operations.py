@@ -98,13 +98,15 @@ def downloadable_pdf(certificate: Certificate) -> bytes:
 
 
 def issue_certificate(actor: User | None, trainee: Trainee, track: Track, *,
-                      replacing: Certificate | None = None, known_eligible: bool = False) -> tuple[Certificate, bool]:
+                      replacing: Certificate | None = None, known_eligible: bool = False,
+                      dates: tuple[date, date | None] | None = None) -> tuple[Certificate, bool]:
     """Issue the trainee's certificate of a track. Returns (certificate, created).
 
     A trainee who already holds a valid one gets it back (created False), so bulk runs can be repeated.
     An expired one is renewed. `replacing` reissues (a corrected name, a renewal): the old certificate
     then verifies as superseded by the new serial. `known_eligible` skips the check for a caller that
-    has just made it for many trainees at once (bulk issuance).
+    has just made it for many trainees at once (bulk issuance). `dates` (issued, expires) keeps those of
+    the certificate a correction replaces; by default it is issued today.
     """
     if trainee.purged_at is not None:
         raise Conflict(_l("The personal data of trainee %(id)s was deleted at the end of its retention period: "
@@ -118,14 +120,15 @@ def issue_certificate(actor: User | None, trainee: Trainee, track: Track, *,
     if missing:
         raise NotEligible(missing)
 
-    issued_on = clock.today()
+    today = clock.today()
+    issued_on, expires_on = dates or (today, expiry(today, track.validity_months))
     if replacing is not None:
         replacing.superseded_at = utcnow()
         db.session.flush()
-    serial = allocate_serial(issued_on.year)
+    serial = allocate_serial(today.year)
     token, claims = make_token(keys.keystore(), serial=serial, holder=trainee.name, holder_ar=trainee.name_ar,
                                holder_tfng=trainee.name_tfng, track=track.code, issued_on=issued_on,
-                               expires_on=expiry(issued_on, track.validity_months))
+                               expires_on=expires_on)
     cohort_id = db.session.scalar(skill_queries.latest_cohort_of(trainee.id, track.id))
     certificate = Certificate(
         serial=serial, trainee=trainee, track=track, cohort_id=cohort_id, holder=claims.holder, holder_ar=claims.holder_ar,
@@ -145,12 +148,16 @@ def issue_certificate(actor: User | None, trainee: Trainee, track: Track, *,
     return certificate, True
 
 
-def reissue_certificate(actor: User, certificate: Certificate) -> Certificate:
-    """Reissue from the trainee's current record (a corrected name) with new dates; also renews."""
+def reissue_certificate(actor: User, certificate: Certificate, *, correction: bool = False) -> Certificate:
+    """Reissue from the trainee's current record. A renewal checks eligibility again and gives new dates.
+    A correction (an admin approved a corrected name) certifies the same achievement: it keeps the dates,
+    so it can never extend a certificate, and needs no new eligibility check."""
     if certificate.revoked_at is not None or certificate.superseded_at is not None:
         raise Conflict(_l("Only the current certificate can be reissued; %(serial)s is not.",
                           serial=certificate.serial))
-    new, _ = issue_certificate(actor, certificate.trainee, certificate.track, replacing=certificate)
+    dates = (certificate.issued_on, certificate.expires_on) if correction else None
+    new, _ = issue_certificate(actor, certificate.trainee, certificate.track, replacing=certificate,
+                               known_eligible=correction, dates=dates)
     return new
 
 

@@ -6,7 +6,7 @@ Kinds of data, each with its period in the configuration:
 - people (RETENTION_PERSON_YEARS after their last activity and after their last certificate expired):
   the trainee row is anonymised, not deleted, so every governance figure stays the same. Names, email
   and employer are blanked; category, sector, region, gender, enrolments, attendance, results and
-  certificate rows stay. Certificates lose their names and PDF; the signed token (it carries the names)
+  certificate rows stay. Their correction requests (names and addresses asked for) are deleted. Certificates lose their names and PDF; the signed token (it carries the names)
   is replaced by its SHA-256, so a scanned QR code still finds its certificate, which verifies as
   expired (or revoked, superseded) without names. A linked account is blanked and disabled, not deleted:
   audit entries name it as actor, and deleting it would rewrite them and break the audit chain.
@@ -27,6 +27,7 @@ from app import db
 from audit.operations import record as audit
 from certificates.models import CURRENT, Certificate, CertificateFile, purged_token
 from common import clock
+from privacy.models import CorrectionRequest
 from skills.models import Attendance, Cohort, Enrollment, ModuleResult, Trainee
 
 KINDS = ("outbox", "api_tokens", "people")
@@ -51,6 +52,7 @@ def active_since(cutoff: datetime) -> sa.Select:
         sa.select(Attendance.trainee_id).where(Attendance.recorded_at >= cutoff),
         sa.select(ModuleResult.trainee_id).where(ModuleResult.recorded_at >= cutoff),
         sa.select(User.trainee_id).where(User.trainee_id.is_not(None), User.last_login_at >= cutoff),
+        sa.select(CorrectionRequest.trainee_id).where(CorrectionRequest.created_at >= cutoff),
         sa.select(Certificate.trainee_id).where(sa.or_(
             Certificate.issued_on >= day, Certificate.revoked_at >= cutoff,
             sa.and_(CURRENT, sa.or_(Certificate.expires_on.is_(None), Certificate.expires_on >= day)))),
@@ -88,6 +90,7 @@ def _anonymise_people(ids: list[int], now: datetime) -> None:
     users = db.session.execute(sa.select(User.id, User.email).where(User.trainee_id.in_(ids))).all()
     emails = [row.email for row in users] + list(db.session.scalars(sa.select(Trainee.email).where(Trainee.id.in_(ids))))
     db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.recipient.in_(emails)))
+    db.session.execute(sa.delete(CorrectionRequest).where(CorrectionRequest.trainee_id.in_(ids)))
     user_ids = [row.id for row in users]
     if user_ids:
         db.session.execute(sa.delete(ApiToken).where(ApiToken.user_id.in_(user_ids)))

@@ -125,7 +125,7 @@ def _apply(actor: User, correction: CorrectionRequest) -> list[str]:
             account.email = correction.requested_value
         return []
     skill_operations.update_trainee(actor, trainee, data)
-    return [reissue_certificate(actor, certificate).serial for certificate in current_valid_certificates(trainee.id)]
+    return [reissue_certificate(actor, certificate, correction=True).serial for certificate in current_valid_certificates(trainee.id)]
 
 
 def approve_correction(actor: User, correction: CorrectionRequest, note: Any = None) -> list[str]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -13,6 +14,7 @@ from audit.models import AuditEntry
 from certificates.models import Certificate
 from certificates.operations import count_verification, issue_certificate
 from certificates.signing import verify_url
+from common import clock
 from privacy.models import CorrectionRequest
 from privacy.notice import NOTICE_VERSION
 from skills import operations as skills
@@ -257,24 +259,28 @@ def test_approving_a_name_reissues_the_certificate_and_tells_the_trainee(client,
     assert client.post(f"/admin/corrections/{correction.id}/reject", data={"note": "x"}).status_code == 409
 
 
-def test_a_failed_approval_saves_nothing(client, two_trainees, token_for, admin, make_trainee):
-    """The reissue refuses (the trainee no longer meets the track's requirements): the name, the old
-    certificate, the request and the outbox all stay as they were."""
+def test_a_name_correction_keeps_the_dates_and_needs_no_new_eligibility_check(client, two_trainees, token_for,
+                                                                             admin, monkeypatch):
+    """The achievement is the same: a trainee who no longer meets the track's requirements (a module
+    marked failed since) still gets the corrected certificate, with the old dates, so a correction can
+    never extend a certificate."""
     user, _, certificate, _, cohort = two_trainees
     client.post("/api/v1/me/corrections", headers=token_for(user), json={"field": "name", "value": "Salma B."})
     module = certificate.track.modules[0].code
     skills.record_results(admin, cohort, [{"trainee_id": user.trainee_id, "module": module, "passed": False}])
     db.session.commit()
-    correction = _pending()
-    headers = {**token_for(admin), **EN}
-    before = table_counts()
-    response = client.post(f"/api/v1/corrections/{correction.id}/approve", headers=headers)
-    assert response.status_code == 422 and f"Module {module} not yet passed." in response.json["errors"]["requirements"]
-    assert table_counts() == before
+    issued_on, expires_on = certificate.issued_on, certificate.expires_on
+    later = clock.today() + timedelta(days=40)
+    monkeypatch.setattr(clock, "today", lambda: later)
+    response = client.post(f"/api/v1/corrections/{_pending().id}/approve", headers={**token_for(admin), **EN})
+    assert response.status_code == 200, response.json
     db.session.expire_all()
-    assert db.session.get(Trainee, user.trainee_id).name == "Salma Bennani"
-    assert db.session.get(Certificate, certificate.id).superseded_at is None
-    assert db.session.get(CorrectionRequest, correction.id).status == "pending"
+    new = db.session.get(Certificate, certificate.id).superseded_by
+    assert new.serial == response.json["reissued"][0] and new.holder == "Salma B."
+    assert (new.issued_on, new.expires_on) == (issued_on, expires_on)
+    # A renewal is another matter: it checks eligibility again.
+    renewal = client.post(f"/api/v1/certificates/{new.serial}/reissue", headers={**token_for(admin), **EN})
+    assert renewal.status_code == 422 and f"Module {module} not yet passed." in renewal.json["errors"]["requirements"]
 
 
 def test_approving_an_email_changes_the_sign_in_address(client, trainee_user, token_for, admin, make_trainee):

@@ -16,6 +16,7 @@ from common import clock
 from governance import queries
 from governance.models import QuarterSnapshot
 from governance.rules import Quarter
+from privacy.operations import request_correction as ask_correction
 from skills.models import Attendance, Trainee
 from tests.conftest import PASSWORD, table_counts
 
@@ -62,6 +63,7 @@ def test_purge_anonymises_expired_people_and_keeps_every_figure(app, client, cer
     account = make_user("trainee", trainee_id=holder.id)
     token_for(account)
     accounts.invite(None, account)
+    ask_correction(account, {"field": "name_ar", "value": "اسم مصحح", "reason": "typo"})
     db.session.commit()
     old_token = expiring.certificates[0].token
     kept_certificate = lifelong.certificates[0]
@@ -94,6 +96,7 @@ def test_purge_anonymises_expired_people_and_keeps_every_figure(app, client, cer
         assert after_counts[table] == counts[table], table
     assert after_counts["certificate_files"] == counts["certificate_files"] - 2
     assert after_counts["outbox_messages"] == 0 and after_counts["api_tokens"] == 1
+    assert after_counts["correction_requests"] == 0  # what the holder asked for named them
 
     purged = db.session.scalars(sa.select(Trainee).where(Trainee.purged_at.is_not(None))).all()
     assert {t.id for t in purged} == {t.id for t in expiring.trainees} | {lifelong.trainees[1].id}
