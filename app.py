@@ -93,6 +93,10 @@ class Config:
     LOGIN_ACCOUNT_RATE_LIMIT = "5 per 15 minutes"
     LOGIN_ADDRESS_RATE_LIMIT = "30 per 15 minutes"
     VERIFY_RATE_LIMIT = "120 per minute"
+    # How many reverse proxies (load balancer, TLS terminator) stand in front and set X-Forwarded-For and
+    # X-Forwarded-Proto. 0 trusts neither header: behind a proxy, every visitor would then share the proxy's
+    # address and its rate limits.
+    TRUSTED_PROXIES = 0
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; timeouts are the session's job
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
@@ -109,6 +113,8 @@ def _config_from_env(app: Flask) -> None:
     for key in ("LOGIN_ACCOUNT_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT", "VERIFY_RATE_LIMIT"):
         if os.environ.get(key):
             app.config[key] = os.environ[key]
+    if os.environ.get("TRUSTED_PROXIES"):
+        app.config["TRUSTED_PROXIES"] = int(os.environ["TRUSTED_PROXIES"])
     if os.environ.get("RATELIMIT_ENABLED") is not None:
         app.config["RATELIMIT_ENABLED"] = os.environ["RATELIMIT_ENABLED"] not in ("0", "false", "no")
     if os.environ.get("MAIL_USE_TLS") is not None:
@@ -145,6 +151,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(app)
     app.config["BASE_URL"] = app.config["BASE_URL"].rstrip("/")
     app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https://")
+
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     register_extensions(app)
     register_blueprints(app)
