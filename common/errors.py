@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, g, jsonify, render_template, request
-from flask_babel import lazy_gettext as _l
+from flask_babel import get_locale, lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 
@@ -147,6 +147,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(sa.exc.InterfaceError)
     @app.errorhandler(sa.exc.DisconnectionError)
     def database_unavailable(error: Exception):
+        forget_signed_in_user()
         try:
             db.session.rollback()
         except sa.exc.SQLAlchemyError:  # the connection is already gone; the session is reset at teardown
@@ -156,13 +157,21 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             response = problem(503, HTTP_TITLES[503])
         else:
-            # The page's header shows the signed-in user, whom the rollback has expired (or whose loading is
-            # what failed): show this page as to a visitor rather than ask the unreachable database again.
-            g._login_user = login.anonymous_user()  # Flask-Login's per-request cache of current_user
             response = app.make_response((render_template("errors/error.html", status=503,
                                                           message=HTTP_TITLES[503]), 503))
         response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
         return response
+
+    def forget_signed_in_user() -> None:
+        """The answer is written in the user's language and the page's header shows who is signed in, but
+        the rollback expires the user (or loading them is what failed): settle the language now, from what
+        is already loaded, then answer as to a visitor rather than ask the unreachable database again."""
+        try:
+            get_locale()  # Flask-Babel keeps it for the rest of the request
+        except sa.exc.SQLAlchemyError:
+            pass
+        g.pop("api_user", None)
+        g._login_user = login.anonymous_user()  # Flask-Login's per-request cache of current_user
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
