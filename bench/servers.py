@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -27,17 +28,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # a redirect is an answer to look at (and its cookie)
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
 def http_request(method: str, url: str, headers: Mapping[str, str] | None = None, json_body: Any = None,
-                 timeout: float = 10.0) -> tuple[int, dict[str, str], bytes]:
-    """(status, headers, body) of one request; an HTTP error status is an answer, not an exception."""
+                 timeout: float = 10.0, form: Mapping[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    """(status, headers, body) of one request; an HTTP error status or a redirect is an answer, not an
+    exception nor followed."""
     headers = dict(headers or {})
     data = None
     if json_body is not None:
         data = json.dumps(json_body).encode()
         headers.setdefault("Content-Type", "application/json")
+    elif form is not None:
+        data = urllib.parse.urlencode(form).encode()
+        headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
     request = urllib.request.Request(url, data=data, headers=headers, method=method)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # nosec B310 - loopback test servers
+        with _opener.open(request, timeout=timeout) as response:  # nosec B310 - loopback test servers
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()

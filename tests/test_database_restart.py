@@ -1,7 +1,7 @@
 """PostgreSQL restarted under load: an app instance (a gunicorn process) keeps answering while its database
 goes away and comes back. Requests caught by the outage get a clear 503 (problem+json from the API, the
-translated "cannot check now" page for a verifier), never a 500 and never "valid"; once the database is
-back, the same instance answers 200 again by itself.
+translated "cannot check now" page for a verifier, the error page for a signed-in user), never a 500 and
+never "valid"; once the database is back, the same instance answers 200 again by itself.
 
 The database is a private, throwaway PostgreSQL cluster made for this module (the machine's shared server
 is never touched), so this needs PostgreSQL's server binaries but not TEST_DATABASE_URL. This module's
@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -24,7 +25,7 @@ from flask_migrate import upgrade
 
 from app import create_app, db
 from bench.servers import free_port, gunicorn, http_request
-from tests.conftest import TEST_CONFIG
+from tests.conftest import PASSWORD, TEST_CONFIG
 
 PG_CTL = max(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), default=None)
 RUN_AS_POSTGRES = os.geteuid() == 0  # PostgreSQL refuses to run as root
@@ -144,9 +145,11 @@ def test_a_restart_under_load_answers_503_then_recovers_by_itself(app, client, c
         return all(sum(a[0] == in_phase and status in (None, a[1]) for a in answers[name]) >= count
                    for name in probes)
 
+    admin_email = admin.email
     db.session.remove()  # this process's own connection would be cut by the restart: give it back now
     db.engine.dispose()
     with gunicorn(env, tmp_path, name="instance") as base:
+        probes["page signed in"] = ("/cohorts", {**sign_in(base, admin_email), "Accept-Language": "en"})
         threads = [threading.Thread(target=keep_asking, args=(base, name)) for name in probes]
         for thread in threads:
             thread.start()
@@ -179,6 +182,8 @@ def test_a_restart_under_load_answers_503_then_recovers_by_itself(app, client, c
                 assert json.loads(body)["status"] == "unavailable"
             elif name == "verify page":
                 assert "Cannot check now" in body and "Valid certificate" not in body
+            elif name == "page signed in":
+                assert "The service cannot answer right now" in body and admin_email not in body
             elif name == "api read":
                 assert content_type == "application/problem+json"
                 assert json.loads(body)["title"] == "The service cannot answer right now. Try again shortly."
@@ -187,6 +192,16 @@ def test_a_restart_under_load_answers_503_then_recovers_by_itself(app, client, c
     assert json.loads(answers["verify json"][-1][3])["status"] == "valid"
     log = (tmp_path / "instance.log").read_text(errors="replace")
     assert "Unhandled error" not in log and "Traceback" not in log, log[-3000:]
+
+
+def sign_in(base: str, email: str) -> dict[str, str]:
+    """The session cookie of a user signed in through the instance's own form (CSRF token included)."""
+    _, headers, body = http_request("GET", base + "/login")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', body.decode()).group(1)
+    status, headers, _ = http_request("POST", base + "/login", {"Cookie": headers["Set-Cookie"].split(";")[0]},
+                                      form={"csrf_token": token, "email": email, "password": PASSWORD})
+    assert status == 302, status
+    return {"Cookie": headers["Set-Cookie"].split(";")[0]}
 
 
 def wait_for(condition, seconds: float, what: str) -> None:
