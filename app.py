@@ -105,6 +105,10 @@ class Config:
     RETENTION_OUTBOX_DAYS = 90
     RETENTION_API_TOKENS_DAYS = 30
     RETENTION_PERSON_YEARS = 5
+    # How many reverse proxies (load balancer, TLS terminator) stand in front and set X-Forwarded-For and
+    # X-Forwarded-Proto. 0 trusts neither header: behind a proxy, every visitor would then share the proxy's
+    # address and its rate limits.
+    TRUSTED_PROXIES = 0
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; timeouts are the session's job
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
@@ -112,8 +116,10 @@ class Config:
                 "MAIL_PASSWORD", "MAIL_SENDER", "REDIS_URL", "KEYS_DIR", "EXPORTS_DIR", "ISSUER_NAME", "ISSUER_NAME_AR",
                 "PDF_SIGNER_CERT", "PDF_SIGNER_KEY", "PDF_SIGNER_KEY_PASSWORD", "PRIVACY_CONTROLLER",
                 "PRIVACY_CONTACT_EMAIL", "CNDP_REFERENCE", "RETENTION_OUTBOX_DAYS", "RETENTION_API_TOKENS_DAYS",
-                "RETENTION_PERSON_YEARS")
-    INTEGER_KEYS = ("MAIL_PORT", "RETENTION_OUTBOX_DAYS", "RETENTION_API_TOKENS_DAYS", "RETENTION_PERSON_YEARS")
+                "RETENTION_PERSON_YEARS", "TRUSTED_PROXIES", "VERIFICATION_FLUSH_SECONDS",
+                "LOGIN_ACCOUNT_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT", "VERIFY_RATE_LIMIT")
+    INTEGER_KEYS = ("MAIL_PORT", "RETENTION_OUTBOX_DAYS", "RETENTION_API_TOKENS_DAYS", "RETENTION_PERSON_YEARS",
+                    "TRUSTED_PROXIES", "VERIFICATION_FLUSH_SECONDS")
 
 
 def _config_from_env(app: Flask) -> None:
@@ -121,9 +127,6 @@ def _config_from_env(app: Flask) -> None:
         value = os.environ.get(key)
         if value:
             app.config[key] = int(value) if key in Config.INTEGER_KEYS else value
-    for key in ("LOGIN_ACCOUNT_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT", "VERIFY_RATE_LIMIT"):
-        if os.environ.get(key):
-            app.config[key] = os.environ[key]
     if os.environ.get("RATELIMIT_ENABLED") is not None:
         app.config["RATELIMIT_ENABLED"] = os.environ["RATELIMIT_ENABLED"] not in ("0", "false", "no")
     if os.environ.get("MAIL_USE_TLS") is not None:
@@ -163,6 +166,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(app)
     app.config["BASE_URL"] = app.config["BASE_URL"].rstrip("/")
     app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https://")
+
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     register_extensions(app)
     register_blueprints(app)

@@ -26,18 +26,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -53,7 +48,9 @@ if __package__ in (None, ""):  # `python bench/certificates.py`: this file must 
 
 import sqlalchemy as sa  # noqa: E402
 
+from bench import servers  # noqa: E402
 from bench.common import BENCH_CONFIG, PROJECT_ROOT  # noqa: E402
+from bench.servers import http_get  # noqa: E402
 
 COHORT_SIZE = 500
 UNSIGNED_SIZE = 250  # enough segments for a median, and the whole run stays near two minutes
@@ -490,69 +487,20 @@ def wrk(label: str, url: str, seconds: float, headers: Sequence[str] = ()) -> Wr
     return parse_wrk(label, done.stdout)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http_get(url: str, headers: dict[str, str] | None = None, timeout: float = 5.0) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-
-
 @contextmanager
-def gunicorn(database_url: str, keys_dir: Path, workdir: Path, workers: int = 2) -> Iterator[str]:
-    """A gunicorn serving app:create_app() on a free loopback port, in its own process group; yields its
-    base URL, and stops the whole group on the way out, whatever happened."""
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "KEYS_DIR": str(keys_dir), "BASE_URL": BASE_URL,
+def gunicorn(database_url: str, keys_dir: Path, workdir: Path) -> Iterator[str]:
+    """2 sync workers on the benchmark's database, rate limits lifted; prints the end of the log when it
+    shows an error."""
+    env = {"DATABASE_URL": database_url, "KEYS_DIR": str(keys_dir), "BASE_URL": BASE_URL,
            "SECRET_KEY": "bench-secret", "EXPORTS_DIR": str(workdir / "exports"), "RATELIMIT_ENABLED": "0"}
-    log = workdir / "gunicorn.log"
-    command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync",
-               "--bind", f"127.0.0.1:{port}", "--chdir", str(PROJECT_ROOT), "--error-logfile", str(log),
-               "--log-level", "warning", "--no-control-socket", "app:create_app()"]
-    with open(log, "ab") as log_file:
-        process = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL, stdout=log_file,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                if http_get(base + "/healthz", timeout=1)[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not answer /healthz within 30 s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.1)
-        yield base
+        with servers.gunicorn(env, workdir) as base:
+            yield base
     finally:
-        _stop_group(process)
-        tail = log.read_text(errors="replace").strip().splitlines()[-5:] if log.exists() else []
-        errors = [line for line in tail if "Traceback" in line or "ERROR" in line or "Exception" in line]
-        if errors:
+        log = workdir / "gunicorn.log"
+        if servers.log_errors(log):
+            tail = log.read_text(errors="replace").strip().splitlines()[-5:]
             print("gunicorn's log ends with:", *tail, sep="\n    ")
-
-
-def _stop_group(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)  # the arbiter and its workers
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
-    except ProcessLookupError:
-        pass
 
 
 def http(database_url: str, keys_dir: Path, workdir: Path, token: str, args) -> None:

@@ -108,6 +108,9 @@ def issue_certificate(actor: User | None, trainee: Trainee, track: Track, *,
     has just made it for many trainees at once (bulk issuance). `dates` (issued, expires) keeps those of
     the certificate a correction replaces; by default it is issued today.
     """
+    # Requests for the same trainee (two instances, a double click) queue here, so the later one finds the
+    # certificate the earlier one issued instead of tripping the one-current-certificate index (a 500).
+    db.session.refresh(trainee, with_for_update=True)
     if trainee.purged_at is not None:
         raise Conflict(_l("The personal data of trainee %(id)s was deleted at the end of its retention period: "
                           "no certificate can be issued to them.", id=trainee.id))
@@ -166,6 +169,9 @@ def revoke_certificate(actor: User, certificate: Certificate, reason: Any) -> Ce
         raise ValidationFailed.single("reason", _l("Say why the certificate is revoked."))
     if len(reason) > 500:
         raise ValidationFailed.single("reason", _l("At most %(max)d characters.", max=500))
+    # Locked and read again: of two revocations at once, the later one sees the first and is refused,
+    # rather than overwrite its reason and audit a second revocation.
+    db.session.refresh(certificate, with_for_update=True)
     if certificate.revoked_at is not None:
         raise Conflict(_l("Certificate %(serial)s is already revoked.", serial=certificate.serial))
     certificate.revoked_at = utcnow()

@@ -33,6 +33,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from . import fonts
 from .qr import QUIET_ZONE, draw_qr, make_qr
+from .signing import keys_directory_lock
 
 PAGE_W, PAGE_H = landscape(A4)
 QR_SIZE = 30 / 25.4 * 72  # 3 cm
@@ -313,8 +314,9 @@ class PdfSigner:
         """Use directory/pdf-signer.{crt,pem}, generating a self-signed pair on first run."""
         directory = Path(directory)
         cert_path, key_path = directory / "pdf-signer.crt", directory / "pdf-signer.pem"
-        if not (cert_path.exists() and key_path.exists()):
-            generate_dev_signer(directory)
+        with keys_directory_lock(directory):
+            if not (cert_path.exists() and key_path.exists()):
+                generate_dev_signer(directory)
         return cls(cert_path, key_path)
 
     def sign(self, pdf: bytes) -> bytes:

@@ -101,6 +101,20 @@ def public_jwk(kid: str, key: Ed25519PublicKey) -> dict[str, str]:
     }
 
 
+@contextmanager
+def keys_directory_lock(directory: Path) -> Iterator[None]:
+    """Held while keys in this directory are created or changed. Workers and instances starting together
+    on an empty, shared KEYS_DIR must not each make their own "first" key. A lock on a file (not a
+    threading lock) holds across processes, and across threads too since each opens the file anew."""
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with open(directory / ".lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 class KeyStore:
     """Ed25519 issuer keys in one directory: `<kid>.key` (private, 0600), `<kid>.pub`, `current`.
 
@@ -168,14 +182,8 @@ class KeyStore:
 
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
-        # Two workers starting together must not both create a "first" key.
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with self._lock, open(self.directory / ".lock", "a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with self._lock, keys_directory_lock(self.directory):
+            yield
 
     def _read_current(self) -> str | None:
         try:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
-from flask_babel import lazy_gettext as _l
+import sqlalchemy as sa
+from flask import Flask, g, jsonify, render_template, request
+from flask_babel import get_locale, lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 
@@ -114,8 +115,11 @@ HTTP_TITLES = {
 }
 
 
+DATABASE_RETRY_AFTER_SECONDS = 5  # a restart or failover usually takes a few seconds
+
+
 def register_error_handlers(app: Flask) -> None:
-    from app import db
+    from app import db, login
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
@@ -135,6 +139,39 @@ def register_error_handlers(app: Flask) -> None:
                 response.headers["Retry-After"] = str(error.retry_after)
             return response
         return render_template("errors/error.html", status=status, message=title), status
+
+    # The database cannot be reached or dropped the connection (restart, failover, network): a clear 503 the
+    # client can retry, not a 500. The pool discards the dead connections (pool_pre_ping checks the rest),
+    # so the next request reconnects by itself once the database is back.
+    @app.errorhandler(sa.exc.OperationalError)
+    @app.errorhandler(sa.exc.InterfaceError)
+    @app.errorhandler(sa.exc.DisconnectionError)
+    def database_unavailable(error: Exception):
+        forget_signed_in_user()
+        try:
+            db.session.rollback()
+        except sa.exc.SQLAlchemyError:  # the connection is already gone; the session is reset at teardown
+            pass
+        app.logger.warning("Database unavailable on %s %s: %s", request.method, request.path,
+                           str(error).splitlines()[0] if str(error) else type(error).__name__)
+        if wants_json():
+            response = problem(503, HTTP_TITLES[503])
+        else:
+            response = app.make_response((render_template("errors/error.html", status=503,
+                                                          message=HTTP_TITLES[503]), 503))
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
+
+    def forget_signed_in_user() -> None:
+        """The answer is written in the user's language and the page's header shows who is signed in, but
+        the rollback expires the user (or loading them is what failed): settle the language now, from what
+        is already loaded, then answer as to a visitor rather than ask the unreachable database again."""
+        try:
+            get_locale()  # Flask-Babel keeps it for the rest of the request
+        except sa.exc.SQLAlchemyError:
+            pass
+        g.pop("api_user", None)
+        g._login_user = login.anonymous_user()  # Flask-Login's per-request cache of current_user
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

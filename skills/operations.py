@@ -383,6 +383,7 @@ def record_attendance(actor: User, session: TrainingSession, records: Any) -> in
     _check_enrolled(errors, session.cohort_id, parsed)
     errors.raise_if_any()
 
+    lock_session(session)
     existing = {a.trainee_id: a for a in db.session.scalars(sa.select(Attendance).where(
         Attendance.session_id == session.id, Attendance.trainee_id.in_(list(wanted))))}
     before: dict[int, str] = {}
@@ -410,6 +411,7 @@ def record_attendance(actor: User, session: TrainingSession, records: Any) -> in
 def record_checkin(user: User, session: TrainingSession, trainee_id: int, status: str) -> tuple[Attendance, bool]:
     """A trainee's own check-in. An existing record, set by hand or by an earlier check-in, is kept as it
     is: checking in twice is harmless and never overrides the trainer. Returns (record, created)."""
+    lock_session(session)
     existing = db.session.scalar(sa.select(Attendance).where(
         Attendance.session_id == session.id, Attendance.trainee_id == trainee_id))
     if existing is not None:
@@ -421,6 +423,13 @@ def record_checkin(user: User, session: TrainingSession, trainee_id: int, status
     db.session.flush()
     audit(user, "attendance.checkin", "session", session.id, after={str(trainee_id): status})
     return record, True
+
+
+def lock_session(session: TrainingSession) -> None:
+    """Writers of a session's attendance (other instances, other workers) queue here until this transaction
+    ends. Otherwise two could both find no record and both insert one (a 500 on the unique index), or both
+    change the same record and each take its old status off the cohort's totals."""
+    db.session.refresh(session, with_for_update=True)
 
 
 def _adjust_totals(cohort_id: int, statuses, *, removed: bool = False) -> None:

@@ -120,6 +120,18 @@ def test_rate_limits_lifted_by_configuration(database_url, tmp_path, new_app):
     assert [client.get("/v/123").status_code for _ in range(3)] == [400, 400, 400]
 
 
+@pytest.mark.parametrize("proxies, expected", [(1, [400, 429, 400]), (0, [400, 429, 429])])
+def test_rate_limits_key_on_the_visitor_behind_trusted_proxies_only(database_url, tmp_path, new_app, proxies,
+                                                                      expected):
+    """Behind the load balancer every request comes from its address: with TRUSTED_PROXIES its
+    X-Forwarded-For names the visitor; without, a forged header gains nothing."""
+    app = new_app({"DATABASE_URL": database_url, "KEYS_DIR": str(tmp_path), "VERIFY_RATE_LIMIT": "1 per minute",
+                   "TRUSTED_PROXIES": proxies})
+    client = app.test_client()
+    visitors = ["198.51.100.1", "198.51.100.1", "198.51.100.2"]
+    assert [client.get("/v/1", headers={"X-Forwarded-For": v}).status_code for v in visitors] == expected
+
+
 @pytest.mark.skipif(not __import__("os").environ.get("REDIS_URL"), reason="REDIS_URL is not set: the shared-limit "
                                                                          "test needs Redis")
 def test_limits_hold_across_instances_with_redis(database_url, tmp_path, new_app):

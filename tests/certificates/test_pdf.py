@@ -195,3 +195,18 @@ def test_qr_png_and_svg_decode(content: CertificateContent) -> None:
     assert [b.text for b in found] == [content.verify_url]
     svg = qr_svg(content.verify_url)
     assert svg.startswith("<svg") and "<?xml" not in svg
+
+
+def _loaded_signer_certificate(directory: str) -> bytes:
+    return PdfSigner.from_directory(directory).certificate.dump()
+
+
+def test_instances_starting_together_share_one_development_signer(tmp_path: Path) -> None:
+    """Several processes on an empty, shared KEYS_DIR: one makes the signer, the others load that one."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(4, mp_context=multiprocessing.get_context("fork")) as pool:
+        loaded = set(pool.map(_loaded_signer_certificate, [str(tmp_path / "keys")] * 4))
+    assert len(loaded) == 1
+    assert PdfSigner.from_directory(tmp_path / "keys").certificate.dump() in loaded
