@@ -226,6 +226,7 @@ WEB_BLUEPRINTS = (
     "audit.views:bp",
     "certificates.openbadges_views:bp",
     "exchange.views:bp",
+    "common.apidocs:bp",
 )
 API_BLUEPRINTS = (
     "accounts.api:bp",
@@ -236,6 +237,7 @@ API_BLUEPRINTS = (
     "jobs.views:api_bp",
     "certificates.openbadges_views:api_bp",
     "exchange.api:bp",
+    "common.apidocs:api_bp",
 )
 
 
