@@ -34,7 +34,7 @@ MY_CERTIFICATE_FILTERS = ("track", "status")
 def issue():
     data = json_body()
     errors = FieldErrors()
-    trainee_id = v.integer(errors, "trainee_id", data.get("trainee_id"), minimum=1)
+    trainee_id = v.row_id(errors, "trainee_id", data.get("trainee_id"))
     track_code = v.code(errors, "track", data.get("track"))
     errors.raise_if_any()
     trainee = db.session.get(Trainee, trainee_id)
@@ -55,7 +55,7 @@ def issue():
 def list_certificates():
     f = list_filters(request.args, *CERTIFICATE_FILTERS, statuses=CERTIFICATE_STATUSES)
     errors = FieldErrors()
-    trainee_id = v.integer(errors, "trainee_id", request.args.get("trainee_id"), minimum=1, required=False)
+    trainee_id = v.row_id(errors, "trainee_id", request.args.get("trainee_id"), required=False)
     errors.raise_if_any()
     return paginated(_certificates(f, trainee_id=trainee_id), certificate_json)
 

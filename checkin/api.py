@@ -5,7 +5,9 @@ from app import db
 from checkin import operations
 from checkin.views import shown_code
 from common.api import api_blueprint, json_body
+from common.errors import FieldErrors
 from common.openapi import BOOLEAN, DATETIME, INTEGER, STRING, Body, documented, obj, schema
+from skills import validation as v
 from skills.loaders import get_session_or_404
 from skills.models import TrainingSession
 from skills.permissions import current_actor, require_role
@@ -43,7 +45,10 @@ def check_in():
     data = json_body()
     session = None
     if data.get("session_id") is not None:
-        session = db.get_or_404(TrainingSession, data["session_id"]) if isinstance(data["session_id"], int) else None
+        errors = FieldErrors()
+        session_id = v.row_id(errors, "session_id", data["session_id"])
+        errors.raise_if_any()
+        session = db.get_or_404(TrainingSession, session_id)
     status, created = operations.check_in(current_actor(), data.get("code"), session)
     db.session.commit()
     return {"status": status, "recorded": created}, 201 if created else 200

@@ -83,6 +83,7 @@ class Param:
     schema: dict[str, Any]
     description: str = ""
     required: bool = False
+    lookup: bool = False  # names a row by its code: an unknown one answers 404
 
     def describe(self, where: str = "query") -> dict[str, Any]:
         param = {"name": self.name, "in": where, "required": self.required, "schema": self.schema}
@@ -180,7 +181,7 @@ class Operation:
         statuses = set(self.errors)
         if not self.public:
             statuses |= {401, 403}
-        if path_params:
+        if path_params or any(p.lookup for p in query):
             statuses.add(404)
         if query or self.body is not None:
             statuses.add(422)

@@ -17,8 +17,8 @@ from flask import request
 from app import db
 from common.api import api_blueprint
 from common.errors import FieldErrors
-from common.openapi import (BINARY, BOOLEAN, INTEGER, STRING, UPDATED_SINCE, Answer, Body, Param, array, documented,
-                            enum, nullable, obj, schema)
+from common.openapi import (BINARY, BOOLEAN, ERROR_DESCRIPTIONS, INTEGER, PROBLEM, STRING, UPDATED_SINCE, Answer, Body,
+                            Param, array, documented, enum, nullable, obj, schema)
 from exchange import imports
 from exchange.exports import EXPORTS, FORMATS, XLSX_MIMETYPE, SEPARATORS, export_response
 from skills import validation as v
@@ -34,6 +34,11 @@ IMPORT_REPORT = schema("ImportReport", obj({
     "unchanged": INTEGER, "cohort": nullable(STRING), "enrolled": INTEGER, "session_id": INTEGER,
     "changed": INTEGER, "skipped": INTEGER, "ignored_columns": array(STRING), "errors": array(FAULT),
     "error_count": INTEGER}, required=("dry_run", "errors", "error_count")))
+# A refused import is a problem document whose `errors` lists every fault by row and column (ImportRefused).
+IMPORT_REFUSED = Answer(ERROR_DESCRIPTIONS[422], {PROBLEM: schema("ImportRefused", {
+    "type": "object", "required": ["type", "status", "title", "errors", "error_count"],
+    "properties": {"type": STRING, "status": INTEGER, "title": STRING, "detail": STRING, "errors": array(FAULT),
+                   "error_count": INTEGER}})})
 
 
 def _upload_body(**fields) -> Body:
@@ -41,11 +46,11 @@ def _upload_body(**fields) -> Body:
                      **fields}, required=("file",)), media_type="multipart/form-data")
 
 
-EXPORT_FILTERS = (Param("cohort", STRING, "A cohort's code."), Param("sector", enum(SECTORS)),
+EXPORT_FILTERS = (Param("cohort", STRING, "A cohort's code.", lookup=True), Param("sector", enum(SECTORS)),
                   Param("region", enum(REGIONS)), UPDATED_SINCE,
                   Param("q", STRING, "Trainees only: search in names and emails."),
                   Param("category", enum(CATEGORIES), "Trainees only."),
-                  Param("session", {"type": "integer", "minimum": 1}, "Attendance only: one session."),
+                  Param("session", {"type": "integer", "minimum": 1}, "Attendance only: one session.", lookup=True),
                   Param("sep", enum(SEPARATORS), "The CSV separator; `;` for Excel in French."))
 EXPORT_MEDIA = {"csv": "text/csv", "xlsx": XLSX_MIMETYPE}
 
@@ -73,7 +78,7 @@ def _answer(report: dict[str, Any]) -> dict[str, Any]:
 @bp.post("/imports/trainees")
 @require_role("admin")
 @documented("Import trainees from CSV or XLSX", tag="Imports", body=_upload_body(cohort=STRING),
-            responses={200: IMPORT_REPORT}, errors=(413,),
+            responses={200: IMPORT_REPORT, 422: IMPORT_REFUSED}, errors=(413,),
             description="A dry run (the default) reports what would change; a commit is all or nothing, and answers "
                         "422 with the report's `errors` having written nothing.")
 def import_trainees():
@@ -85,7 +90,7 @@ def import_trainees():
 @bp.post("/imports/sessions/<int:session_id>/attendance")
 @require_role("admin", "trainer")
 @documented("Import a session's attendance from CSV or XLSX", tag="Imports", body=_upload_body(),
-            responses={200: IMPORT_REPORT}, errors=(413,))
+            responses={200: IMPORT_REPORT, 422: IMPORT_REFUSED}, errors=(413,))
 def import_attendance(session_id: int):
     session = get_session_or_404(session_id, manage=True)
     table, dry_run = _upload(imports.MAX_ATTENDANCE_ROWS)

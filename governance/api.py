@@ -53,7 +53,7 @@ def put_targets():
 
 @bp.post("/stats/quarters/<quarter>/close")
 @require_role("admin")
-@documented("Close a finished quarter", tag="Statistics", responses={201: CLOSED_QUARTER}, errors=(409,),
+@documented("Close a finished quarter", tag="Statistics", responses={201: CLOSED_QUARTER}, errors=(409, 422),
             description="Freezes the quarter's figures; later changes are reported as corrections.")
 def close(quarter: str):
     snapshot = operations.close_quarter(current_actor(), operations.parse_quarter(quarter))

@@ -122,7 +122,7 @@ def update_track(code: str):
 @bp.get("/trainees")
 @require_role("admin", "trainer", "trainee")
 @documented("List trainees", tag="Trainees", responses={200: page_of(TRAINEE)}, paginated=True,
-            query=filter_params(*TRAINEE_FILTERS), errors=(404,),
+            query=filter_params(*TRAINEE_FILTERS),
             description="Admins see everyone, trainers the trainees of their cohorts, a trainee itself.")
 def list_trainees():
     f = list_filters(request.args, *TRAINEE_FILTERS)
@@ -170,7 +170,7 @@ def trainee_progress(trainee_id: int):
 @bp.get("/cohorts")
 @require_role(*STAFF)
 @documented("List cohorts", tag="Cohorts", responses={200: page_of(COHORT)}, paginated=True,
-            query=filter_params(*COHORT_FILTERS, statuses=COHORT_STATUSES), errors=(404,),
+            query=filter_params(*COHORT_FILTERS, statuses=COHORT_STATUSES),
             description="A trainer sees the cohorts they teach. Status: upcoming, running or finished today.")
 def list_cohorts():
     actor = current_actor()
@@ -228,7 +228,8 @@ def enrol(code: str):
 
 @bp.delete("/cohorts/<code>/enrollments/<int:trainee_id>")
 @require_role("admin")
-@documented("Remove a trainee from a cohort", tag="Cohorts", responses={204: NO_CONTENT}, errors=(409,))
+@documented("Remove a trainee from a cohort", tag="Cohorts", responses={204: NO_CONTENT}, errors=(422,),
+            description="422 when the trainee is not enrolled in the cohort.")
 def unenrol(code: str, trainee_id: int):
     cohort = get_cohort_or_404(code)
     operations.unenrol_trainee(current_actor(), cohort, get_trainee_or_404(trainee_id))

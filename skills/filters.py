@@ -34,8 +34,8 @@ class ListFilters:
 def _params(statuses: Mapping[str, Any] | None) -> dict[str, Param]:
     return {
         "q": Param("q", {"type": "string", "maxLength": 200}, "Case-insensitive search."),
-        "cohort": Param("cohort", STRING, "A cohort's code."),
-        "track": Param("track", STRING, "A track's code."),
+        "cohort": Param("cohort", STRING, "A cohort's code.", lookup=True),
+        "track": Param("track", STRING, "A track's code.", lookup=True),
         "sector": Param("sector", enum(SECTORS)),
         "region": Param("region", enum(REGIONS)),
         "category": Param("category", enum(CATEGORIES)),
