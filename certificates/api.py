@@ -51,7 +51,7 @@ def issue():
 @documented("List certificates", tag="Certificates", responses={200: page_of(CERTIFICATE)},
             paginated=True, description="`updated_since`: issued, revoked or superseded since then.",
             query=(Param("trainee_id", {"type": "integer", "minimum": 1}),
-                   *filter_params(*CERTIFICATE_FILTERS, statuses=dict.fromkeys(CERTIFICATE_STATUSES))))
+                   *filter_params(*CERTIFICATE_FILTERS, statuses=CERTIFICATE_STATUSES)))
 def list_certificates():
     f = list_filters(request.args, *CERTIFICATE_FILTERS, statuses=CERTIFICATE_STATUSES)
     errors = FieldErrors()
@@ -106,7 +106,7 @@ def reissue(serial: str):
 @bp.get("/me/certificates")
 @require_role()
 @documented("The token's own certificates", tag="Certificates", responses={200: page_of(CERTIFICATE)},
-            paginated=True, query=filter_params(*MY_CERTIFICATE_FILTERS, statuses=dict.fromkeys(CERTIFICATE_STATUSES)))
+            paginated=True, query=filter_params(*MY_CERTIFICATE_FILTERS, statuses=CERTIFICATE_STATUSES))
 def mine():
     f = list_filters(request.args, *MY_CERTIFICATE_FILTERS, statuses=CERTIFICATE_STATUSES)
     return paginated(_certificates(f, trainee_id=g.api_user.trainee_id or -1), certificate_json)

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
-
-from flask_babel import lazy_gettext as _l
+from typing import Any, Collection, Mapping
 
 from common.errors import FieldErrors
 from common.openapi import STRING, UPDATED_SINCE, Param, enum
@@ -16,7 +14,7 @@ from skills import validation as v
 from skills.models import Cohort, Track
 from skills.vocab import CATEGORIES, REGIONS, SECTORS
 
-COHORT_STATUSES = {"upcoming": _l("Upcoming"), "running": _l("Running"), "finished": _l("Finished")}
+COHORT_STATUSES = ("upcoming", "running", "finished")  # on today's date in Morocco (queries.cohorts)
 
 
 @dataclass(frozen=True)
@@ -31,7 +29,7 @@ class ListFilters:
     updated_since: datetime | None = None
 
 
-def _params(statuses: Mapping[str, Any] | None) -> dict[str, Param]:
+def _params(statuses: Collection[str] | None) -> dict[str, Param]:
     return {
         "q": Param("q", {"type": "string", "maxLength": 200}, "Case-insensitive search."),
         "cohort": Param("cohort", STRING, "A cohort's code.", lookup=True),
@@ -44,13 +42,13 @@ def _params(statuses: Mapping[str, Any] | None) -> dict[str, Param]:
     }
 
 
-def params(*names: str, statuses: Mapping[str, Any] | None = None) -> tuple[Param, ...]:
+def params(*names: str, statuses: Collection[str] | None = None) -> tuple[Param, ...]:
     """The OpenAPI query parameters of these filters."""
     described = _params(statuses)
     return tuple(described[name] for name in names)
 
 
-def list_filters(args: Mapping[str, str], *names: str, statuses: Mapping[str, Any] | None = None) -> ListFilters:
+def list_filters(args: Mapping[str, str], *names: str, statuses: Collection[str] | None = None) -> ListFilters:
     """The filters among `names` found in `args`; the others stay None. Every fault is reported at once."""
     from skills.loaders import get_cohort_or_404, get_track_or_404
 
