@@ -38,7 +38,9 @@ def docs():
     for path, methods in document["paths"].items():
         for method, operation in methods.items():
             by_tag[operation["tags"][0]].append({"method": method.upper(), "path": path, **operation})
-    return render_template("apidocs/docs.html", document=document, by_tag=by_tag, pretty=_pretty)
+    schemas = document["components"]["schemas"]
+    return render_template("apidocs/docs.html", document=document, by_tag=by_tag, pretty=_pretty,
+                           example=lambda schema: _pretty(openapi.example(schema, schemas)))
 
 
 def _pretty(value: Any) -> str:

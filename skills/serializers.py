@@ -27,7 +27,7 @@ def _titles(obj) -> dict[str, str]:
     return {"fr": obj.title_fr, "ar": obj.title_ar, "en": obj.title_en}
 
 
-MODULE = schema("Module", obj({"code": STRING, "title": TITLES, "hours": NUMBER}))
+MODULE = schema("Module", obj({"code": {"type": "string", "examples": ["RAI-101"]}, "title": TITLES, "hours": NUMBER}))
 
 
 def module_json(module: Module) -> dict[str, Any]:
@@ -46,7 +46,9 @@ def track_json(track: Track) -> dict[str, Any]:
 
 
 TRAINEE = schema("Trainee", obj({
-    "id": INTEGER, "name": STRING, "name_ar": STRING, "name_tfng": nullable(STRING), "email": STRING,
+    "id": INTEGER, "name": {"type": "string", "examples": ["Amina El Idrissi"]},
+    "name_ar": {"type": "string", "examples": ["أمينة الإدريسي"]}, "name_tfng": nullable(STRING),
+    "email": {"type": "string", "examples": ["amina.elidrissi@sante.gov.ma"]},
     "category": enum(CATEGORIES), "sector": enum(SECTORS), "region": enum(REGIONS),
     "gender": nullable(enum(GENDERS)), "employer": STRING, "updated_at": DATETIME}))
 
