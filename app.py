@@ -261,6 +261,7 @@ WEB_BLUEPRINTS = (
     "certificates.openbadges_views:bp",
     "exchange.views:bp",
     "privacy.views:bp",
+    "common.apidocs:bp",
 )
 API_BLUEPRINTS = (
     "accounts.api:bp",
@@ -272,11 +273,25 @@ API_BLUEPRINTS = (
     "certificates.openbadges_views:api_bp",
     "exchange.api:bp",
     "privacy.api:bp",
+    "common.apidocs:api_bp",
 )
 
 
 def register_blueprints(app: Flask) -> None:
+    from werkzeug.routing import IntegerConverter
     from werkzeug.utils import import_string
+
+    from skills.validation import ID_MAX
+
+    class RowIdConverter(IntegerConverter):
+        """Every <int:...> in a route is a row's id: a number past ID_MAX names nothing (404) rather than
+        overflowing the database driver (500)."""
+
+        def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = ID_MAX,
+                     signed: bool = False) -> None:
+            super().__init__(map, fixed_digits, min, max, signed)
+
+    app.url_map.converters["int"] = RowIdConverter
 
     for name in WEB_BLUEPRINTS:
         app.register_blueprint(import_string(name))

@@ -8,10 +8,16 @@ from app import db
 from common.api import api_blueprint, json_body
 from common.security import login_limits
 from common.errors import Unauthorized
-from privacy.serializers import consent_json
+from common.openapi import BOOLEAN, INTEGER, STRING, Body, documented, enum, nullable, obj, schema
+from skills.vocab import ROLES
+from privacy.serializers import CONSENT, consent_json
 from skills.permissions import require_role
 
 bp = api_blueprint("accounts_api", __name__)
+
+
+USER = schema("User", obj({"id": INTEGER, "email": STRING, "role": enum(ROLES), "trainee_id": nullable(INTEGER),
+                           "locale": nullable(STRING), "active": BOOLEAN, "privacy_notice": CONSENT}))
 
 
 def user_json(user) -> dict:
@@ -21,6 +27,11 @@ def user_json(user) -> dict:
 
 @bp.post("/tokens")
 @login_limits
+@documented("Get a token", tag="Accounts", public=True, errors=(401, 429),
+            body=Body(obj({"email": STRING, "password": STRING})),
+            responses={201: obj({"token": STRING, "token_type": {"const": "Bearer"}})},
+            description="Send it as `Authorization: Bearer TOKEN`. Failed attempts are throttled per account and "
+                        "address.")
 def create_token():
     data = json_body()
     user = operations.authenticate(data.get("email"), data.get("password"))
@@ -34,6 +45,7 @@ def create_token():
 
 @bp.get("/me")
 @require_role()
+@documented("The token's own account", tag="Accounts", responses={200: USER})
 def me():
     return user_json(g.api_user)
 

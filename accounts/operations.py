@@ -48,7 +48,7 @@ def create_user(actor: User | None, email: Any, role: Any, *, password: Any = No
         password = _validate_password(errors, "password", password)
     trainee = None
     if trainee_id not in (None, ""):
-        trainee_id = v.integer(errors, "trainee_id", trainee_id, minimum=1)
+        trainee_id = v.row_id(errors, "trainee_id", trainee_id)
         trainee = db.session.get(Trainee, trainee_id) if trainee_id else None
         if trainee_id and trainee is None:
             errors.add("trainee_id", _l("Unknown trainee %(id)s.", id=trainee_id))

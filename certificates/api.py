@@ -7,24 +7,34 @@ from flask import Response, g, request
 from app import db
 from certificates import operations
 from certificates.loaders import get_certificate_or_404, pdf_response
-from certificates.models import Certificate
-from certificates.queries import certificates_of_trainee
-from certificates.serializers import certificate_json
+from certificates.queries import certificates
+from certificates.serializers import CERTIFICATE, CERTIFICATE_STATUSES, certificate_json
+from common import clock
 from common.api import api_blueprint, json_body, paginated
 from common.errors import FieldErrors, NotFound
+from common.openapi import BINARY, STRING, Answer, Body, Param, documented, obj, page_of
 from skills import validation as v
+from skills.filters import ListFilters, list_filters, params as filter_params
 from skills.models import Track, Trainee
 from skills.permissions import current_actor, require_role
 
 bp = api_blueprint("certificates_api", __name__)
+PDF = Answer("The signed PDF (PAdES).", {"application/pdf": BINARY})
+CERTIFICATE_FILTERS = ("cohort", "track", "sector", "region", "status", "updated_since")
+MY_CERTIFICATE_FILTERS = ("track", "status")
 
 
 @bp.post("/certificates")
 @require_role("admin")
+@documented("Issue a certificate", tag="Certificates",
+            body=Body(obj({"trainee_id": {"type": "integer", "minimum": 1}, "track": STRING})),
+            responses={201: CERTIFICATE, 200: CERTIFICATE},
+            description="201 issued; 200 when the trainee already holds a current one; 422 with `missing` "
+                        "requirements when not eligible.")
 def issue():
     data = json_body()
     errors = FieldErrors()
-    trainee_id = v.integer(errors, "trainee_id", data.get("trainee_id"), minimum=1)
+    trainee_id = v.row_id(errors, "trainee_id", data.get("trainee_id"))
     track_code = v.code(errors, "track", data.get("track"))
     errors.raise_if_any()
     trainee = db.session.get(Trainee, trainee_id)
@@ -38,21 +48,34 @@ def issue():
 
 @bp.get("/certificates")
 @require_role("admin")
+@documented("List certificates", tag="Certificates", responses={200: page_of(CERTIFICATE)},
+            paginated=True, description="`updated_since`: issued, revoked or superseded since then.",
+            query=(Param("trainee_id", {"type": "integer", "minimum": 1}),
+                   *filter_params(*CERTIFICATE_FILTERS, statuses=CERTIFICATE_STATUSES)))
 def list_certificates():
-    query = sa.select(Certificate).order_by(Certificate.id.desc())
-    if request.args.get("trainee_id", "").isdigit():
-        query = query.where(Certificate.trainee_id == int(request.args["trainee_id"]))
-    return paginated(query, certificate_json)
+    f = list_filters(request.args, *CERTIFICATE_FILTERS, statuses=CERTIFICATE_STATUSES)
+    errors = FieldErrors()
+    trainee_id = v.row_id(errors, "trainee_id", request.args.get("trainee_id"), required=False)
+    errors.raise_if_any()
+    return paginated(_certificates(f, trainee_id=trainee_id), certificate_json)
+
+
+def _certificates(f: ListFilters, **kw) -> sa.Select:
+    return certificates(track_id=f.track.id if f.track else None, cohort_id=f.cohort.id if f.cohort else None,
+                        sector=f.sector, region=f.region, status=f.status, day=clock.today(),
+                        changed_since=f.updated_since, **kw)
 
 
 @bp.get("/certificates/<serial>")
 @require_role()
+@documented("Get a certificate", tag="Certificates", responses={200: CERTIFICATE})
 def get(serial: str):
     return certificate_json(get_certificate_or_404(serial))
 
 
 @bp.get("/certificates/<serial>/pdf")
 @require_role()
+@documented("Download a certificate's PDF", tag="Certificates", responses={200: PDF})
 def pdf(serial: str):
     certificate = get_certificate_or_404(serial)
     return pdf_response(certificate)
@@ -60,6 +83,8 @@ def pdf(serial: str):
 
 @bp.post("/certificates/<serial>/revoke")
 @require_role("admin")
+@documented("Revoke a certificate", tag="Certificates", body=Body(obj({"reason": STRING})),
+            responses={200: CERTIFICATE}, errors=(409,))
 def revoke(serial: str):
     certificate = operations.revoke_certificate(current_actor(), get_certificate_or_404(serial),
                                                 json_body().get("reason"))
@@ -69,6 +94,8 @@ def revoke(serial: str):
 
 @bp.post("/certificates/<serial>/reissue")
 @require_role("admin")
+@documented("Reissue a certificate", tag="Certificates", responses={201: CERTIFICATE}, errors=(409,),
+            description="A corrected name or a renewal: a new certificate that supersedes this one.")
 def reissue(serial: str):
     """A corrected name or a renewal: a new certificate that supersedes this one."""
     new = operations.reissue_certificate(current_actor(), get_certificate_or_404(serial))
@@ -78,5 +105,8 @@ def reissue(serial: str):
 
 @bp.get("/me/certificates")
 @require_role()
+@documented("The token's own certificates", tag="Certificates", responses={200: page_of(CERTIFICATE)},
+            paginated=True, query=filter_params(*MY_CERTIFICATE_FILTERS, statuses=CERTIFICATE_STATUSES))
 def mine():
-    return paginated(certificates_of_trainee(g.api_user.trainee_id or -1), certificate_json)
+    f = list_filters(request.args, *MY_CERTIFICATE_FILTERS, statuses=CERTIFICATE_STATUSES)
+    return paginated(_certificates(f, trainee_id=g.api_user.trainee_id or -1), certificate_json)

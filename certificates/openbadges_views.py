@@ -18,6 +18,7 @@ from certificates import keys, openbadges
 from certificates.loaders import get_certificate_or_404
 from certificates.signing import public_jwk
 from common.api import api_blueprint
+from common.openapi import STRING, Answer, documented, obj
 from skills.models import Track
 from skills.permissions import require_role
 
@@ -61,6 +62,11 @@ def _holders_credential(serial: str) -> tuple[str, dict, str]:
 
 @api_bp.get("/certificates/<serial>/credential")
 @require_role()
+@documented("A certificate's Open Badges 3.0 credential", tag="Certificates", responses={200: Answer(
+    "The credential and its VC-JWT; the bare JWS when Accept asks for application/vc+jwt, application/jwt or "
+    "text/plain.",
+    {"application/json": obj({"serial": STRING, "credential": {"type": "object"}, "jwt": STRING}),
+     **{media: STRING for media in JWS_TYPES}})})
 def credential(serial: str):
     serial, vc, token = _holders_credential(serial)
     response = _signed(vc, token, json_first=True, extra={"serial": serial})

@@ -6,7 +6,17 @@ from flask import current_app, url_for
 
 from certificates.models import Certificate
 from common import clock
+from common.openapi import DATE, INTEGER, STRING, enum, nullable, obj, schema
 from certificates.signing import verify_url
+
+
+CERTIFICATE_STATUSES = ("valid", "revoked", "superseded", "expired")
+CERTIFICATE = schema("Certificate", obj({
+    "serial": {"type": "string", "examples": ["KF-2026-000042"]}, "status": enum(CERTIFICATE_STATUSES), "trainee_id": INTEGER, "track": STRING,
+    "holder": STRING, "holder_ar": STRING, "holder_tfng": nullable(STRING), "issued_on": DATE,
+    "expires_on": nullable(DATE), "verify_url": {"type": "string", "format": "uri"}, "verification_code": STRING,
+    "pdf_url": STRING, "revoked_at": nullable({"type": "string", "format": "date-time"}),
+    "revocation_reason": nullable(STRING), "superseded_by": nullable(STRING)}))
 
 
 def certificate_json(certificate: Certificate) -> dict[str, Any]:

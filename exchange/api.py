@@ -17,13 +17,42 @@ from flask import request
 from app import db
 from common.api import api_blueprint
 from common.errors import FieldErrors
+from common.openapi import (BINARY, BOOLEAN, ERROR_DESCRIPTIONS, INTEGER, PROBLEM, STRING, UPDATED_SINCE, Answer, Body,
+                            Param, array, documented, enum, nullable, obj, schema)
 from exchange import imports
-from exchange.exports import EXPORTS, FORMATS, export_response
+from exchange.exports import EXPORTS, FORMATS, XLSX_MIMETYPE, SEPARATORS, export_response
 from skills import validation as v
 from skills.loaders import get_session_or_404
+from skills.vocab import CATEGORIES, REGIONS, SECTORS
 from skills.permissions import current_actor, require_role
 
 bp = api_blueprint("exchange_api", __name__)
+
+FAULT = obj({"row": nullable(INTEGER), "column": nullable(STRING), "message": STRING})
+IMPORT_REPORT = schema("ImportReport", obj({
+    "dry_run": BOOLEAN, "file": STRING, "rows": INTEGER, "created": INTEGER, "updated": INTEGER,
+    "unchanged": INTEGER, "cohort": nullable(STRING), "enrolled": INTEGER, "session_id": INTEGER,
+    "changed": INTEGER, "skipped": INTEGER, "ignored_columns": array(STRING), "errors": array(FAULT),
+    "error_count": INTEGER}, required=("dry_run", "errors", "error_count")))
+# A refused import is a problem document whose `errors` lists every fault by row and column (ImportRefused).
+IMPORT_REFUSED = Answer(ERROR_DESCRIPTIONS[422], {PROBLEM: schema("ImportRefused", {
+    "type": "object", "required": ["type", "status", "title", "errors", "error_count"],
+    "properties": {"type": STRING, "status": INTEGER, "title": STRING, "detail": STRING, "errors": array(FAULT),
+                   "error_count": INTEGER}})})
+
+
+def _upload_body(**fields) -> Body:
+    return Body(obj({"file": BINARY, "dry_run": {"type": "string", "enum": ["true", "false"], "default": "true"},
+                     **fields}, required=("file",)), media_type="multipart/form-data")
+
+
+EXPORT_FILTERS = (Param("cohort", STRING, "A cohort's code.", lookup=True), Param("sector", enum(SECTORS)),
+                  Param("region", enum(REGIONS)), UPDATED_SINCE,
+                  Param("q", STRING, "Trainees only: search in names and emails."),
+                  Param("category", enum(CATEGORIES), "Trainees only."),
+                  Param("session", {"type": "integer", "minimum": 1}, "Attendance only: one session.", lookup=True),
+                  Param("sep", enum(SEPARATORS), "The CSV separator; `;` for Excel in French."))
+EXPORT_MEDIA = {"csv": "text/csv", "xlsx": XLSX_MIMETYPE}
 
 
 def _upload(max_rows: int) -> tuple[imports.Table, bool]:
@@ -48,6 +77,10 @@ def _answer(report: dict[str, Any]) -> dict[str, Any]:
 
 @bp.post("/imports/trainees")
 @require_role("admin")
+@documented("Import trainees from CSV or XLSX", tag="Imports", body=_upload_body(cohort=STRING),
+            responses={200: IMPORT_REPORT, 422: IMPORT_REFUSED}, errors=(413,),
+            description="A dry run (the default) reports what would change; a commit is all or nothing, and answers "
+                        "422 with the report's `errors` having written nothing.")
 def import_trainees():
     table, dry_run = _upload(imports.MAX_TRAINEE_ROWS)
     cohort = imports.cohort_by_code(request.values.get("cohort"))
@@ -56,6 +89,8 @@ def import_trainees():
 
 @bp.post("/imports/sessions/<int:session_id>/attendance")
 @require_role("admin", "trainer")
+@documented("Import a session's attendance from CSV or XLSX", tag="Imports", body=_upload_body(),
+            responses={200: IMPORT_REPORT, 422: IMPORT_REFUSED}, errors=(413,))
 def import_attendance(session_id: int):
     session = get_session_or_404(session_id, manage=True)
     table, dry_run = _upload(imports.MAX_ATTENDANCE_ROWS)
@@ -63,6 +98,8 @@ def import_attendance(session_id: int):
 
 
 @require_role("admin", "trainer")
+@documented("Export {kind} as {fmt}", tag="Exports", query=EXPORT_FILTERS,
+            responses=lambda rule: {200: Answer("The file, as an attachment.", {EXPORT_MEDIA[rule["fmt"]]: BINARY})})
 def export(kind: str, fmt: str):
     return export_response(kind, fmt, current_actor(), request.args)
 

@@ -202,7 +202,7 @@ def parse_filters(kind: str, args: Mapping[str, str]) -> tuple[Filters, str]:
     region = v.choice(errors, "region", args.get("region") or None, REGIONS, required=False)
     category = v.choice(errors, "category", args.get("category") or None, CATEGORIES, required=False)
     since = v.local_datetime(errors, "updated_since", args["updated_since"]) if args.get("updated_since") else None
-    session_id = v.integer(errors, "session", args.get("session") or None, minimum=1, required=False)
+    session_id = v.row_id(errors, "session", args.get("session") or None, required=False)
     sep = SEPARATORS.get(v.choice(errors, "sep", args.get("sep") or ",", SEPARATORS) or ",")
     errors.raise_if_any()
     cohort = get_cohort_or_404(args["cohort"]) if args.get("cohort") else None

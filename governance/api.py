@@ -4,15 +4,23 @@ from __future__ import annotations
 from app import db
 from common.api import api_blueprint, json_body, paginated
 from governance import operations, queries
-from governance.serializers import cohort_row_json, progress_json
+from common.openapi import STRING, Body, Param, documented, enum, page_of
+from governance.serializers import (CLOSED_QUARTER, COHORT_RATE, QUARTER_FIGURES, TARGETS, cohort_row_json,
+                                    progress_json)
+from skills.vocab import REGIONS, SECTORS
 from governance.views import filters_from_request, quarter_from_request
 from skills.permissions import current_actor, require_role
 
 bp = api_blueprint("governance_api", __name__)
+FIGURE_FILTERS = (Param("quarter", {"type": "string", "pattern": "^[0-9]{4}-Q[1-4]$"}, "Default: the current quarter."),
+                  Param("sector", enum(SECTORS)), Param("region", enum(REGIONS)),
+                  Param("track", STRING, "A track's code."))
 
 
 @bp.get("/stats/progress")
 @require_role("admin", "governance")
+@documented("Progress toward the targets in a quarter", tag="Statistics", query=FIGURE_FILTERS,
+            responses={200: QUARTER_FIGURES})
 def progress():
     quarter, filters = quarter_from_request(), filters_from_request()
     figures, closed = operations.quarter_figures(quarter, filters)
@@ -21,18 +29,22 @@ def progress():
 
 @bp.get("/stats/cohorts")
 @require_role("admin", "governance")
+@documented("Attendance and completion rates of the quarter's cohorts", tag="Statistics",
+            query=FIGURE_FILTERS, paginated=True, responses={200: page_of(COHORT_RATE)})
 def cohorts():
     return paginated(queries.cohort_rates(quarter_from_request(), filters_from_request()), cohort_row_json, rows=True)
 
 
 @bp.get("/stats/targets")
 @require_role("admin", "governance")
+@documented("The targets", tag="Statistics", responses={200: TARGETS})
 def get_targets():
     return queries.targets()
 
 
 @bp.put("/stats/targets")
 @require_role("admin")
+@documented("Change some targets", tag="Statistics", body=Body(TARGETS), responses={200: TARGETS})
 def put_targets():
     values = operations.set_targets(current_actor(), json_body())
     db.session.commit()
@@ -41,6 +53,8 @@ def put_targets():
 
 @bp.post("/stats/quarters/<quarter>/close")
 @require_role("admin")
+@documented("Close a finished quarter", tag="Statistics", responses={201: CLOSED_QUARTER}, errors=(409, 422),
+            description="Freezes the quarter's figures; later changes are reported as corrections.")
 def close(quarter: str):
     snapshot = operations.close_quarter(current_actor(), operations.parse_quarter(quarter))
     db.session.commit()

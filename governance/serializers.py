@@ -3,8 +3,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.openapi import BOOLEAN, DATE, INTEGER, NUMBER, STRING, nullable, obj, schema
 from governance.queries import BREAKDOWNS
 from governance.rules import shown, shown_breakdown
+
+
+SHOWN_COUNT = {"anyOf": [{"type": "integer", "minimum": 0}, {"const": "<5"}],
+               "description": "A count; from 1 to 4 it reads \"<5\" so nobody can be singled out."}
+TARGETS = schema("Targets", {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
+                             "description": "The target in people: `total`, and one per category."})
+QUARTER_FIGURES = schema("QuarterFigures", obj({
+    "quarter": STRING, "as_of": DATE, "closed": BOOLEAN, "target": INTEGER, "targets": TARGETS,
+    "trained": SHOWN_COUNT,
+    **{f"by_{name}": {"type": "object", "additionalProperties": SHOWN_COUNT} for name in BREAKDOWNS},
+    "trend": {"type": "array", "items": obj({"quarter": STRING, "trained": SHOWN_COUNT})},
+    "certificates": {"type": "object", "additionalProperties": INTEGER}}))
+COHORT_RATE = schema("CohortRate", obj({
+    "code": STRING, "sector": STRING, "region": STRING, "language": STRING, "attended": INTEGER,
+    "counted": INTEGER, "enrolled": INTEGER, "completed": INTEGER, "attendance_rate": nullable(NUMBER),
+    "completion_rate": nullable(NUMBER)}))
+CLOSED_QUARTER = schema("ClosedQuarter", obj({"quarter": STRING, "closed_at": {"type": "string", "format": "date-time"},
+                                               "trained": INTEGER}))
 
 
 def progress_json(figures: dict[str, Any], *, filtered: bool, closed: bool) -> dict[str, Any]:

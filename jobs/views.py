@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from app import db
 from common.api import api_blueprint
+from common.openapi import INTEGER, STRING, documented, enum, nullable, obj, schema
 from jobs.models import Job
 from skills.permissions import current_actor, require_role
 
@@ -22,6 +23,11 @@ def get_job_or_404(job_id: int) -> Job:
     if actor is None or (actor.role != "admin" and job.created_by_id != actor.id):
         abort(404)
     return job
+
+
+JOB = schema("Job", obj({"id": INTEGER, "kind": STRING, "status": enum(["queued", "running", "done", "failed"]),
+                         "done": INTEGER, "total": INTEGER, "percent": INTEGER, "summary": nullable({"type": "object"}),
+                         "error": nullable(STRING), "download_url": nullable(STRING)}))
 
 
 def job_json(job: Job) -> dict:
@@ -47,5 +53,6 @@ def download(job_id: int):
 
 @api_bp.get("/jobs/<int:job_id>")
 @require_role()
+@documented("A background job's progress", tag="Jobs", responses={200: JOB})
 def show_json(job_id: int):
     return job_json(get_job_or_404(job_id))

@@ -8,30 +8,44 @@ from flask import request
 from app import db
 from common.api import api_blueprint, json_body, paginated
 from common.errors import FieldErrors
+from common.openapi import STRING, Answer, Body, Param, array, documented, enum, obj, page_of
 from privacy import operations, queries
 from privacy.loaders import get_correction_or_404
-from privacy.models import CORRECTION_STATUSES
-from privacy.serializers import correction_json, export_response
+from privacy.models import CORRECTION_FIELDS, CORRECTION_STATUSES
+from privacy.serializers import CORRECTION, CORRECTION_PROPERTIES, correction_json, export_response
 from skills import validation as v
 from skills.permissions import current_actor, require_role
 
 bp = api_blueprint("privacy_api", __name__)
 
+EXPORT = Answer("All the caller's personal data, as a JSON file to download (attachment).",
+                {"application/json": {"type": "object"}})
+NOTE = {"type": "string", "maxLength": 1000}
+
 
 @bp.get("/me/export")
 @require_role()
+@documented("Download all my personal data", tag="Privacy", responses={200: EXPORT},
+            description="Account, trainee record, enrolments, attendance, check-ins, results, certificates with "
+                        "their verification counts, correction requests and the privacy notice's acceptance.")
 def export_mine():
     return export_response(current_actor())
 
 
 @bp.get("/me/corrections")
 @require_role("trainee")
+@documented("My correction requests", tag="Privacy", responses={200: page_of(CORRECTION)}, paginated=True)
 def my_corrections():
     return paginated(queries.corrections(trainee_id=current_actor().trainee_id or -1), correction_json)
 
 
 @bp.post("/me/corrections")
 @require_role("trainee")
+@documented("Ask for a correction of my data", tag="Privacy", responses={201: CORRECTION}, errors=(409,),
+            body=Body(obj({"field": enum(CORRECTION_FIELDS), "value": STRING, "reason": STRING},
+                          required=("field", "value"))),
+            description="One pending request per field; an admin approves or rejects it. A corrected name "
+                        "reissues the trainee's valid certificates.")
 def ask_correction():
     correction = operations.request_correction(current_actor(), json_body())
     db.session.commit()
@@ -40,6 +54,8 @@ def ask_correction():
 
 @bp.get("/corrections")
 @require_role("admin")
+@documented("List correction requests", tag="Privacy", responses={200: page_of(CORRECTION)}, paginated=True,
+            query=(Param("status", enum(CORRECTION_STATUSES)),))
 def list_corrections():
     errors = FieldErrors()
     status = v.choice(errors, "status", request.args.get("status") or None, CORRECTION_STATUSES, required=False)
@@ -49,6 +65,11 @@ def list_corrections():
 
 @bp.post("/corrections/<int:correction_id>/approve")
 @require_role("admin")
+@documented("Approve a correction request", tag="Privacy", errors=(409,),
+            body=Body(obj({"note": NOTE}, required=()), required=False),
+            responses={200: obj({**CORRECTION_PROPERTIES, "reissued": array(STRING)})},
+            description="Applies the correction; a corrected name reissues each valid certificate (same dates) "
+                        "and `reissued` lists the new serials.")
 def approve(correction_id: int):
     correction = get_correction_or_404(correction_id)
     data = request.get_json(silent=True)  # the note is optional, and so is the body
@@ -60,6 +81,8 @@ def approve(correction_id: int):
 
 @bp.post("/corrections/<int:correction_id>/reject")
 @require_role("admin")
+@documented("Reject a correction request", tag="Privacy", errors=(409,), responses={200: CORRECTION},
+            body=Body(obj({"note": NOTE})), description="The note, which the trainee reads, is required.")
 def reject(correction_id: int):
     correction = get_correction_or_404(correction_id)
     operations.reject_correction(current_actor(), correction, json_body().get("note"))

@@ -12,14 +12,24 @@ from flask import Response
 from accounts.models import User
 from app import db
 from common import clock
+from common.openapi import DATETIME, INTEGER, STRING, enum, nullable, obj, schema
 from privacy import queries
-from privacy.models import CorrectionRequest
+from privacy.models import CORRECTION_FIELDS, CORRECTION_STATUSES, CorrectionRequest
 from privacy.notice import NOTICE_VERSION
 from skills.serializers import iso_utc, trainee_json
 
 
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else iso_utc(value)
+
+
+CORRECTION_PROPERTIES = {
+    "id": INTEGER, "trainee_id": INTEGER, "field": enum(CORRECTION_FIELDS), "current_value": nullable(STRING),
+    "requested_value": STRING, "reason": STRING, "status": enum(CORRECTION_STATUSES), "created_at": DATETIME,
+    "handled_at": nullable(DATETIME), "admin_note": STRING}
+CORRECTION = schema("CorrectionRequest", obj(CORRECTION_PROPERTIES))
+CONSENT = schema("PrivacyNoticeAcceptance", obj({
+    "accepted_at": nullable(DATETIME), "accepted_version": nullable(STRING), "current_version": STRING}))
 
 
 def correction_json(correction: CorrectionRequest) -> dict[str, Any]:

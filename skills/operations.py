@@ -372,7 +372,7 @@ def record_attendance(actor: User, session: TrainingSession, records: Any) -> in
     wanted: dict[int, str] = {}
     parsed: list[tuple[int, int]] = []
     for index, record in enumerate(_records(errors, records)):
-        trainee_id = v.integer(errors, f"records.{index}.trainee_id", record.get("trainee_id"), minimum=1)
+        trainee_id = v.row_id(errors, f"records.{index}.trainee_id", record.get("trainee_id"))
         status = v.choice(errors, f"records.{index}.status", record.get("status"), ATTENDANCE_STATUSES)
         if trainee_id is None:
             continue
@@ -453,7 +453,7 @@ def record_results(actor: User, cohort: Cohort, records: Any) -> int:
     parsed: list[tuple[int, int]] = []
     for index, record in enumerate(_records(errors, records)):
         prefix = f"records.{index}"
-        trainee_id = v.integer(errors, f"{prefix}.trainee_id", record.get("trainee_id"), minimum=1)
+        trainee_id = v.row_id(errors, f"{prefix}.trainee_id", record.get("trainee_id"))
         module = _track_module(errors, f"{prefix}.module", cohort, record.get("module"))
         passed = v.boolean(errors, f"{prefix}.passed", record.get("passed"))
         score = v.decimal(errors, f"{prefix}.score", record.get("score"), minimum=Decimal(0),

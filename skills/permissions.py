@@ -37,6 +37,7 @@ def require_role(*roles: str) -> Callable:
             if roles and actor.role not in roles:
                 raise Forbidden()
             return view(*args, **kwargs)
+        wrapped.required_roles = roles  # read by the API description (common.openapi)
         return wrapped
     return decorator
 

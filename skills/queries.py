@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from accounts.models import User
 from app import db
+from common import clock
 from skills.models import (Attendance, Cohort, Enrollment, Module, ModuleResult, Track, Trainee,
                            TrainingSession, cohort_trainers, track_modules)
 from skills.rules import ATTENDED_STATUSES, COUNTED_STATUSES, Eligibility, eligibility
@@ -34,8 +35,8 @@ def tracks(q: str | None = None) -> sa.Select:
 
 
 def trainees(q: str | None = None, *, sector: str | None = None, region: str | None = None,
-             category: str | None = None, cohort_id: int | None = None, updated_since=None,
-             visible_to: User | None = None) -> sa.Select:
+             category: str | None = None, cohort_id: int | None = None, track_id: int | None = None,
+             updated_since=None, visible_to: User | None = None) -> sa.Select:
     query = _search(sa.select(Trainee).order_by(Trainee.name, Trainee.id), q, Trainee.name, Trainee.name_ar,
                     Trainee.email, Trainee.employer)
     for column, value in ((Trainee.sector, sector), (Trainee.region, region), (Trainee.category, category)):
@@ -45,6 +46,9 @@ def trainees(q: str | None = None, *, sector: str | None = None, region: str | N
         query = query.where(Trainee.updated_at >= updated_since)
     if cohort_id is not None:
         query = query.where(Trainee.id.in_(sa.select(Enrollment.trainee_id).where(Enrollment.cohort_id == cohort_id)))
+    if track_id is not None:
+        query = query.where(Trainee.id.in_(sa.select(Enrollment.trainee_id).join(Cohort, Cohort.id == Enrollment.cohort_id)
+                                           .where(Cohort.track_id == track_id)))
     if visible_to is not None and visible_to.role == "trainer":
         query = query.where(Trainee.id.in_(
             sa.select(Enrollment.trainee_id).join(cohort_trainers, cohort_trainers.c.cohort_id == Enrollment.cohort_id)
@@ -55,8 +59,14 @@ def trainees(q: str | None = None, *, sector: str | None = None, region: str | N
 
 
 def cohorts(q: str | None = None, *, taught_by: User | None = None, track_id: int | None = None,
-            sector: str | None = None, region: str | None = None) -> sa.Select:
+            sector: str | None = None, region: str | None = None, status: str | None = None) -> sa.Select:
+    """Cohorts; `status` is upcoming, running or finished on today's date in Morocco."""
     query = _search(sa.select(Cohort).order_by(Cohort.starts_on.desc(), Cohort.code), q, Cohort.code)
+    today = clock.today()
+    by_status = {"upcoming": Cohort.starts_on > today, "finished": Cohort.ends_on < today,
+                 "running": sa.and_(Cohort.starts_on <= today, Cohort.ends_on >= today)}
+    if status:
+        query = query.where(by_status[status])
     if taught_by is not None:
         query = query.where(Cohort.id.in_(
             sa.select(cohort_trainers.c.cohort_id).where(cohort_trainers.c.user_id == taught_by.id)))

@@ -7,8 +7,11 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from common.openapi import (BOOLEAN, DATE, DATETIME, INTEGER, NUMBER, STRING, TITLES, array, enum, nullable, obj,
+                            schema)
 from skills.models import Attendance, Cohort, Module, ModuleResult, Track, Trainee, TrainingSession
 from skills.queries import TrackProgress
+from skills.vocab import ATTENDANCE_STATUSES, CATEGORIES, GENDERS, REGIONS, SECTORS, TRAINING_LANGUAGES
 
 
 def _number(value: Decimal | None) -> float | None:
@@ -24,14 +27,30 @@ def _titles(obj) -> dict[str, str]:
     return {"fr": obj.title_fr, "ar": obj.title_ar, "en": obj.title_en}
 
 
+MODULE = schema("Module", obj({"code": {"type": "string", "examples": ["RAI-101"]}, "title": TITLES, "hours": NUMBER}))
+
+
 def module_json(module: Module) -> dict[str, Any]:
     return {"code": module.code, "title": _titles(module), "hours": _number(module.hours)}
+
+
+TRACK = schema("Track", obj({
+    "code": STRING, "title": TITLES, "modules": array(STRING), "min_attendance": NUMBER,
+    "validity_months": nullable(INTEGER), "counts_toward_target": BOOLEAN}))
 
 
 def track_json(track: Track) -> dict[str, Any]:
     return {"code": track.code, "title": _titles(track), "modules": [m.code for m in track.modules],
             "min_attendance": _number(track.min_attendance), "validity_months": track.validity_months,
             "counts_toward_target": track.counts_toward_target}
+
+
+TRAINEE = schema("Trainee", obj({
+    "id": INTEGER, "name": {"type": "string", "examples": ["Amina El Idrissi"]},
+    "name_ar": {"type": "string", "examples": ["أمينة الإدريسي"]}, "name_tfng": nullable(STRING),
+    "email": {"type": "string", "examples": ["amina.elidrissi@sante.gov.ma"]},
+    "category": enum(CATEGORIES), "sector": enum(SECTORS), "region": enum(REGIONS),
+    "gender": nullable(enum(GENDERS)), "employer": STRING, "updated_at": DATETIME}))
 
 
 def trainee_json(trainee: Trainee) -> dict[str, Any]:
@@ -41,10 +60,19 @@ def trainee_json(trainee: Trainee) -> dict[str, Any]:
             "updated_at": iso_utc(trainee.updated_at)}
 
 
+COHORT = schema("Cohort", obj({
+    "code": STRING, "track": STRING, "sector": enum(SECTORS), "region": enum(REGIONS),
+    "language": enum(TRAINING_LANGUAGES), "starts_on": DATE, "ends_on": DATE, "trainers": array(STRING)}))
+
+
 def cohort_json(cohort: Cohort) -> dict[str, Any]:
     return {"code": cohort.code, "track": cohort.track.code, "sector": cohort.sector, "region": cohort.region,
             "language": cohort.language, "starts_on": cohort.starts_on.isoformat(),
             "ends_on": cohort.ends_on.isoformat(), "trainers": [u.email for u in cohort.trainers]}
+
+
+SESSION = schema("Session", obj({"id": INTEGER, "cohort": STRING, "module": STRING, "starts_at": DATETIME,
+                                 "hours": NUMBER}))
 
 
 def session_json(session: TrainingSession) -> dict[str, Any]:
@@ -52,15 +80,33 @@ def session_json(session: TrainingSession) -> dict[str, Any]:
             "starts_at": iso_utc(session.starts_at), "hours": _number(session.hours)}
 
 
+ATTENDANCE = schema("Attendance", obj({"trainee_id": INTEGER, "status": enum(ATTENDANCE_STATUSES),
+                                       "recorded_at": DATETIME, "recorded_by": nullable(INTEGER)}))
+
+
 def attendance_json(record: Attendance) -> dict[str, Any]:
     return {"trainee_id": record.trainee_id, "status": record.status,
             "recorded_at": iso_utc(record.recorded_at), "recorded_by": record.recorded_by_id}
+
+
+RESULT = schema("Result", obj({"trainee_id": INTEGER, "module": STRING, "passed": BOOLEAN,
+                               "score": nullable(NUMBER), "recorded_at": DATETIME,
+                               "recorded_by": nullable(INTEGER)}))
 
 
 def result_json(result: ModuleResult) -> dict[str, Any]:
     return {"trainee_id": result.trainee_id, "module": result.module.code, "passed": result.passed,
             "score": _number(result.score), "recorded_at": iso_utc(result.recorded_at),
             "recorded_by": result.recorded_by_id}
+
+
+PROGRESS = schema("TrackProgress", obj({
+    "track": STRING, "title": TITLES, "attendance_rate": nullable(NUMBER), "attended": INTEGER,
+    "counted": INTEGER, "min_attendance": NUMBER, "modules_required": array(STRING),
+    "modules_passed": array(STRING), "eligible": BOOLEAN,
+    "missing": array({"type": "object", "required": ["type", "message"],
+                      "properties": {"type": enum(["module", "attendance"]), "message": STRING,
+                                     "module": STRING, "rate": nullable(NUMBER), "required": NUMBER}})}))
 
 
 def progress_json(progress: TrackProgress) -> dict[str, Any]:

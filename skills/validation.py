@@ -19,6 +19,9 @@ from common.errors import FieldErrors
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 
 REQUIRED = _l("This field is required.")
+# The largest value an id column holds (a 32-bit integer on PostgreSQL): a bigger number names no row, and
+# would overflow the database driver if sent to it.
+ID_MAX = 2**31 - 1
 
 
 def _blank(value: Any) -> bool:
@@ -165,6 +168,11 @@ def date_range(errors: FieldErrors, start_name: str, start: date | None, end_nam
         errors.add(end_name, _l("The end date must not be before the start date."))
 
 
+def row_id(errors: FieldErrors, name: str, value: Any, *, required: bool = True) -> int | None:
+    """The id of a row: a whole number from 1 to ID_MAX."""
+    return integer(errors, name, value, minimum=1, maximum=ID_MAX, required=required)
+
+
 def id_list(errors: FieldErrors, name: str, value: Any, *, max_items: int = 5000) -> list[int]:
     if not isinstance(value, list) or not value:
         errors.add(name, _l("Give a non-empty list."))
@@ -174,7 +182,7 @@ def id_list(errors: FieldErrors, name: str, value: Any, *, max_items: int = 5000
         return []
     ids = []
     for index, item in enumerate(value):
-        number = integer(errors, f"{name}.{index}", item, minimum=1)
+        number = row_id(errors, f"{name}.{index}", item)
         if number is not None:
             ids.append(number)
     return ids

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
 import warnings
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app import create_app, db
 
@@ -115,6 +117,28 @@ def new_app():
     for application in made:
         with application.app_context():
             db.engine.dispose()
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs) -> None:  # one line per request would drown pytest's output
+        pass
+
+
+@pytest.fixture
+def live_url(app):
+    """The app on a free port. Its BASE_URL becomes the server's address, so links and QR codes lead to it."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["BASE_URL"] = url
+    app.config["SESSION_COOKIE_SECURE"] = False  # plain http on loopback
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield url
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
 
 
 # --- factories: each returns a callable making real rows through the project's own operations --------

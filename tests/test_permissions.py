@@ -89,6 +89,7 @@ def _results_body(v):
 
 
 ALL = {r: 200 for r in ROLES if r != "anon"}
+EVERYONE = {r: 200 for r in ROLES}
 ADMIN_WRITES = lambda status: {"admin": status}  # noqa: E731
 COHORT_READERS = {"admin": 200, "trainer": 200, "governance": 200}
 COHORT_WRITERS = lambda status: {"admin": status, "trainer": status}  # noqa: E731
@@ -107,6 +108,7 @@ CREATOR_OR_ADMIN = {"admin": 200, "trainer": 404, "other_trainer": 404, "governa
 # (method, url, body, {role: expected}); roles not named get 403, anonymous gets 401.
 API = [
     ("GET", "/api/v1/me", None, ALL),
+    ("GET", "/api/v1/openapi.json", None, EVERYONE),
     ("GET", "/api/v1/modules", None, ALL),
     ("POST", "/api/v1/modules", _module_body, ADMIN_WRITES(201)),
     ("GET", "/api/v1/modules/{module}", None, ALL),
@@ -251,6 +253,7 @@ HTML = [
     ("POST", "/checkin/{session}/{module}", lambda v: {"code": "WRONG1"}, TRAINEES(422)),
     ("GET", "/certificates/{serial}/credential.jwt", None, HOLDER_OR_ADMIN),
     ("GET", "/admin/audit", None, {"admin": 200}),
+    ("GET", "/api/docs", None, EVERYONE),
     ("GET", "/imports", None, {"admin": 200}),
     ("POST", "/imports/trainees", HTML_FORM, {"admin": 422}),
     ("POST", "/imports/trainees/commit", lambda v: {"token": "unknown-or-expired"}, {"admin": 302}),

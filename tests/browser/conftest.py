@@ -3,8 +3,8 @@
 Nothing is downloaded: the tests use /usr/bin/chromium (`.ci/run` installs Debian's `chromium` package when
 it is missing). Without it, or without the playwright module, every test here is skipped and says why.
 
-Each test gets a live server on 127.0.0.1 (a free port) serving the `app` fixture's application, so it
-talks to the same test database as the test itself: the server thread handles each request in its own
+Each test gets a live server on 127.0.0.1 (a free port: tests/conftest.py's `live_url`) serving the `app`
+fixture's application, so it talks to the same test database as the test itself: the server thread handles each request in its own
 app context and session, which works with SQLite files and PostgreSQL alike. Commit before driving the
 browser, and roll back before reading what the browser wrote.
 
@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app import db
 
@@ -75,28 +73,6 @@ def browser():
     yield chromium
     chromium.close()
     playwright.stop()
-
-
-class QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args, **kwargs) -> None:  # one line per request would drown pytest's output
-        pass
-
-
-@pytest.fixture
-def live_url(app):
-    """The app on a free port. Its BASE_URL becomes the server's address, so links and QR codes lead to it."""
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    url = f"http://127.0.0.1:{server.server_port}"
-    app.config["BASE_URL"] = url
-    app.config["SESSION_COOKIE_SECURE"] = False  # plain http on loopback
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield url
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 @pytest.fixture
