@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from app import db
+from certificates.rules import certificate_status
 from common.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -65,13 +66,7 @@ class Certificate(db.Model):
     )
 
     def status_on(self, day: date) -> str:
-        if self.revoked_at is not None:
-            return "revoked"
-        if self.superseded_at is not None:
-            return "superseded"
-        if self.expires_on is not None and day > self.expires_on:
-            return "expired"
-        return "valid"
+        return certificate_status(self.revoked_at, self.superseded_at, self.expires_on, day)
 
 
 class CertificateFile(db.Model):

@@ -193,6 +193,6 @@ class VerificationCounter:
 verification_counter = VerificationCounter()
 
 
-def count_verification(certificate: Certificate) -> None:
+def count_verification(certificate_id: int) -> None:
     """One more check of this certificate today. Nothing about the visitor is kept."""
-    verification_counter.add(certificate.id)
+    verification_counter.add(certificate_id)
