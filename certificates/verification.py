@@ -77,6 +77,7 @@ class CertificateFacts:
 class Verdict:
     status: str
     certificate: CertificateFacts | None = None
+    counts_to_commit: bool = False  # buffered verification counts were added to the session
 
     @property
     def http_status(self) -> int:
@@ -110,7 +111,10 @@ _BY_PDF_DIGEST = _FACTS.where(_certificates.c.pdf_sha256 == sa.bindparam("digest
 
 
 def _facts(statement: sa.Select, **params: str) -> CertificateFacts | None:
-    rows = db.session.execute(statement, params).all()
+    # A connection of its own rather than the ORM session: a read that needs no unit of work, and
+    # about half the cost per call.
+    with db.engine.connect() as connection:
+        rows = connection.execute(statement, params).all()
     if not rows:
         return None
     first = rows[0]
@@ -131,8 +135,8 @@ def certificate_facts(serial: str) -> CertificateFacts | None:
 def _judge(certificate: CertificateFacts | None) -> Verdict:
     if certificate is None:
         return Verdict("not_found")
-    count_verification(certificate.id)
-    return Verdict(certificate.status_on(clock.today()), certificate)
+    flushed = count_verification(certificate.id)
+    return Verdict(certificate.status_on(clock.today()), certificate, counts_to_commit=flushed)
 
 
 def verify_token(token: str) -> Verdict:

@@ -48,8 +48,9 @@ def _verdict_response(verdict, *, form=None, pdf_form=None):
 def verify_token(token: str):
     try:
         verdict = verification.verify_token(token[:2048])
-        response = _verdict_response(verdict)  # before the commit, which would expire what it shows
-        db.session.commit()  # the verification count
+        response = _verdict_response(verdict)
+        if verdict.counts_to_commit:  # most checks only add to the buffered count: nothing to write
+            db.session.commit()
     except sa.exc.SQLAlchemyError:
         db.session.rollback()
         return _cannot_check()
