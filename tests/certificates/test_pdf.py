@@ -195,3 +195,13 @@ def test_qr_png_and_svg_decode(content: CertificateContent) -> None:
     assert [b.text for b in found] == [content.verify_url]
     svg = qr_svg(content.verify_url)
     assert svg.startswith("<svg") and "<?xml" not in svg
+
+
+@pytest.mark.parametrize("digits", [40, 200, 359, 420])
+def test_qr_codes_with_the_fixed_mask_decode(digits: int) -> None:
+    """The mask is fixed rather than scored: symbols of several versions still read back."""
+    url = verify_url("https://kafaa.ma", "7" + "".join(str(i * 7919 % 10) for i in range(digits - 1)))
+    qr = make_qr(url)
+    assert qr.mask == 0
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr_png(url))), formats=zxingcpp.BarcodeFormat.QRCode)
+    assert [b.text for b in found] == [url]
