@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from app import db
+from certificates.rules import certificate_status
 from common.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -21,6 +22,12 @@ def purged_token(token: str) -> str:
     """What a purged certificate keeps of its signed token (which carries the names): its SHA-256, enough
     to recognise the token on a scanned QR code, not to read it."""
     return "sha256:" + hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_issued(stored: str, purged_at: datetime | None, token: str) -> bool:
+    """The token presented is the one a certificate was issued with (kept whole, or hashed once its
+    holder's data was purged)."""
+    return stored == (purged_token(token) if purged_at is not None else token)
 
 
 class Certificate(db.Model):
@@ -75,18 +82,10 @@ class Certificate(db.Model):
     )
 
     def issued_with(self, token: str) -> bool:
-        """The token presented is the one this certificate was issued with (kept whole, or hashed once
-        its holder's data was purged)."""
-        return self.token == (purged_token(token) if self.purged_at is not None else token)
+        return token_issued(self.token, self.purged_at, token)
 
     def status_on(self, day: date) -> str:
-        if self.revoked_at is not None:
-            return "revoked"
-        if self.superseded_at is not None:
-            return "superseded"
-        if self.expires_on is not None and day > self.expires_on:
-            return "expired"
-        return "valid"
+        return certificate_status(self.revoked_at, self.superseded_at, self.expires_on, day)
 
 
 class CertificateFile(db.Model):

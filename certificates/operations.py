@@ -192,11 +192,14 @@ class VerificationCounter:
         self._lock = threading.Lock()
         self._last_flush = time.monotonic()
 
-    def add(self, certificate_id: int) -> None:
+    def add(self, certificate_id: int) -> bool:
+        """Count one check; True when the pending counts were just added to the session (commit them)."""
         with self._lock:
             self._pending[(certificate_id, clock.today())] += 1
         if time.monotonic() - self._last_flush >= current_app.config["VERIFICATION_FLUSH_SECONDS"]:
             self.flush()
+            return True
+        return False
 
     def flush(self) -> None:
         """Add the pending counts to the current transaction (the caller commits)."""
@@ -212,6 +215,7 @@ class VerificationCounter:
 verification_counter = VerificationCounter()
 
 
-def count_verification(certificate: Certificate) -> None:
-    """One more check of this certificate today. Nothing about the visitor is kept."""
-    verification_counter.add(certificate.id)
+def count_verification(certificate_id: int) -> bool:
+    """One more check of this certificate today (nothing about the visitor is kept); True when counts
+    were added to the session and the caller must commit."""
+    return verification_counter.add(certificate_id)

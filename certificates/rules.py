@@ -22,3 +22,14 @@ def add_months(day: date, months: int) -> date:
 
 def expiry(issued_on: date, validity_months: int | None) -> date | None:
     return None if validity_months is None else add_months(issued_on, validity_months)
+
+
+def certificate_status(revoked_at: object, superseded_at: object, expires_on: date | None, day: date) -> str:
+    """The one status a certificate has on a day; revocation and replacement win over expiry."""
+    if revoked_at is not None:
+        return "revoked"
+    if superseded_at is not None:
+        return "superseded"
+    if expires_on is not None and day > expires_on:
+        return "expired"
+    return "valid"

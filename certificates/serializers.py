@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app, url_for
 
@@ -8,6 +8,9 @@ from certificates.models import Certificate
 from common import clock
 from common.openapi import DATE, INTEGER, STRING, enum, nullable, obj, schema
 from certificates.signing import verify_url
+
+if TYPE_CHECKING:
+    from certificates.verification import Verdict
 
 
 CERTIFICATE_STATUSES = ("valid", "revoked", "superseded", "expired")
@@ -39,7 +42,7 @@ def certificate_json(certificate: Certificate) -> dict[str, Any]:
     }
 
 
-def public_json(verdict) -> dict[str, Any]:
+def public_json(verdict: Verdict) -> dict[str, Any]:
     """What anyone holding the QR code may learn: no email, employer, identifier or score."""
     certificate = verdict.certificate
     body: dict[str, Any] = {"status": verdict.status}
@@ -50,11 +53,10 @@ def public_json(verdict) -> dict[str, Any]:
     return {**body, "serial": certificate.serial, "holder": certificate.holder or None,
             "holder_ar": certificate.holder_ar or None, "holder_tfng": certificate.holder_tfng,
             "holder_removed": certificate.purged_at is not None, "track": certificate.track.code,
-            "track_title": {"fr": certificate.track.title_fr, "ar": certificate.track.title_ar,
-                            "en": certificate.track.title_en},
-            "modules": [{"code": m.code, "title": m.title_fr, "hours": float(m.hours)} for m in certificate.track.modules],
+            "track_title": dict(zip(("fr", "ar", "en"), certificate.track.titles)),
+            "modules": [{"code": m.code, "title": m.title("fr"), "hours": float(m.hours)} for m in certificate.track.modules],
             "issued_on": certificate.issued_on.isoformat(),
             "expires_on": certificate.expires_on.isoformat() if certificate.expires_on else None,
             "revoked_on": certificate.revoked_at.date().isoformat() if certificate.revoked_at else None,
-            "superseded_by": certificate.superseded_by.serial if certificate.superseded_by else None,
+            "superseded_by": certificate.superseded_by,
             "issuer": current_app.config["ISSUER_NAME"]}

@@ -48,8 +48,9 @@ def _verdict_response(verdict, *, form=None, pdf_form=None):
 def verify_token(token: str):
     try:
         verdict = verification.verify_token(token[:2048])
-        response = _verdict_response(verdict)  # before the commit, which would expire what it shows
-        db.session.commit()  # the verification count
+        response = _verdict_response(verdict)
+        if verdict.counts_to_commit:  # most checks only add to the buffered count: nothing to write
+            db.session.commit()
     except sa.exc.SQLAlchemyError:
         db.session.rollback()
         return _cannot_check()
@@ -91,11 +92,10 @@ def _check_pdf(form, pdf_form):
         return _private(make_response(render_template("certificates/verify.html", verdict=None, form=form,
                                                       pdf_form=pdf_form), 422))
     content = pdf_form.pdf.data.read(MAX_PDF_CHECK_BYTES + 1)
-    original = None if len(content) > MAX_PDF_CHECK_BYTES else verification.original_pdf(content)
-    verdict = verification.Verdict(original.status_on(clock.today()), original) if original else None
+    verdict = None if len(content) > MAX_PDF_CHECK_BYTES else verification.verify_original_pdf(content)
     return _private(make_response(render_template(
-        "certificates/verify.html", verdict=verdict, pdf_checked=True, pdf_original=original is not None,
-        form=form, pdf_form=pdf_form, today=clock.today()), 200 if original else 422))
+        "certificates/verify.html", verdict=verdict, pdf_checked=True, pdf_original=verdict is not None,
+        form=form, pdf_form=pdf_form, today=clock.today()), 200 if verdict else 422))
 
 
 @bp.get("/.well-known/jwks.json")

@@ -3,6 +3,7 @@ rate limits on sign-in and on the public verification pages."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import wraps
 
 from flask import Flask, current_app, request, session
 from flask_limiter import Limiter
@@ -33,6 +34,8 @@ def security_headers(response):
 
 def enforce_session_timeouts() -> None:
     """Sign out a session idle for too long, or older than the absolute limit, whatever its activity."""
+    if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+        return  # no session, nobody signed in: no need to load a user (public pages, probes, API calls)
     if not current_user.is_authenticated:
         return
     now = datetime.now(timezone.utc).timestamp()
@@ -74,7 +77,13 @@ def login_limits(view):
 
 
 def verification_limit(view):
-    return limiter.limit(lambda: current_app.config["VERIFY_RATE_LIMIT"], scope="verify")(view)
+    limited = limiter.limit(lambda: current_app.config["VERIFY_RATE_LIMIT"], scope="verify")(view)
+
+    @wraps(view)
+    def checked(*args, **kwargs):
+        # Flask-Limiter evaluates a decorated view's limits even when limits are lifted; skip that work.
+        return limited(*args, **kwargs) if current_app.config["RATELIMIT_ENABLED"] else view(*args, **kwargs)
+    return checked
 
 
 def init_app(app: Flask) -> None:

@@ -360,3 +360,31 @@ def test_verification_counts_are_buffered_then_written(client, app, issued_token
     verification_counter.flush()
     db.session.commit()
     assert db.session.scalar(total) == before + 3
+
+
+def test_a_revocation_shows_at_once_on_every_instance(client, make_eligible, app, new_app):
+    """Verification caches nothing: another instance on the same registry sees the revocation on its next check."""
+    make, headers = make_eligible
+    trainee, track = make()
+    issued = _issue(client, headers, trainee, track).json
+    other = new_app({"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "KEYS_DIR": app.config["KEYS_DIR"]})
+    other_client = other.test_client()
+    assert _verify(other_client, issued["verify_url"]).json["status"] == "valid"
+    client.post(f"/api/v1/certificates/{issued['serial']}/revoke", headers=headers, json={"reason": "Erreur"})
+    assert _verify(other_client, issued["verify_url"]).json["status"] == "revoked"
+
+
+def test_a_verification_answer_shows_the_tracks_modules_in_order(client, make_eligible):
+    make, headers = make_eligible
+    trainee, track = make()
+    check = _verify(client, _issue(client, headers, trainee, track).json["verify_url"]).json
+    assert [m["code"] for m in check["modules"]] == sorted(m.code for m in track.modules)
+    assert [m["hours"] for m in check["modules"]] == [float(m.hours) for m in sorted(track.modules, key=lambda m: m.code)]
+    assert check["track_title"] == {"fr": track.title_fr, "ar": track.title_ar, "en": track.title_en}
+
+
+def test_a_public_verification_sets_no_session_cookie(app, issued_token):
+    response = app.test_client().get(f"/v/{issued_token}", headers={"Accept": "application/json"})
+    assert response.status_code == 200 and response.json["status"] == "valid"
+    assert "Set-Cookie" not in response.headers
+

@@ -121,8 +121,8 @@ def two_trainees(admin, make_user, make_trainee, make_track, make_cohort, make_s
     db.session.commit()
     certificates = {t.id: issue_certificate(admin, t, track)[0] for t in (mine, other)}
     db.session.commit()
-    count_verification(certificates[mine.id])
-    count_verification(certificates[mine.id])
+    count_verification(certificates[mine.id].id)
+    count_verification(certificates[mine.id].id)
     db.session.commit()
     user = make_user("trainee", trainee_id=mine.id)
     other_user = make_user("trainee", trainee_id=other.id)

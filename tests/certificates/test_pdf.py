@@ -210,3 +210,13 @@ def test_instances_starting_together_share_one_development_signer(tmp_path: Path
         loaded = set(pool.map(_loaded_signer_certificate, [str(tmp_path / "keys")] * 4))
     assert len(loaded) == 1
     assert PdfSigner.from_directory(tmp_path / "keys").certificate.dump() in loaded
+
+
+@pytest.mark.parametrize("digits", [40, 200, 359, 420])
+def test_qr_codes_with_the_fixed_mask_decode(digits: int) -> None:
+    """The mask is fixed rather than scored: symbols of several versions still read back."""
+    url = verify_url("https://kafaa.ma", "7" + "".join(str(i * 7919 % 10) for i in range(digits - 1)))
+    qr = make_qr(url)
+    assert qr.mask == 0
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr_png(url))), formats=zxingcpp.BarcodeFormat.QRCode)
+    assert [b.text for b in found] == [url]
