@@ -2,7 +2,8 @@
 
 "Trained" on a day: holding a certificate of a track that counts toward the target, issued by that day
 and on that day neither revoked, replaced nor expired. A person with several such certificates counts
-once. Attendance comes from the per-cohort running totals, never from raw attendance rows.
+once. Those figures come from trained_periods (kept by governance.trained as certificates change), and
+attendance from the per-cohort running totals: never from scanning certificates or raw attendance.
 """
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from app import db
 from certificates.models import Certificate, VerificationCount
 from common import clock
 from common.clock import MOROCCO
-from common.types import UTCDateTime
-from governance.models import DEFAULT_TARGETS, Target
+from governance import trained  # noqa: F401  (keeps trained_periods exact: its session listeners)
+from governance.models import DEFAULT_TARGETS, Target, TrainedPeriod
 from governance.rules import Quarter, quarters_between
 from skills.models import Cohort, CohortAttendanceTotal, Enrollment, Track, Trainee
 from skills.vocab import CATEGORIES, GENDERS, REGIONS, SECTORS, TRAINING_LANGUAGES
@@ -51,53 +52,57 @@ def targets() -> dict[str, int]:
     return {key: stored.get(key, default) for key, default in DEFAULT_TARGETS.items()}
 
 
-def _counting(day_column, cutoff_column, filters: Filters) -> list:
-    """Conditions for a certificate counting toward the target on a day (columns or literals)."""
+def _trained_on(day, filters: Filters) -> list:
+    """Conditions for a row of trained_periods counting a person on `day` (a column or a literal): the
+    figure's scope (the programme, or one track) and the filters on the person."""
     conditions = [
-        Certificate.track_id.in_(sa.select(Track.id).where(Track.counts_toward_target)),
-        Certificate.issued_on <= day_column,
-        sa.or_(Certificate.revoked_at.is_(None), Certificate.revoked_at >= cutoff_column),
-        sa.or_(Certificate.superseded_at.is_(None), Certificate.superseded_at >= cutoff_column),
-        sa.or_(Certificate.expires_on.is_(None), Certificate.expires_on >= day_column),
+        TrainedPeriod.track_id == filters.track_id if filters.track_id else TrainedPeriod.track_id.is_(None),
+        TrainedPeriod.first_day <= day,
+        sa.or_(TrainedPeriod.last_day.is_(None), TrainedPeriod.last_day >= day),
     ]
-    if filters.track_id:
-        conditions.append(Certificate.track_id == filters.track_id)
+    if filters.sector:
+        conditions.append(TrainedPeriod.sector == filters.sector)
+    if filters.region:
+        conditions.append(TrainedPeriod.region == filters.region)
     return conditions
-
-
-def _person_filters(filters: Filters) -> list:
-    return [c for c in ((Trainee.sector == filters.sector) if filters.sector else None,
-                        (Trainee.region == filters.region) if filters.region else None) if c is not None]
 
 
 def trained_people(day: date, filters: Filters = Filters()) -> sa.Select:
     """One row per person trained on `day`: trainee id and training language (of the cohort where the
-    certificate was earned; the first in code order when there are several)."""
+    certificate was earned; the first in code order when there are several). Read from the periods
+    kept by governance.trained; the definition they follow is in governance.rules.trained_periods."""
+    return sa.select(TrainedPeriod.trainee_id, TrainedPeriod.language).where(*_trained_on(day, filters))
+
+
+def trained_people_by_definition(day: date, filters: Filters = Filters()) -> sa.Select:
+    """The same rows as trained_people, straight from certificates by the definition: what tests and
+    `flask report check-trained` compare trained_periods with. Too slow for a page at full size."""
     cutoff = end_of_day_utc(day)
+    conditions = [
+        Certificate.track_id.in_(sa.select(Track.id).where(Track.counts_toward_target)),
+        Certificate.issued_on <= day,
+        sa.or_(Certificate.revoked_at.is_(None), Certificate.revoked_at >= cutoff),
+        sa.or_(Certificate.superseded_at.is_(None), Certificate.superseded_at >= cutoff),
+        sa.or_(Certificate.expires_on.is_(None), Certificate.expires_on >= day),
+    ]
+    if filters.track_id:
+        conditions.append(Certificate.track_id == filters.track_id)
     query = (sa.select(Certificate.trainee_id, sa.func.min(Cohort.language).label("language"))
              .outerjoin(Cohort, Cohort.id == Certificate.cohort_id)
-             .where(*_counting(day, cutoff, filters))
-             .group_by(Certificate.trainee_id))
+             .where(*conditions).group_by(Certificate.trainee_id))
     return _for_people(query, filters)
-
-
-def _for_people(query: sa.Select, filters: Filters) -> sa.Select:
-    """Join trainees only when a filter is about the person: unfiltered figures never touch them."""
-    if filters.sector or filters.region:
-        query = query.join(Trainee, Trainee.id == Certificate.trainee_id).where(*_person_filters(filters))
-    return query
 
 
 def breakdowns(day: date, filters: Filters = Filters()) -> dict[str, Any]:
     """The trained total and its breakdowns. SQL groups people by every attribute at once; the
     breakdowns are sums over those few groups (at most a few thousand), never over people."""
-    people = trained_people(day, filters).subquery()
-    language = sa.func.coalesce(people.c.language, "unknown")
-    gender = sa.func.coalesce(Trainee.gender, "unknown")
+    language = sa.func.coalesce(TrainedPeriod.language, "unknown")
+    gender = sa.func.coalesce(TrainedPeriod.gender, "unknown")
     groups = db.session.execute(
-        sa.select(Trainee.category, Trainee.sector, Trainee.region, gender, language, sa.func.count())
-        .join(people, people.c.trainee_id == Trainee.id)
-        .group_by(Trainee.category, Trainee.sector, Trainee.region, gender, language)).all()
+        sa.select(TrainedPeriod.category, TrainedPeriod.sector, TrainedPeriod.region, gender, language,
+                  sa.func.count())
+        .where(*_trained_on(day, filters))
+        .group_by(TrainedPeriod.category, TrainedPeriod.sector, TrainedPeriod.region, gender, language)).all()
     vocabularies = {"category": CATEGORIES, "sector": SECTORS, "region": REGIONS,
                     "gender": {**GENDERS, "unknown": None}, "language": {**TRAINING_LANGUAGES, "unknown": None}}
     result: dict[str, Any] = {"trained": sum(row[-1] for row in groups)}
@@ -120,11 +125,9 @@ def first_quarter() -> Quarter:
 
 
 def _quarter_table(quarters: list[Quarter]):
-    """The quarters as rows (label, first day, last day, as-of day, cutoff), for a single grouped query."""
-    selects = [sa.select(sa.literal(str(q)).label("quarter"), sa.literal(q.first_day, sa.Date).label("first_day"),
-                         sa.literal(q.last_day, sa.Date).label("last_day"),
-                         sa.literal(as_of_day(q), sa.Date).label("day"),
-                         sa.literal(end_of_day_utc(as_of_day(q)), UTCDateTime).label("cutoff")) for q in quarters]
+    """The quarters as rows (label, as-of day), for a single grouped query."""
+    selects = [sa.select(sa.literal(str(q)).label("quarter"), sa.literal(as_of_day(q), sa.Date).label("day"))
+               for q in quarters]
     return sa.union_all(*selects).subquery("quarters")
 
 
@@ -132,12 +135,20 @@ def trend(last: Quarter, filters: Filters = Filters()) -> list[dict[str, Any]]:
     """People trained at the end of each quarter since the programme began, in one query."""
     quarters = quarters_between(min(first_quarter(), last), last)
     table = _quarter_table(quarters)
-    query = (sa.select(table.c.quarter, sa.func.count(sa.distinct(Certificate.trainee_id)))
-             .select_from(Certificate)
-             .join(table, sa.and_(*_counting(table.c.day, table.c.cutoff, filters)))
-             .group_by(table.c.quarter))
-    counts = dict(db.session.execute(_for_people(query, filters)).all())
+    counts = dict(db.session.execute(
+        sa.select(table.c.quarter, sa.func.count()).select_from(TrainedPeriod)
+        .join(table, sa.and_(*_trained_on(table.c.day, filters)))
+        .group_by(table.c.quarter)).all())
     return [{"quarter": str(q), "trained": counts.get(str(q), 0)} for q in quarters]
+
+
+def _for_people(query: sa.Select, filters: Filters) -> sa.Select:
+    """Join trainees only when a filter is about the person: unfiltered figures never touch them."""
+    if filters.sector or filters.region:
+        query = query.join(Trainee, Trainee.id == Certificate.trainee_id).where(*(
+            column == value for column, value in ((Trainee.sector, filters.sector), (Trainee.region, filters.region))
+            if value))
+    return query
 
 
 def certificate_events(quarter: Quarter, filters: Filters = Filters()) -> dict[str, int]:
@@ -189,15 +200,13 @@ def cohort_rates(quarter: Quarter, filters: Filters = Filters()) -> sa.Select:
 
 def people_behind(day: date, filters: Filters, **attributes: str) -> sa.Select:
     """The people counted in a figure (for admins only): trained on `day`, with the given attributes."""
-    people = trained_people(day, filters).subquery()
-    query = sa.select(Trainee).join(people, people.c.trainee_id == Trainee.id).order_by(Trainee.name, Trainee.id)
+    query = (sa.select(Trainee).join(TrainedPeriod, TrainedPeriod.trainee_id == Trainee.id)
+             .where(*_trained_on(day, filters)).order_by(Trainee.name, Trainee.id))
     for name, value in attributes.items():
-        if name == "language":
-            query = query.where(sa.func.coalesce(people.c.language, "unknown") == value)
-        elif name == "gender":
-            query = query.where(sa.func.coalesce(Trainee.gender, "unknown") == value)
+        if name in ("language", "gender"):
+            query = query.where(sa.func.coalesce(getattr(TrainedPeriod, name), "unknown") == value)
         elif name in ("category", "sector", "region"):
-            query = query.where(getattr(Trainee, name) == value)
+            query = query.where(getattr(TrainedPeriod, name) == value)
     return query
 
 
