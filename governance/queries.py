@@ -106,17 +106,19 @@ def trained_counts(days: list[date], filters: Filters = Filters()) -> list[sa.Ro
     return db.session.execute(sa.select(*GROUPS, *counts).where(*_in_scope(filters)).group_by(*GROUPS)).all()
 
 
-def _breakdowns(groups: list[sa.Row], column: int) -> dict[str, Any]:
-    """The trained total and its breakdowns on one day (a count column of trained_counts): sums over a
-    few thousand groups at most, never over people."""
+def _breakdowns(columns: list[tuple], column: int) -> dict[str, Any]:
+    """The trained total and its breakdowns on one day, from trained_counts' rows transposed into
+    columns (one count column per day): sums over a few thousand groups at most, never over people."""
     vocabularies = {"category": CATEGORIES, "sector": SECTORS, "region": REGIONS,
                     "gender": {**GENDERS, "unknown": None}, "language": {**TRAINING_LANGUAGES, "unknown": None}}
-    result: dict[str, Any] = {"trained": sum(row[column] for row in groups)}
+    counted = columns[column] if columns else ()
+    result: dict[str, Any] = {"trained": sum(counted)}
     for index, name in enumerate(BREAKDOWNS):
         counts = dict.fromkeys(vocabularies[name], 0)
-        for row in groups:
-            key = "unknown" if row[index] is None else row[index]
-            counts[key] = counts.get(key, 0) + row[column]
+        for key, count in zip(columns[index] if columns else (), counted):
+            if count:
+                key = "unknown" if key is None else key
+                counts[key] = counts.get(key, 0) + count
         if not counts.get("unknown"):
             counts.pop("unknown", None)
         result[f"by_{name}"] = counts
@@ -125,7 +127,7 @@ def _breakdowns(groups: list[sa.Row], column: int) -> dict[str, Any]:
 
 def breakdowns(day: date, filters: Filters = Filters()) -> dict[str, Any]:
     """The trained total and its breakdowns on a day."""
-    return _breakdowns(trained_counts([day], filters), len(GROUPS))
+    return _breakdowns(list(zip(*trained_counts([day], filters))), len(GROUPS))
 
 
 def first_quarter() -> Quarter:
@@ -224,12 +226,12 @@ def figures(quarter: Quarter, filters: Filters = Filters(), *, with_previous: bo
     previous_day = as_of_day(quarter.previous())
     if with_previous and previous_day not in days:
         days.append(previous_day)
-    groups = trained_counts(days, filters)
-    trend = [{"quarter": str(q), "trained": sum(row[len(GROUPS) + i] for row in groups)}
+    columns = list(zip(*trained_counts(days, filters)))  # attributes, then one count column per day
+    trend = [{"quarter": str(q), "trained": sum(columns[len(GROUPS) + i]) if columns else 0}
              for i, q in enumerate(quarters)]
     result = {"quarter": str(quarter), "as_of": day.isoformat(), "targets": targets(),
-              **_breakdowns(groups, len(GROUPS) + days.index(day)), "trend": trend,
+              **_breakdowns(columns, len(GROUPS) + days.index(day)), "trend": trend,
               "certificates": certificate_events(quarter, filters)}
     if with_previous:
-        result["previous"] = _breakdowns(groups, len(GROUPS) + days.index(previous_day))
+        result["previous"] = _breakdowns(columns, len(GROUPS) + days.index(previous_day))
     return result
