@@ -91,21 +91,22 @@ class CountingCertificate:
 
 
 @dataclass(frozen=True)
-class TrainedPeriod:
+class CountedPeriod:
+    """Days during which a person counts as trained (stored as governance.models.TrainedPeriod)."""
     track_id: int | None  # None: any counting track (the programme figure)
     first_day: date
     last_day: date | None  # None: no end
     language: str | None
 
 
-def trained_periods(certificates: list[CountingCertificate]) -> list[TrainedPeriod]:
+def trained_periods(certificates: list[CountingCertificate]) -> list[CountedPeriod]:
     """One person's periods of being trained: for the programme (any of the certificates) and for each
     track. Periods of one scope never overlap; within one, the language is the smallest of the
     certificates counting then, as the figures define it."""
     scopes: dict[int | None, list[CountingCertificate]] = {None: certificates}
     for certificate in certificates:
         scopes.setdefault(certificate.track_id, []).append(certificate)
-    return [TrainedPeriod(scope, *period) for scope, chosen in scopes.items() for period in _periods(chosen)]
+    return [CountedPeriod(scope, *period) for scope, chosen in scopes.items() for period in _periods(chosen)]
 
 
 def _periods(certificates: list[CountingCertificate]) -> list[tuple[date, date | None, str | None]]:

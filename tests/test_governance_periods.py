@@ -17,7 +17,7 @@ from common import clock
 from common.clock import MOROCCO
 from governance import queries
 from governance.models import TrainedPeriod
-from governance.rules import CountingCertificate, TrainedPeriod as Period, trained_periods
+from governance.rules import CountedPeriod as Period, CountingCertificate, trained_periods
 from skills import operations
 from skills.models import Cohort, Track, Trainee
 from skills.vocab import CATEGORIES, TRAINING_LANGUAGES
