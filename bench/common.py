@@ -127,7 +127,7 @@ def sqlite_tree(rows) -> list[str]:
     return lines
 
 
-def planplan_table(name: str) -> str:
+def plan_table(name: str) -> str:
     """The table behind a name or alias in a plan (SQLAlchemy aliases look like attendance_1)."""
     return re.sub(r"_\d+$", "", name)
 

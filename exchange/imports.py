@@ -39,6 +39,7 @@ from audit.operations import record as audit
 from common.errors import Conflict, DomainError, FieldErrors, ValidationFailed
 from common.types import utcnow
 from exchange.exports import FORMULA_START
+from governance import trained
 from jobs.runner import task
 from skills import operations
 from skills.models import Cohort, Enrollment, Trainee, TrainingSession
@@ -475,6 +476,8 @@ def _write_trainees(actor: User, plan: TraineePlan, table: Table, cohort: Cohort
             now = utcnow()
             db.session.execute(sa.update(Trainee), [{"id": trainee_id, **values, "updated_at": now}
                                                     for trainee_id, _, values in plan.updates])
+            # a bulk UPDATE bypasses the unit of work, so the governance figures' copy is refreshed here
+            trained.refresh(db.session.connection(), [trainee_id for trainee_id, _, _ in plan.updates])
         db.session.flush()
     except sa.exc.IntegrityError:  # the caller rolls back, as on any DomainError
         raise Conflict(_l("Some of these trainees were saved by someone else meanwhile. Check the file "

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from app import db
@@ -44,3 +45,15 @@ def close(quarter: str) -> None:
         raise click.ClickException(str(error.message))
     db.session.commit()
     click.echo(f"Quarter {snapshot.quarter} closed: {snapshot.figures['trained']} people trained.")
+
+
+@report_cli.command("rebuild-periods")
+def rebuild_periods() -> None:
+    """Rebuild trained_periods (what the figures read) from the certificates, e.g. after SQL by hand."""
+    from governance import trained
+    from governance.models import TrainedPeriod
+
+    trained.rebuild(db.session.connection())
+    db.session.commit()
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(TrainedPeriod))
+    click.echo(f"trained_periods rebuilt: {count} periods.")

@@ -76,20 +76,24 @@ def closed_figures(quarter: Quarter) -> dict[str, Any] | None:
     return snapshot.figures if snapshot else None
 
 
-def quarter_figures(quarter: Quarter, filters: queries.Filters = queries.Filters()) -> tuple[dict[str, Any], bool]:
-    """A quarter's figures and whether they come from its closed snapshot (only unfiltered ones can)."""
+def quarter_figures(quarter: Quarter, filters: queries.Filters = queries.Filters(), *,
+                    with_previous: bool = False) -> tuple[dict[str, Any], bool]:
+    """A quarter's figures and whether they come from its closed snapshot (only unfiltered ones can).
+    Live figures `with_previous` also hold the previous quarter's breakdowns (see previous_breakdowns)."""
     if not filters.any:
         frozen = closed_figures(quarter)
         if frozen is not None:
             return frozen, True
-    return queries.figures(quarter, filters), False
+    return queries.figures(quarter, filters, with_previous=with_previous), False
 
 
-def previous_breakdowns(quarter: Quarter, filters: queries.Filters = queries.Filters()) -> dict[str, Any]:
+def previous_breakdowns(quarter: Quarter, filters: queries.Filters = queries.Filters(),
+                        live: dict[str, Any] | None = None) -> dict[str, Any]:
     """The previous quarter's total and breakdowns, for the changes shown beside this quarter's: its
-    snapshot when closed, else only the breakdowns (no trend, no event counts: they are not shown)."""
+    snapshot when closed, else `live` (computed with this quarter's figures) or only the breakdowns (no
+    trend, no event counts: they are not shown)."""
     frozen = None if filters.any else closed_figures(quarter.previous())
-    return frozen or queries.breakdowns(queries.as_of_day(quarter.previous()), filters)
+    return frozen or live or queries.breakdowns(queries.as_of_day(quarter.previous()), filters)
 
 
 def corrections(quarter: Quarter) -> list[dict[str, Any]]:

@@ -2,7 +2,8 @@
 
 "Trained" on a day: holding a certificate of a track that counts toward the target, issued by that day
 and on that day neither revoked, replaced nor expired. A person with several such certificates counts
-once. Attendance comes from the per-cohort running totals, never from raw attendance rows.
+once. Those figures come from trained_periods (kept by governance.trained as certificates change), and
+attendance from the per-cohort running totals: never from scanning certificates or raw attendance.
 """
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from app import db
 from certificates.models import Certificate, VerificationCount
 from common import clock
 from common.clock import MOROCCO
-from common.types import UTCDateTime
-from governance.models import DEFAULT_TARGETS, Target
+from governance import trained  # noqa: F401  (keeps trained_periods exact: its session listeners)
+from governance.models import DEFAULT_TARGETS, Target, TrainedPeriod
 from governance.rules import Quarter, quarters_between
 from skills.models import Cohort, CohortAttendanceTotal, Enrollment, Track, Trainee
 from skills.vocab import CATEGORIES, GENDERS, REGIONS, SECTORS, TRAINING_LANGUAGES
@@ -51,64 +52,82 @@ def targets() -> dict[str, int]:
     return {key: stored.get(key, default) for key, default in DEFAULT_TARGETS.items()}
 
 
-def _counting(day_column, cutoff_column, filters: Filters) -> list:
-    """Conditions for a certificate counting toward the target on a day (columns or literals)."""
-    conditions = [
-        Certificate.track_id.in_(sa.select(Track.id).where(Track.counts_toward_target)),
-        Certificate.issued_on <= day_column,
-        sa.or_(Certificate.revoked_at.is_(None), Certificate.revoked_at >= cutoff_column),
-        sa.or_(Certificate.superseded_at.is_(None), Certificate.superseded_at >= cutoff_column),
-        sa.or_(Certificate.expires_on.is_(None), Certificate.expires_on >= day_column),
-    ]
-    if filters.track_id:
-        conditions.append(Certificate.track_id == filters.track_id)
+def _in_scope(filters: Filters) -> list:
+    """Rows of trained_periods that a figure reads: its scope (the programme, or one track) and the
+    filters on the person."""
+    conditions = [TrainedPeriod.track_id == filters.track_id if filters.track_id else TrainedPeriod.track_id.is_(None)]
+    if filters.sector:
+        conditions.append(TrainedPeriod.sector == filters.sector)
+    if filters.region:
+        conditions.append(TrainedPeriod.region == filters.region)
     return conditions
 
 
-def _person_filters(filters: Filters) -> list:
-    return [c for c in ((Trainee.sector == filters.sector) if filters.sector else None,
-                        (Trainee.region == filters.region) if filters.region else None) if c is not None]
+def _covers(day) -> list:
+    """A period counting its person on `day` (a column or a literal)."""
+    return [TrainedPeriod.first_day <= day, sa.or_(TrainedPeriod.last_day.is_(None), TrainedPeriod.last_day >= day)]
 
 
 def trained_people(day: date, filters: Filters = Filters()) -> sa.Select:
     """One row per person trained on `day`: trainee id and training language (of the cohort where the
-    certificate was earned; the first in code order when there are several)."""
+    certificate was earned; the first in code order when there are several). Read from the periods
+    kept by governance.trained; the definition they follow is in governance.rules.trained_periods."""
+    return sa.select(TrainedPeriod.trainee_id, TrainedPeriod.language).where(*_in_scope(filters), *_covers(day))
+
+
+def trained_people_by_definition(day: date, filters: Filters = Filters()) -> sa.Select:
+    """The same rows as trained_people, straight from certificates by the definition: what tests and
+    `flask report check-trained` compare trained_periods with. Too slow for a page at full size."""
     cutoff = end_of_day_utc(day)
+    conditions = [
+        Certificate.track_id.in_(sa.select(Track.id).where(Track.counts_toward_target)),
+        Certificate.issued_on <= day,
+        sa.or_(Certificate.revoked_at.is_(None), Certificate.revoked_at >= cutoff),
+        sa.or_(Certificate.superseded_at.is_(None), Certificate.superseded_at >= cutoff),
+        sa.or_(Certificate.expires_on.is_(None), Certificate.expires_on >= day),
+    ]
+    if filters.track_id:
+        conditions.append(Certificate.track_id == filters.track_id)
     query = (sa.select(Certificate.trainee_id, sa.func.min(Cohort.language).label("language"))
              .outerjoin(Cohort, Cohort.id == Certificate.cohort_id)
-             .where(*_counting(day, cutoff, filters))
-             .group_by(Certificate.trainee_id))
+             .where(*conditions).group_by(Certificate.trainee_id))
     return _for_people(query, filters)
 
 
-def _for_people(query: sa.Select, filters: Filters) -> sa.Select:
-    """Join trainees only when a filter is about the person: unfiltered figures never touch them."""
-    if filters.sector or filters.region:
-        query = query.join(Trainee, Trainee.id == Certificate.trainee_id).where(*_person_filters(filters))
-    return query
+GROUPS = (TrainedPeriod.category, TrainedPeriod.sector, TrainedPeriod.region, TrainedPeriod.gender,
+          TrainedPeriod.language)  # in the order of BREAKDOWNS, and of the index ix_trained_periods_figures
 
 
-def breakdowns(day: date, filters: Filters = Filters()) -> dict[str, Any]:
-    """The trained total and its breakdowns. SQL groups people by every attribute at once; the
-    breakdowns are sums over those few groups (at most a few thousand), never over people."""
-    people = trained_people(day, filters).subquery()
-    language = sa.func.coalesce(people.c.language, "unknown")
-    gender = sa.func.coalesce(Trainee.gender, "unknown")
-    groups = db.session.execute(
-        sa.select(Trainee.category, Trainee.sector, Trainee.region, gender, language, sa.func.count())
-        .join(people, people.c.trainee_id == Trainee.id)
-        .group_by(Trainee.category, Trainee.sector, Trainee.region, gender, language)).all()
+def trained_counts(days: list[date], filters: Filters = Filters()) -> list[sa.Row]:
+    """People trained on each of `days`, grouped by every attribute at once: rows of (category, sector,
+    region, gender, language, count on days[0], count on days[1], ...). One statement, one pass over the
+    scope's part of the covering index, in its order: no sort, whatever the number of days."""
+    counts = [sa.func.sum(sa.case((sa.and_(*_covers(day)), 1), else_=0)) for day in days]
+    return db.session.execute(sa.select(*GROUPS, *counts).where(*_in_scope(filters)).group_by(*GROUPS)).all()
+
+
+def _breakdowns(columns: list[tuple], column: int) -> dict[str, Any]:
+    """The trained total and its breakdowns on one day, from trained_counts' rows transposed into
+    columns (one count column per day): sums over a few thousand groups at most, never over people."""
     vocabularies = {"category": CATEGORIES, "sector": SECTORS, "region": REGIONS,
                     "gender": {**GENDERS, "unknown": None}, "language": {**TRAINING_LANGUAGES, "unknown": None}}
-    result: dict[str, Any] = {"trained": sum(row[-1] for row in groups)}
+    counted = columns[column] if columns else ()
+    result: dict[str, Any] = {"trained": sum(counted)}
     for index, name in enumerate(BREAKDOWNS):
         counts = dict.fromkeys(vocabularies[name], 0)
-        for row in groups:
-            counts[row[index]] = counts.get(row[index], 0) + row[-1]
+        for key, count in zip(columns[index] if columns else (), counted):
+            if count:
+                key = "unknown" if key is None else key
+                counts[key] = counts.get(key, 0) + count
         if not counts.get("unknown"):
             counts.pop("unknown", None)
         result[f"by_{name}"] = counts
     return result
+
+
+def breakdowns(day: date, filters: Filters = Filters()) -> dict[str, Any]:
+    """The trained total and its breakdowns on a day."""
+    return _breakdowns(list(zip(*trained_counts([day], filters))), len(GROUPS))
 
 
 def first_quarter() -> Quarter:
@@ -119,43 +138,41 @@ def first_quarter() -> Quarter:
     return Quarter.of(min(days)) if days else Quarter.of(clock.today())
 
 
-def _quarter_table(quarters: list[Quarter]):
-    """The quarters as rows (label, first day, last day, as-of day, cutoff), for a single grouped query."""
-    selects = [sa.select(sa.literal(str(q)).label("quarter"), sa.literal(q.first_day, sa.Date).label("first_day"),
-                         sa.literal(q.last_day, sa.Date).label("last_day"),
-                         sa.literal(as_of_day(q), sa.Date).label("day"),
-                         sa.literal(end_of_day_utc(as_of_day(q)), UTCDateTime).label("cutoff")) for q in quarters]
-    return sa.union_all(*selects).subquery("quarters")
+def trend_quarters(last: Quarter) -> list[Quarter]:
+    """The quarters of the trend: from the programme's first up to `last`."""
+    return quarters_between(min(first_quarter(), last), last)
 
 
-def trend(last: Quarter, filters: Filters = Filters()) -> list[dict[str, Any]]:
-    """People trained at the end of each quarter since the programme began, in one query."""
-    quarters = quarters_between(min(first_quarter(), last), last)
-    table = _quarter_table(quarters)
-    query = (sa.select(table.c.quarter, sa.func.count(sa.distinct(Certificate.trainee_id)))
-             .select_from(Certificate)
-             .join(table, sa.and_(*_counting(table.c.day, table.c.cutoff, filters)))
-             .group_by(table.c.quarter))
-    counts = dict(db.session.execute(_for_people(query, filters)).all())
-    return [{"quarter": str(q), "trained": counts.get(str(q), 0)} for q in quarters]
+def _for_people(query: sa.Select, filters: Filters) -> sa.Select:
+    """Join trainees only when a filter is about the person: unfiltered figures never touch them."""
+    if filters.sector or filters.region:
+        query = query.join(Trainee, Trainee.id == Certificate.trainee_id).where(*(
+            column == value for column, value in ((Trainee.sector, filters.sector), (Trainee.region, filters.region))
+            if value))
+    return query
 
 
 def certificate_events(quarter: Quarter, filters: Filters = Filters()) -> dict[str, int]:
-    """Certificates issued, revoked and expired during the quarter, and checks by verifiers."""
+    """Certificates issued, revoked and expired during the quarter, and checks by verifiers. Each count
+    reads one index range (see the indexes on certificates and verification_counts)."""
     start, end = quarter.utc_bounds()
-    base = _for_people(sa.select(sa.func.count()).select_from(Certificate).where(
-        *([Certificate.track_id == filters.track_id] if filters.track_id else [])), filters)
+    of_track = [Certificate.track_id == filters.track_id] if filters.track_id else []
+    base = _for_people(sa.select(sa.func.count()).select_from(Certificate).where(*of_track), filters)
+    checks = (sa.select(sa.func.coalesce(sa.func.sum(VerificationCount.count), 0))
+              .where(VerificationCount.day.between(quarter.first_day, quarter.last_day)))
+    if filters.any:  # only a filter needs the certificate behind each check
+        checks = _for_people(checks.join(Certificate, Certificate.id == VerificationCount.certificate_id)
+                             .where(*of_track), filters)
     last = as_of_day(quarter)
     return {
         "issued": db.session.scalar(base.where(Certificate.issued_on.between(quarter.first_day, quarter.last_day))),
         "revoked": db.session.scalar(base.where(Certificate.revoked_at >= start, Certificate.revoked_at < end)),
+        # "not revoked" through a CASE: as a plain IS NULL, SQLite (without statistics) would read it from
+        # the revoked_at index, where nearly every certificate sits, instead of the expiry range
         "expired": db.session.scalar(base.where(Certificate.expires_on >= quarter.first_day,
-                                                Certificate.expires_on < last, Certificate.revoked_at.is_(None))),
-        "verifications": db.session.scalar(_for_people(
-            sa.select(sa.func.coalesce(sa.func.sum(VerificationCount.count), 0))
-            .join(Certificate, Certificate.id == VerificationCount.certificate_id)
-            .where(VerificationCount.day.between(quarter.first_day, quarter.last_day),
-                   *([Certificate.track_id == filters.track_id] if filters.track_id else [])), filters)),
+                                                Certificate.expires_on < last,
+                                                sa.case((Certificate.revoked_at.is_(None), 1), else_=0) == 1)),
+        "verifications": db.session.scalar(checks),
     }
 
 
@@ -189,21 +206,32 @@ def cohort_rates(quarter: Quarter, filters: Filters = Filters()) -> sa.Select:
 
 def people_behind(day: date, filters: Filters, **attributes: str) -> sa.Select:
     """The people counted in a figure (for admins only): trained on `day`, with the given attributes."""
-    people = trained_people(day, filters).subquery()
-    query = sa.select(Trainee).join(people, people.c.trainee_id == Trainee.id).order_by(Trainee.name, Trainee.id)
+    query = (sa.select(Trainee).join(TrainedPeriod, TrainedPeriod.trainee_id == Trainee.id)
+             .where(*_in_scope(filters), *_covers(day)).order_by(Trainee.name, Trainee.id))
     for name, value in attributes.items():
-        if name == "language":
-            query = query.where(sa.func.coalesce(people.c.language, "unknown") == value)
-        elif name == "gender":
-            query = query.where(sa.func.coalesce(Trainee.gender, "unknown") == value)
+        if name in ("language", "gender"):
+            query = query.where(sa.func.coalesce(getattr(TrainedPeriod, name), "unknown") == value)
         elif name in ("category", "sector", "region"):
-            query = query.where(getattr(Trainee, name) == value)
+            query = query.where(getattr(TrainedPeriod, name) == value)
     return query
 
 
-def figures(quarter: Quarter, filters: Filters = Filters()) -> dict[str, Any]:
-    """Everything the dashboard and the report show for a quarter, as plain data (exact counts)."""
+def figures(quarter: Quarter, filters: Filters = Filters(), *, with_previous: bool = False) -> dict[str, Any]:
+    """Everything the dashboard and the report show for a quarter, as plain data (exact counts). The
+    breakdowns and the trend come from one statement (trained_counts on every quarter's as-of day);
+    `with_previous` adds the previous quarter's breakdowns ("previous") from the same statement."""
     day = as_of_day(quarter)
-    return {"quarter": str(quarter), "as_of": day.isoformat(), "targets": targets(),
-            **breakdowns(day, filters), "trend": trend(quarter, filters),
-            "certificates": certificate_events(quarter, filters)}
+    quarters = trend_quarters(quarter)
+    days = [as_of_day(q) for q in quarters]
+    previous_day = as_of_day(quarter.previous())
+    if with_previous and previous_day not in days:
+        days.append(previous_day)
+    columns = list(zip(*trained_counts(days, filters)))  # attributes, then one count column per day
+    trend = [{"quarter": str(q), "trained": sum(columns[len(GROUPS) + i]) if columns else 0}
+             for i, q in enumerate(quarters)]
+    result = {"quarter": str(quarter), "as_of": day.isoformat(), "targets": targets(),
+              **_breakdowns(columns, len(GROUPS) + days.index(day)), "trend": trend,
+              "certificates": certificate_events(quarter, filters)}
+    if with_previous:
+        result["previous"] = _breakdowns(columns, len(GROUPS) + days.index(previous_day))
+    return result

@@ -49,9 +49,9 @@ def quarter_from_request() -> Quarter:
 @require_role("admin", "governance")
 def dashboard():
     quarter, filters = quarter_from_request(), filters_from_request()
-    figures, closed = operations.quarter_figures(quarter, filters)
+    figures, closed = operations.quarter_figures(quarter, filters, with_previous=True)
     shown = progress_json(figures, filtered=filters.any, closed=closed)
-    previous = operations.previous_breakdowns(quarter, filters)
+    previous = operations.previous_breakdowns(quarter, filters, live=figures.get("previous"))
     cohorts = paginate_rows(queries.cohort_rates(quarter, filters), request.args.get("page", 1, type=int) or 1, 20)
     return render_template(
         "governance/dashboard.html", quarter=quarter, figures=figures, shown=shown, previous=previous,
