@@ -1,7 +1,7 @@
 """trained periods: the days each person counts as trained, kept as certificates change, filled here
 
 Revision ID: 174051701412
-Revises: 5ce48c94a2bf
+Revises: 05e997f33c6a
 Create Date: 2026-11-26 15:16:08.770103
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '174051701412'
-down_revision = '5ce48c94a2bf'
+down_revision = '05e997f33c6a'
 branch_labels = None
 depends_on = None
 
