@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+BENCH_PG_URL ?= postgresql://postgres@127.0.0.1:5432/bench_governance
 export FLASK_APP := app
 
 .PHONY: run test bench setup dev-setup clean translations
@@ -66,6 +67,11 @@ bench: dev-setup
 	    echo "wrk is not installed and this is not root: run 'apt-get install wrk' as root, or the HTTP benchmarks are skipped"; \
 	  fi; }
 	$(BIN)/python -m bench
+	@# The governance figures are also measured on PostgreSQL when one answers here (BENCH_PG_URL).
+	@if [ -z "$$BENCH_DATABASE_URL" ] && command -v pg_isready >/dev/null 2>&1 && pg_isready -q -d "$(BENCH_PG_URL)"; then \
+	  BENCH_DATABASE_URL="$(BENCH_PG_URL)" $(BIN)/python -m bench governance --database postgresql \
+	    || echo "the governance benchmark on PostgreSQL failed: see above"; \
+	else echo "PostgreSQL not reachable at $(BENCH_PG_URL): governance measured on SQLite only"; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache
