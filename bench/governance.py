@@ -57,7 +57,7 @@ if __package__ in (None, ""):  # `python bench/governance.py`
 import sqlalchemy as sa  # noqa: E402
 
 from bench.common import (BENCH_CONFIG, OUT_DIR, PROJECT_ROOT, Figures, Progress, full_scans,  # noqa: E402
-                          print_figures, short_sql, sqlite_tree)
+                          print_figures, short_sql, sign_in, sqlite_tree)
 from common.clock import MOROCCO  # noqa: E402  (the pinned zone data, as the app uses)
 
 FILL_VERSION = 2  # bump when the fill below changes shape, so old caches are not reused
@@ -641,8 +641,7 @@ def measure(url: str, shape: Shape, workdir: Path, *, rounds: int, warmup: int, 
         db.session.remove()
 
     client = app.test_client()
-    response = client.post("/login", data={"email": GOVERNANCE, "password": PASSWORD})
-    assert response.status_code == 302, f"login failed: {response.status_code}"
+    sign_in(client, GOVERNANCE, PASSWORD)
     token_client = app.test_client()  # a separate client: the API call carries no session cookie
     response = token_client.post("/api/v1/tokens", json={"email": GOVERNANCE, "password": PASSWORD})
     assert response.status_code == 201, f"token refused: {response.status_code} {response.get_data(as_text=True)}"

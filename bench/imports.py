@@ -40,7 +40,7 @@ if __package__ in (None, ""):  # `python bench/imports.py`
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench.common import BENCH_CONFIG  # noqa: E402
+from bench.common import BENCH_CONFIG, sign_in  # noqa: E402
 
 PASSWORD = "bench-password-2026"
 TARGET_S = 10.0
@@ -187,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             report("4b. XLSX commit: inserts + enrollments in a cohort", n, seconds, TARGET_S)
 
             print("web page, as a job with a progress bar (polled every 0.25 s):")
-            client.post("/login", data={"email": "admin@bench.ma", "password": PASSWORD})
+            sign_in(client, "admin@bench.ma", PASSWORD)
             web = csv_bytes(trainee_rows(n, "web"))
 
             def run_job(response) -> tuple[float, list[int]]:

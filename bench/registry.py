@@ -42,7 +42,7 @@ if __package__ in (None, ""):  # `python bench/registry.py`
 import sqlalchemy as sa  # noqa: E402
 
 from bench.common import (BENCH_CONFIG, OUT_DIR, PROJECT_ROOT, Progress, full_scans, print_figures,  # noqa: E402
-                          short_sql, sqlite_tree, time_side_by_side)
+                          short_sql, sign_in, sqlite_tree, time_side_by_side)
 
 FILL_VERSION = 1  # bump when the fill below changes shape, so old caches are not reused
 PASSWORD = "bench-password-2026"
@@ -421,8 +421,7 @@ def measure(url: str, shape: Shape, workdir: Path, *, rounds: int, warmup: int, 
         db.session.remove()
 
     client = app.test_client()
-    response = client.post("/login", data={"email": shape.trainer_email(shape.measured_cohort), "password": PASSWORD})
-    assert response.status_code == 302, f"login failed: {response.status_code}"
+    sign_in(client, shape.trainer_email(shape.measured_cohort), PASSWORD)
     response = client.post("/api/v1/tokens", json={"email": shape.trainee_account, "password": PASSWORD})
     assert response.status_code == 201, f"token refused: {response.status_code} {response.get_data(as_text=True)}"
     bearer = {"Authorization": f"Bearer {response.json['token']}"}
