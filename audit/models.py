@@ -14,8 +14,8 @@ GENESIS = "0" * 64
 
 class AuditEntry(db.Model):
     """One write, appended in the same transaction as the write itself. Entries form a hash chain:
-    each hash covers the entry and the previous hash, so altering, removing or reordering any entry
-    breaks every later link (`flask audit verify`)."""
+    each hash covers the entry (its values through content_hash) and the previous hash, so altering,
+    removing or reordering any entry breaks every later link (`flask audit verify`)."""
 
     __tablename__ = "audit_entries"
 
@@ -28,6 +28,9 @@ class AuditEntry(db.Model):
     target_id: Mapped[str] = mapped_column(sa.String(60))
     before: Mapped[Optional[dict[str, Any]]] = mapped_column(sa.JSON)
     after: Mapped[Optional[dict[str, Any]]] = mapped_column(sa.JSON)
+    content_hash: Mapped[str] = mapped_column(sa.String(64))  # of before and after, as written
+    # Set when the purge erased personal data from before/after: content_hash is then kept, not re-checked.
+    redacted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64))
 

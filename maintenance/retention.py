@@ -9,7 +9,9 @@ Kinds of data, each with its period in the configuration:
   certificate rows stay. Their correction requests (names and addresses asked for) are deleted. Certificates lose their names and PDF; the signed token (it carries the names)
   is replaced by its SHA-256, so a scanned QR code still finds its certificate, which verifies as
   expired (or revoked, superseded) without names. A linked account is blanked and disabled, not deleted:
-  audit entries name it as actor, and deleting it would rewrite them and break the audit chain.
+  audit entries name it as actor. The before/after values of the audit entries about these people, their
+  accounts, certificates and correction requests are erased; the chain links a digest of those values,
+  so it still verifies (audit.chain).
 
 Invitation links are not stored (they are signed and expire after INVITATION_MAX_AGE_DAYS): they survive
 only in the outbox mails that carried them.
@@ -24,7 +26,7 @@ from flask import current_app
 
 from accounts.models import ApiToken, OutboxMessage, User
 from app import db
-from audit.operations import record as audit
+from audit.operations import erase_personal_values, record as audit
 from certificates.models import CURRENT, Certificate, CertificateFile, purged_token
 from common import clock
 from privacy.models import CorrectionRequest
@@ -90,6 +92,7 @@ def _anonymise_people(ids: list[int], now: datetime) -> None:
     users = db.session.execute(sa.select(User.id, User.email).where(User.trainee_id.in_(ids))).all()
     emails = [row.email for row in users] + list(db.session.scalars(sa.select(Trainee.email).where(Trainee.id.in_(ids))))
     db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.recipient.in_(emails)))
+    corrections = list(db.session.scalars(sa.select(CorrectionRequest.id).where(CorrectionRequest.trainee_id.in_(ids))))
     db.session.execute(sa.delete(CorrectionRequest).where(CorrectionRequest.trainee_id.in_(ids)))
     user_ids = [row.id for row in users]
     if user_ids:
@@ -99,7 +102,11 @@ def _anonymise_people(ids: list[int], now: datetime) -> None:
             password_hash=None, active=False, locale=None, last_login_at=None, session_token=None, trainee_id=None)
             .execution_options(synchronize_session=False))
     certificates = db.session.execute(
-        sa.select(Certificate.id, Certificate.token).where(Certificate.trainee_id.in_(ids))).all()
+        sa.select(Certificate.id, Certificate.serial, Certificate.token).where(Certificate.trainee_id.in_(ids))).all()
+    # Entries about them recorded names and addresses (before/after of edits): erased, the chain kept.
+    erase_personal_values({"trainee": [str(i) for i in ids], "user": [str(i) for i in user_ids],
+                           "certificate": [c.serial for c in certificates],
+                           "correction_request": [str(i) for i in corrections]}, ids, now)
     db.session.execute(sa.delete(CertificateFile).where(CertificateFile.certificate_id.in_([c.id for c in certificates])))
     for certificate in certificates:  # a hash per row: no portable SQL for it
         db.session.execute(sa.update(Certificate).where(Certificate.id == certificate.id).values(

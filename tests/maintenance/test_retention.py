@@ -2,6 +2,7 @@
 a purged person's certificate still answers (expired, without names), and the audit chain holds."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -140,6 +141,22 @@ def test_purge_anonymises_expired_people_and_keeps_every_figure(app, client, cer
     assert entry.after == {"outbox": 1, "api_tokens": counts["api_tokens"], "people": 4}
     assert app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0
     assert _planned(app)[2] == 0
+
+    # The trail no longer holds their names or addresses: the values of the entries about them are erased
+    # (the links keep a digest of them), while entries about others keep theirs and stay checked.
+    trail = " ".join(json.dumps([e.before, e.after], ensure_ascii=False)
+                     for e in db.session.scalars(sa.select(AuditEntry)))
+    for name, name_ar, email in names:
+        assert name not in trail and name_ar not in trail and email not in trail
+    erased = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.redacted_at.is_not(None))).all()
+    assert {e.target_type for e in erased} >= {"trainee", "certificate", "user", "correction_request"}
+    kept = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.target_type == "trainee", AuditEntry.target_id == str(lifelong.trainees[0].id))).first()
+    assert kept.redacted_at is None and kept.after
+    db.session.execute(sa.update(AuditEntry).where(AuditEntry.id == kept.id).values(after={"name": "forged"}))
+    db.session.commit()
+    tampered = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert tampered.exit_code != 0 and f"entry #{kept.seq}" in tampered.output
 
 
 def test_recent_activity_keeps_a_person(app, certified, move_clock):
