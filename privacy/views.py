@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from accounts.views import safe_next
 from app import db
@@ -13,7 +14,7 @@ from common.forms import apply_errors
 from privacy import operations, queries
 from privacy.forms import AcceptNoticeForm, CorrectionForm, DecisionForm
 from privacy.loaders import get_correction_or_404
-from privacy.models import CORRECTION_FIELDS, CORRECTION_STATUSES, NAME_FIELDS
+from privacy.models import CORRECTION_FIELDS, CORRECTION_STATUSES, NAME_FIELDS, CorrectionRequest
 from privacy.notice import has_accepted_current, notice_context
 from privacy.serializers import export_response
 from skills.permissions import require_role
@@ -103,7 +104,8 @@ def my_data():
 @require_role("admin")
 def corrections():
     status = request.args.get("status", "pending")
-    page = db.paginate(queries.corrections(status if status in CORRECTION_STATUSES else None), per_page=25)
+    query = queries.corrections(status if status in CORRECTION_STATUSES else None)
+    page = db.paginate(query.options(selectinload(CorrectionRequest.trainee)), per_page=25)  # one query for the names
     return render_template("privacy/corrections.html", page=page, status=status, FIELDS=CORRECTION_FIELDS,
                            STATUSES=CORRECTION_STATUSES)
 
