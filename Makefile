@@ -52,8 +52,10 @@ run: setup
 	@echo "Kafaa is on http://127.0.0.1:$(PORT) — demo accounts are listed in README.md"
 	$(BIN)/flask run --port $(PORT)
 
+# On every core: each worker has its own databases (tests/conftest.py). `make test PYTEST_ARGS=` runs in one.
+PYTEST_ARGS ?= -n auto
 test: dev-setup
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The certificates benchmark loads the verification URL with wrk: installed here when missing (as root, on
 # Debian); otherwise that part of the benchmark says it is skipped.

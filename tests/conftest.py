@@ -19,6 +19,34 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app import create_app, db
 
+
+
+def _one_per_worker() -> None:
+    """Under `pytest -n` (make test), every worker gets its own PostgreSQL database (created when missing)
+    and its own Redis database, so workers never empty each other's tables or share rate limits."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ...
+    if not worker:
+        return
+    number = int(worker.removeprefix("gw"))
+    if os.environ.get("TEST_DATABASE_URL"):
+        from sqlalchemy.engine import make_url
+
+        from app import normalise_database_url
+
+        url = make_url(normalise_database_url(os.environ["TEST_DATABASE_URL"]))
+        own = url.set(database=f"{url.database}_{worker}")
+        engine = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own.database}):
+                conn.execute(sa.text(f'CREATE DATABASE "{own.database}"'))
+        engine.dispose()
+        os.environ["TEST_DATABASE_URL"] = own.render_as_string(hide_password=False)
+    if os.environ.get("REDIS_URL"):
+        base, _, index = os.environ["REDIS_URL"].rpartition("/")
+        os.environ["REDIS_URL"] = f"{base}/{(int(index or 0) - number) % 16}"
+
+
+_one_per_worker()
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
 PASSWORD = "correct horse battery"
