@@ -174,3 +174,129 @@ def full_scans(lines: list[str], dialect: str, watched: tuple[str, ...]) -> list
 def short_sql(sql: str) -> str:
     sql = re.sub(r"\s+", " ", sql).strip()
     return re.sub(r"^SELECT .*? FROM ", "SELECT … FROM ", sql, count=1)
+
+
+# --- the database a benchmark measures: a cached SQLite file, or a PostgreSQL database reused ---------
+
+def migration_heads() -> set[str]:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    return set(ScriptDirectory.from_config(config).get_heads())
+
+
+@dataclass(frozen=True)
+class Filling:
+    """What a benchmark's database must hold, and how to fill one: `fill(url)` returns the seconds it took."""
+
+    bench: str  # the benchmark's name, for messages and the working copy's file name
+    cache_name: str
+    counts: Mapping[str, int]  # rows expected per table: a database holding other counts is refilled
+    fill: Callable[[str], float]
+
+    def state(self, url: str) -> str:
+        """'ok', 'behind' (an older migration: upgrade it) or 'refill'."""
+        import sqlalchemy as sa
+
+        from app import normalise_database_url
+
+        engine = sa.create_engine(normalise_database_url(url))
+        try:
+            with engine.connect() as conn:
+                revisions = set(conn.scalars(sa.text("SELECT version_num FROM alembic_version")))
+                counts = {table: conn.scalar(sa.text(f"SELECT count(*) FROM {table}")) for table in self.counts}
+        except sa.exc.DBAPIError:  # no schema yet
+            return "refill"
+        finally:
+            engine.dispose()
+        if counts != dict(self.counts):
+            return "refill"
+        return "ok" if revisions == migration_heads() else "behind"
+
+
+def upgrade_in_place(url: str, workdir: Path) -> bool:
+    """Apply newer migrations to a filled database (as production would get them); False if that fails."""
+    from flask_migrate import upgrade
+
+    from app import create_app, db
+
+    app = create_app({**BENCH_CONFIG, "DATABASE_URL": url, "KEYS_DIR": str(workdir / "keys")})
+    try:
+        with app.app_context():
+            upgrade()
+            if db.engine.dialect.name == "postgresql":  # fresh statistics for what the migration changed
+                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    conn.exec_driver_sql("ANALYZE")
+            db.engine.dispose()
+        return True
+    except (Exception, SystemExit) as error:  # any failure (Flask-Migrate exits on one): fill afresh instead
+        print(f"upgrading it failed ({error.__class__.__name__}: {error}); filling afresh")
+        return False
+
+
+def prepare_sqlite(filling: Filling, rebuild: bool, workdir: Path) -> str:
+    """A working copy of the cached database, filled or upgraded first when needed."""
+    import os
+    import shutil
+    import sqlite3
+
+    cache = OUT_DIR / filling.cache_name
+    status = "refill" if rebuild or not cache.exists() else filling.state(f"sqlite:///{cache}")
+    if status == "behind":
+        print(f"cached {cache.relative_to(PROJECT_ROOT)} is not at the migrations' head: upgrading it")
+        status = "ok" if upgrade_in_place(f"sqlite:///{cache}", workdir) else "refill"
+    if status == "refill":
+        built = workdir / "fill.db"
+        print(f"filling a fresh SQLite database ({'--rebuild' if rebuild else 'no usable cache'}) ...", flush=True)
+        seconds = filling.fill(f"sqlite:///{built}")
+        print(f"fill took {seconds:.1f} s ({built.stat().st_size / 2**20:.0f} MiB)")
+        OUT_DIR.mkdir(parents=True, exist_ok=True)
+        staged = cache.with_suffix(".tmp")
+        shutil.copyfile(built, staged)
+        os.replace(staged, cache)  # a run stopped half-way never leaves a half-written cache
+        built.unlink()
+    working = workdir / f"{filling.bench}.db"
+    shutil.copyfile(cache, working)  # measuring writes a little (login time, tokens): keep the cache pristine
+    print(f"database: SQLite {sqlite3.sqlite_version}, {cache.stat().st_size / 2**20:.0f} MiB, cached in "
+          f"{cache.relative_to(PROJECT_ROOT)} (`python -m bench {filling.bench} --rebuild` refills it)")
+    return f"sqlite:///{working}"
+
+
+def prepare_postgresql(url: str, filling: Filling, rebuild: bool, workdir: Path) -> str:
+    """The PostgreSQL database of BENCH_DATABASE_URL (created when missing), reused while it holds what the
+    benchmark needs, else its schema dropped and filled afresh; only a database named *bench*."""
+    import sqlalchemy as sa
+
+    from app import normalise_database_url
+
+    target = sa.engine.make_url(normalise_database_url(url))
+    if "bench" not in (target.database or ""):
+        raise SystemExit(f"refusing to use PostgreSQL database {target.database!r}: a fill drops its schema, so "
+                         "BENCH_DATABASE_URL must name a database whose name contains 'bench'")
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}):
+            conn.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
+            print(f"created PostgreSQL database {target.database}")
+    admin.dispose()
+    status = "refill" if rebuild else filling.state(url)
+    if status == "behind":
+        print(f"PostgreSQL database {target.database} is not at the migrations' head: upgrading it")
+        status = "ok" if upgrade_in_place(url, workdir) else "refill"
+    engine = sa.create_engine(target)
+    if status == "refill":
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+        print(f"filling PostgreSQL database {target.database} ({'--rebuild' if rebuild else 'empty or different'}) "
+              "...", flush=True)
+        seconds = filling.fill(url)
+        print(f"fill took {seconds:.1f} s (including VACUUM ANALYZE)")
+    with engine.connect() as conn:
+        version = conn.exec_driver_sql("SHOW server_version").scalar()
+    engine.dispose()
+    print(f"database: PostgreSQL {version}, {target.render_as_string(hide_password=True)} "
+          f"(reused while its contents match; `--rebuild` refills it)")
+    return url

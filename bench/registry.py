@@ -25,8 +25,6 @@ import math
 import os
 import random
 import re
-import shutil
-import sqlite3
 import sys
 import tempfile
 import time
@@ -41,8 +39,8 @@ if __package__ in (None, ""):  # `python bench/registry.py`
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench.common import (BENCH_CONFIG, OUT_DIR, PROJECT_ROOT, Progress, full_scans, print_figures,  # noqa: E402
-                          short_sql, sign_in, sqlite_tree, time_side_by_side)
+from bench.common import (BENCH_CONFIG, PROJECT_ROOT, Filling, Progress, full_scans, prepare_postgresql,  # noqa: E402
+                          prepare_sqlite, print_figures, short_sql, sign_in, sqlite_tree, time_side_by_side)
 
 FILL_VERSION = 1  # bump when the fill below changes shape, so old caches are not reused
 PASSWORD = "bench-password-2026"
@@ -277,131 +275,9 @@ def _fill_rows(shape: Shape, progress: Progress) -> None:
 
 # --- the database: SQLite cache or PostgreSQL ---------------------------------------------------------
 
-def migration_heads() -> set[str]:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    config = Config()
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
-    return set(ScriptDirectory.from_config(config).get_heads())
-
-
-def database_state(url: str) -> tuple[set[str], int, int] | None:
-    """(migration revisions, trainees, attendance rows) of a database, or None when it holds no schema."""
-    from app import normalise_database_url
-
-    engine = sa.create_engine(normalise_database_url(url))
-    try:
-        with engine.connect() as conn:
-            revisions = set(conn.scalars(sa.text("SELECT version_num FROM alembic_version")))
-            trainees = conn.scalar(sa.text("SELECT count(*) FROM trainees"))
-            attendance = conn.scalar(sa.text("SELECT count(*) FROM attendance"))
-        return revisions, trainees, attendance
-    except sa.exc.DBAPIError:
-        return None
-    finally:
-        engine.dispose()
-
-
-def upgrade_in_place(url: str, workdir: Path) -> bool:
-    """Apply newer migrations to a filled database (as production would get them); False if that fails."""
-    from flask_migrate import upgrade
-
-    from app import create_app, db
-
-    app = create_app({**BENCH_CONFIG, "DATABASE_URL": url, "KEYS_DIR": str(workdir / "keys")})
-    try:
-        with app.app_context():
-            upgrade()
-            db.engine.dispose()
-        return True
-    except (Exception, SystemExit) as error:  # any failure (Flask-Migrate exits on one): fill afresh instead
-        print(f"upgrading it failed ({error.__class__.__name__}: {error}); filling afresh")
-        return False
-
-
-def _usable(state, shape: Shape, heads: set[str]) -> str:
-    """'ok', 'behind' (an older migration: upgrade it) or 'refill'."""
-    if state is None or state[1:] != (shape.trainees, shape.attendance):
-        return "refill"
-    return "ok" if state[0] == heads else "behind"
-
-
-def prepare_sqlite(shape: Shape, rebuild: bool, workdir: Path) -> str:
-    cache = OUT_DIR / shape.cache_name
-    heads = migration_heads()
-    status = "refill" if rebuild or not cache.exists() else _usable(database_state(f"sqlite:///{cache}"), shape, heads)
-    if status == "behind":
-        print(f"cached {cache.relative_to(PROJECT_ROOT)} is not at the migrations' head: upgrading it")
-        status = "ok" if upgrade_in_place(f"sqlite:///{cache}", workdir) else "refill"
-    if status == "refill":
-        built = workdir / "fill.db"
-        print(f"filling a fresh SQLite database ({'--rebuild' if rebuild else 'no usable cache'}) ...", flush=True)
-        seconds = fill(f"sqlite:///{built}", shape, workdir)
-        print(f"fill took {seconds:.1f} s ({built.stat().st_size / 2**20:.0f} MiB)")
-        OUT_DIR.mkdir(parents=True, exist_ok=True)
-        staged = cache.with_suffix(".tmp")
-        shutil.copyfile(built, staged)
-        os.replace(staged, cache)  # a run stopped half-way never leaves a half-written cache
-        built.unlink()
-    working = workdir / "registry.db"
-    shutil.copyfile(cache, working)  # measuring writes a little (login time, tokens): keep the cache pristine
-    print(f"database: SQLite {sqlite3.sqlite_version}, "
-          f"{cache.stat().st_size / 2**20:.0f} MiB, cached in {cache.relative_to(PROJECT_ROOT)} "
-          f"(`python -m bench registry --rebuild` refills it)")
-    return f"sqlite:///{working}"
-
-
-def _ensure_postgresql_database(url: str) -> None:
-    from app import normalise_database_url
-
-    target = sa.engine.make_url(normalise_database_url(url))
-    engine = sa.create_engine(target)
-    try:
-        with engine.connect():
-            return
-    except sa.exc.OperationalError as error:
-        if "does not exist" not in str(error):
-            raise
-    finally:
-        engine.dispose()
-    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
-    admin.dispose()
-    print(f"created PostgreSQL database {target.database}")
-
-
-def prepare_postgresql(url: str, shape: Shape, rebuild: bool, workdir: Path) -> str:
-    from app import normalise_database_url
-
-    target = sa.engine.make_url(normalise_database_url(url))
-    _ensure_postgresql_database(url)
-    heads = migration_heads()
-    status = "refill" if rebuild else _usable(database_state(url), shape, heads)
-    if status == "behind":
-        print(f"PostgreSQL database {target.database} is not at the migrations' head: upgrading it")
-        status = "ok" if upgrade_in_place(url, workdir) else "refill"
-    if status == "refill":
-        if "bench" not in (target.database or ""):
-            raise SystemExit(f"refusing to drop the schema of PostgreSQL database {target.database!r}: "
-                             "BENCH_DATABASE_URL must name a database whose name contains 'bench'")
-        engine = sa.create_engine(target)
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-            conn.exec_driver_sql("CREATE SCHEMA public")
-        engine.dispose()
-        print(f"filling PostgreSQL database {target.database} ({'--rebuild' if rebuild else 'empty or different'}) ...",
-              flush=True)
-        seconds = fill(url, shape, workdir)
-        print(f"fill took {seconds:.1f} s (including VACUUM ANALYZE)")
-    engine = sa.create_engine(target)
-    with engine.connect() as conn:
-        version = conn.exec_driver_sql("SHOW server_version").scalar()
-    engine.dispose()
-    print(f"database: PostgreSQL {version}, {target.render_as_string(hide_password=True)} "
-          f"(reused while its contents match; `--rebuild` refills it)")
-    return url
+def filling(shape: Shape, workdir: Path) -> Filling:
+    return Filling("registry", shape.cache_name, {"trainees": shape.trainees, "attendance": shape.attendance},
+                   lambda url: fill(url, shape, workdir))
 
 
 # --- measuring ----------------------------------------------------------------------------------------
@@ -546,9 +422,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         workdir = Path(tmp)
         postgresql_url = os.environ.get("BENCH_DATABASE_URL")
         if postgresql_url:
-            url = prepare_postgresql(postgresql_url, shape, args.rebuild, workdir)
+            url = prepare_postgresql(postgresql_url, filling(shape, workdir), args.rebuild, workdir)
         else:
-            url = prepare_sqlite(shape, args.rebuild, workdir)
+            url = prepare_sqlite(filling(shape, workdir), args.rebuild, workdir)
         measure(url, shape, workdir, rounds=args.rounds, warmup=args.warmup, full_plans=args.plans)
     print(f"\nregistry benchmark: {time.perf_counter() - started:.1f} s in all")
 
