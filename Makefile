@@ -55,6 +55,7 @@ run: setup
 # On every core: each worker has its own databases (tests/conftest.py). `make test PYTEST_ARGS=` runs in one.
 PYTEST_ARGS ?= -n auto
 test: dev-setup
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The certificates benchmark loads the verification URL with wrk: installed here when missing (as root, on

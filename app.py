@@ -1,61 +1,52 @@
-"""Kafaa application factory.
+"""Kafaa application factory: the top floor.
 
-`flask --app app ...` finds `create_app` here. Extension objects live at module level and are bound to
-the application in `register_extensions`, so models and views can import them without a circular import
-(they are created before any blueprint module is imported).
+`flask --app app ...` finds `create_app` here. The extension objects live in common.extensions and are bound
+to the application in `register_extensions`; nothing imports this module but the entry points (wsgi.py and
+worker.py), so every package below can be imported on its own.
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, has_request_context, request, session
-from flask_babel import Babel, refresh as flask_babel_refresh
-from flask_login import LoginManager, current_user
-from flask_migrate import Migrate
-from flask_sqlalchemy import SQLAlchemy
-from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from flask import Flask
+from flask_babel import refresh as flask_babel_refresh
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
+from werkzeug.utils import import_string
 
-# Stable constraint names: Alembic can then drop and alter them, and SQLite batch migrations work.
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+# The models of every package, so that Alembic and the mappers see the whole schema.
+import audit.models  # noqa: F401
+import certificates.models  # noqa: F401
+import governance.models  # noqa: F401
+import jobs.models  # noqa: F401
+import privacy.models  # noqa: F401
+import skills.models  # noqa: F401
+from accounts.cli import users_cli
+from accounts.models import User
+from accounts.roles import ROLES
+from audit.cli import audit_cli
+from certificates import bulk, queries as certificate_queries
+from certificates.cli import certificates_cli, keys_cli
+from certificates.operations import verification_counter
+from common import logs, security, templating
+from common.database import normalise_database_url
+from common.errors import register_error_handlers
+from common.extensions import babel, csrf, db, login, migrate
+from common.i18n import select_locale
+from common.validation import ID_MAX
+from demo.cli import demo_command
+from exchange import imports
+from governance import reporting, trained
+from governance.cli import report_cli
+from jobs import runner
+from maintenance.cli import backup_command, purge_command, restore_command
+from skills import views as skills_views, vocab
 
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-db = SQLAlchemy(model_class=Base)
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """SQLite as a server would behave: foreign keys enforced, readers never blocked by the writer
-    (WAL), commits without a disk sync each (NORMAL is durable in WAL mode), and a writer that waits
-    for the lock instead of failing at once."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=10000"):
-            cursor.execute(f"PRAGMA {pragma}")
-        cursor.close()
-migrate = Migrate()
-login = LoginManager()
-csrf = CSRFProtect()
-babel = Babel()
-
-LANGUAGES = ("fr", "ar", "en")
-RTL_LANGUAGES = frozenset({"ar"})
 PROJECT_ROOT = Path(__file__).resolve().parent
 
 
@@ -168,8 +159,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https://")
 
     if app.config["TRUSTED_PROXIES"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         proxies = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
@@ -178,21 +167,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_template_helpers(app)
+    register_reactions(app)
     register_shutdown(app)
-    from common import logs
-
     logs.install()
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
     return app
-
-
-def normalise_database_url(url: str) -> str:
-    """Accept the usual postgres:// and postgresql:// spellings and use the psycopg 3 driver."""
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
-    return url
 
 
 def register_extensions(app: Flask) -> None:
@@ -203,22 +183,10 @@ def register_extensions(app: Flask) -> None:
     login.login_message_category = "warning"
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    from common import security
-
     security.init_app(app)
     # Flask-Babel caches the locale on the app context, which can outlive one request (tests, jobs):
     # decide it afresh for every request.
     app.before_request(flask_babel_refresh)
-
-    from accounts.models import User  # noqa: F401 - models must be imported for Alembic and the loader
-    import audit.models  # noqa: F401
-    import certificates.bulk  # noqa: F401 - registers the bulk issuance job
-    import certificates.models  # noqa: F401
-    import governance.models  # noqa: F401
-    import governance.reporting  # noqa: F401 - registers the report job
-    import jobs.models  # noqa: F401
-    import privacy.models  # noqa: F401
-    import skills.models  # noqa: F401
 
     @login.user_loader
     def load_user(session_id: str) -> User | None:
@@ -227,24 +195,6 @@ def register_extensions(app: Flask) -> None:
         if user is None or not user.active or (user.session_token or "") != token:
             return None
         return user
-
-
-def select_locale() -> str:
-    """The language a person chose (account, then cookie), else the browser's, else French (and French
-    outside a request: command-line output)."""
-    if not has_request_context():
-        return "fr"
-    chosen = request.args.get("lang")
-    if chosen in LANGUAGES:
-        return chosen
-    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
-        return current_user.locale
-    if session.get("lang") in LANGUAGES:
-        return session["lang"]
-    user = g.get("api_user")
-    if user is not None and user.locale in LANGUAGES:
-        return user.locale
-    return request.accept_languages.best_match(LANGUAGES) or "fr"
 
 
 # Web pages (session cookie, CSRF-protected forms) and JSON APIs under /api/v1 (bearer tokens only, so
@@ -261,7 +211,7 @@ WEB_BLUEPRINTS = (
     "certificates.openbadges_views:bp",
     "exchange.views:bp",
     "privacy.views:bp",
-    "common.apidocs:bp",
+    "apidocs.views:bp",
 )
 API_BLUEPRINTS = (
     "accounts.api:bp",
@@ -273,16 +223,11 @@ API_BLUEPRINTS = (
     "certificates.openbadges_views:api_bp",
     "exchange.api:bp",
     "privacy.api:bp",
-    "common.apidocs:api_bp",
+    "apidocs.views:api_bp",
 )
 
 
 def register_blueprints(app: Flask) -> None:
-    from werkzeug.routing import IntegerConverter
-    from werkzeug.utils import import_string
-
-    from skills.validation import ID_MAX
-
     class RowIdConverter(IntegerConverter):
         """Every <int:...> in a route is a row's id: a number past ID_MAX names nothing (404) rather than
         overflowing the database driver (500)."""
@@ -302,19 +247,10 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from common.errors import register_error_handlers
-
     register_error_handlers(app)
 
 
 def register_commands(app: Flask) -> None:
-    from accounts.cli import users_cli
-    from audit.cli import audit_cli
-    from certificates.cli import certificates_cli, keys_cli
-    from governance.cli import report_cli
-    from maintenance.cli import backup_command, purge_command, restore_command
-    from skills.cli import demo_command
-
     for command in (users_cli, demo_command, certificates_cli, keys_cli, report_cli, audit_cli, backup_command,
                     restore_command, purge_command):
         app.cli.add_command(command)
@@ -322,10 +258,6 @@ def register_commands(app: Flask) -> None:
 
 def register_shutdown(app: Flask) -> None:
     """Write the verification counts still buffered when the process ends."""
-    import atexit
-
-    from certificates.operations import verification_counter
-
     def flush() -> None:
         try:
             with app.app_context():
@@ -339,6 +271,23 @@ def register_shutdown(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from common import templating
+    templating.init_app(app, vocabularies=dict(
+        ROLES=ROLES, SECTORS=vocab.SECTORS, REGIONS=vocab.REGIONS, CATEGORIES=vocab.CATEGORIES,
+        GENDERS=vocab.GENDERS, TRAINING_LANGUAGES=vocab.TRAINING_LANGUAGES,
+        ATTENDANCE_STATUSES=vocab.ATTENDANCE_STATUSES))
 
-    templating.init_app(app)
+
+# Background jobs: kind -> the function a worker runs (jobs.runner).
+JOB_TASKS = {
+    "certificates.issue_cohort": bulk.issue_cohort_job,
+    "governance.quarterly_report": reporting.quarterly_report_job,
+    "exchange.import_trainees": imports.import_trainees_job,
+}
+
+
+def register_reactions(app: Flask) -> None:
+    """How packages react to each other, wired here rather than by importing for side effects."""
+    for kind, function in JOB_TASKS.items():
+        runner.register_task(kind, function)
+    trained.install()
+    skills_views.TRAINEE_PAGE_EXTRAS["certificates"] = certificate_queries.certificates_on_page  # trained_periods follow every flush of certificates, trainees, tracks and cohorts

@@ -4,14 +4,15 @@ from __future__ import annotations
 from flask import g
 
 from accounts import operations
-from app import db
-from common.api import api_blueprint, json_body
-from common.security import login_limits
+from accounts.bearer import api_blueprint
+from accounts.permissions import require_role
+from accounts.roles import ROLES
+from accounts.serializers import CONSENT, consent_json
+from common.api import json_body
 from common.errors import Unauthorized
+from common.extensions import db
 from common.openapi import BOOLEAN, INTEGER, STRING, Body, documented, enum, nullable, obj, schema
-from skills.vocab import ROLES
-from privacy.serializers import CONSENT, consent_json
-from skills.permissions import require_role
+from common.security import login_limits
 
 bp = api_blueprint("accounts_api", __name__)
 

@@ -5,9 +5,9 @@ import click
 from flask.cli import AppGroup
 
 from accounts import operations
-from app import db
+from accounts.roles import ROLES
 from common.errors import DomainError
-from skills.vocab import ROLES
+from common.extensions import db
 
 users_cli = AppGroup("users", help="Manage accounts.")
 

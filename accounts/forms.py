@@ -1,11 +1,18 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, PasswordField, SelectField
+from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField
 from wtforms.validators import DataRequired, Optional
 
-from privacy.forms import AcceptNoticeForm
-from skills.forms import choices
-from skills.vocab import ROLES
+from accounts.roles import ROLES
+from common.forms import choices
+
+
+class AcceptNoticeForm(FlaskForm):
+    """The privacy notice's checkbox, on the invitation page (account creation) and on the page shown to
+    anyone who has not accepted the current notice. The operations check it (accounts.notice.check_accepted),
+    so its error shows beside any other."""
+
+    accept_privacy = BooleanField(_l("I have read the privacy notice and I accept it."))
 
 
 class LoginForm(FlaskForm):

@@ -8,7 +8,7 @@ from email.message import EmailMessage
 from flask import current_app
 
 from accounts.models import OutboxMessage
-from app import db
+from common.extensions import db
 from common.types import utcnow
 
 

@@ -7,10 +7,10 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app import db
+from accounts.roles import ROLES
+from common.database import one_of
+from common.extensions import db
 from common.types import UTCDateTime, utcnow
-from skills.models import one_of
-from skills.vocab import ROLES
 
 if TYPE_CHECKING:
     from skills.models import Trainee

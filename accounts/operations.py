@@ -13,19 +13,22 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from accounts.mail import send_mail
 from accounts.models import ApiToken, User
+from accounts.notice import NOTICE_VERSION, check_accepted
 from accounts.passwords import MIN_PASSWORD_LENGTH, check_password, hash_password
-from app import db
+from accounts.roles import ROLES
 from audit.operations import record as audit
+from common import validation as v
 from common.errors import Conflict, FieldErrors, ValidationFailed
+from common.extensions import db
 from common.types import utcnow
-from privacy.notice import check_accepted
-from privacy.operations import accept_notice
-from skills import validation as v
-from skills.models import Trainee
-from skills.vocab import ROLES
-
 
 WRONG_CREDENTIALS = _l("Wrong email or password.")
+
+
+def trainee_model() -> type:
+    """The trainee record's class. It belongs to the registry (skills), a layer above accounts, so it is
+    reached through the User.trainee relationship's mapper rather than imported."""
+    return sa.inspect(User).relationships["trainee"].mapper.class_
 
 
 def _validate_password(errors: FieldErrors, name: str, password: Any) -> str | None:
@@ -49,7 +52,7 @@ def create_user(actor: User | None, email: Any, role: Any, *, password: Any = No
     trainee = None
     if trainee_id not in (None, ""):
         trainee_id = v.row_id(errors, "trainee_id", trainee_id)
-        trainee = db.session.get(Trainee, trainee_id) if trainee_id else None
+        trainee = db.session.get(trainee_model(), trainee_id) if trainee_id else None
         if trainee_id and trainee is None:
             errors.add("trainee_id", _l("Unknown trainee %(id)s.", id=trainee_id))
         elif trainee is not None and role != "trainee":
@@ -134,6 +137,17 @@ def accept_invitation(user: User, password: Any, confirm: Any, accepted_notice: 
     errors.raise_if_any()
     _store_password(None, user, password)
     accept_notice(user, accepted_notice)
+
+
+def accept_notice(user: User, accepted: Any) -> None:
+    """Record that this person accepted the current privacy notice."""
+    errors = FieldErrors()
+    check_accepted(errors, accepted)
+    errors.raise_if_any()
+    user.privacy_accepted_at = utcnow()
+    user.privacy_notice_version = NOTICE_VERSION
+    db.session.flush()
+    audit(user, "user.privacy_accept", "user", user.id, after={"version": NOTICE_VERSION})
 
 
 def authenticate(email: Any, password: Any) -> User | None:

@@ -1,8 +1,6 @@
 """Sign in and out, invitations, language choice, and the admins' account and outbox pages."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -11,20 +9,15 @@ from flask_login import current_user, login_user, logout_user
 from accounts import operations
 from accounts.forms import InviteForm, LoginForm, SetPasswordForm
 from accounts.models import OutboxMessage, User
-from app import LANGUAGES, db
+from accounts.permissions import require_role
 from common.errors import DomainError, ValidationFailed
-from skills.permissions import require_role
+from common.extensions import db
 from common.forms import apply_errors
+from common.i18n import LANGUAGES
+from common.redirects import safe_next
 from common.security import login_limits, start_session
 
 bp = Blueprint("accounts", __name__)
-
-
-def safe_next(target: str | None) -> str:
-    """Only local paths: an open redirect after login would be a phishing aid."""
-    if target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("skills.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])

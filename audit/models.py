@@ -6,7 +6,7 @@ from typing import Any, Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app import db
+from common.extensions import db
 from common.types import UTCDateTime, utcnow
 
 GENESIS = "0" * 64

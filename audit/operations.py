@@ -5,9 +5,9 @@ from typing import Any, Iterator
 
 import sqlalchemy as sa
 
-from app import db
 from audit.chain import content_hash, entry_hash
 from audit.models import GENESIS, AuditEntry, AuditHead
+from common.extensions import db
 from common.types import utcnow
 
 HEAD_ID = 1

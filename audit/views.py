@@ -5,10 +5,9 @@ import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 
 from accounts.models import User
-from app import db
+from accounts.permissions import require_role
 from audit.models import AuditEntry
 from common.pagination import paginate_rows
-from skills.permissions import require_role
 
 bp = Blueprint("audit", __name__)
 

@@ -95,7 +95,7 @@ def holder(i: int) -> tuple[str, str, str | None]:
 # --- the database -------------------------------------------------------------------------------------
 
 def _insert(model, rows: list[dict], chunk: int = 2000) -> None:
-    from app import db
+    from common.extensions import db
 
     for i in range(0, len(rows), chunk):
         db.session.execute(sa.insert(model), rows[i:i + chunk])
@@ -103,9 +103,18 @@ def _insert(model, rows: list[dict], chunk: int = 2000) -> None:
 
 def fill(cohorts: dict[str, int]) -> None:
     """One track of 4 modules; each cohort's trainees attended every session and passed every module."""
-    from app import db
-    from skills.models import (Attendance, Cohort, Enrollment, Module, ModuleResult, Track, Trainee,
-                               TrainingSession, track_modules)
+    from common.extensions import db
+    from skills.models import (
+        Attendance,
+        Cohort,
+        Enrollment,
+        Module,
+        ModuleResult,
+        Track,
+        Trainee,
+        TrainingSession,
+        track_modules,
+    )
 
     _insert(Module, [{"code": code, "title_fr": fr, "title_ar": ar, "title_en": en, "hours": Decimal(hours)}
                      for code, fr, ar, en, hours in MODULES])
@@ -154,8 +163,8 @@ def bare_contents(app, n: int, offset: int) -> list:
     from certificates.operations import certificate_content
     from certificates.rules import expiry, format_serial
     from certificates.signing import make_token, verification_code, verify_url
+    from common.extensions import db
     from skills.models import Track
-    from app import db
 
     track = db.session.scalar(sa.select(Track).where(Track.code == TRACK[0]))
     issued_on = date.today()
@@ -263,8 +272,8 @@ def unsigned() -> Iterator[None]:
 
 
 def issue(label: str, code: str, contents: list, every: int, bare_seconds: float) -> IssueRun:
-    from app import db
     from certificates.bulk import issue_for_cohort
+    from common.extensions import db
     from skills.models import Cohort
 
     cohort = db.session.scalar(sa.select(Cohort).where(Cohort.code == code))
@@ -313,11 +322,11 @@ def report_issue(runs: Sequence[IssueRun], bare_all: list[float]) -> None:
 def whole_path(app, args) -> str | None:
     """Issue both cohorts and print the figures; return the token of one valid certificate (None if none was
     issued) for the HTTP part."""
-    from app import db
     from bench.bench_pdf import bare_page
     from certificates import keys
     from certificates.models import Certificate
     from certificates.pdf import render_certificate
+    from common.extensions import db
 
     with app.app_context():
         contents = bare_contents(app, 600, offset=10_000)
@@ -368,7 +377,7 @@ def whole_path(app, args) -> str | None:
 def verify_in_process(app, token: str, profile: int = 0) -> None:
     """Through the test client: the SQL statements one verification issues, its median time against
     /healthz's (no HTTP server in between), and with `profile` a cProfile of that many requests."""
-    from app import db
+    from common.extensions import db
 
     client = app.test_client()
     path, headers = f"/v/{token}", {"Accept": "application/json"}
@@ -579,7 +588,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     from flask_migrate import upgrade
 
-    from app import create_app, db
+    from app import create_app
+    from common.extensions import db
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="kafaa-bench-certificates-") as tmp:

@@ -200,7 +200,7 @@ class Filling:
         """'ok', 'behind' (an older migration: upgrade it) or 'refill'."""
         import sqlalchemy as sa
 
-        from app import normalise_database_url
+        from common.database import normalise_database_url
 
         engine = sa.create_engine(normalise_database_url(url))
         try:
@@ -220,7 +220,8 @@ def upgrade_in_place(url: str, workdir: Path) -> bool:
     """Apply newer migrations to a filled database (as production would get them); False if that fails."""
     from flask_migrate import upgrade
 
-    from app import create_app, db
+    from app import create_app
+    from common.extensions import db
 
     app = create_app({**BENCH_CONFIG, "DATABASE_URL": url, "KEYS_DIR": str(workdir / "keys")})
     try:
@@ -269,7 +270,7 @@ def prepare_postgresql(url: str, filling: Filling, rebuild: bool, workdir: Path)
     benchmark needs, else its schema dropped and filled afresh; only a database named *bench*."""
     import sqlalchemy as sa
 
-    from app import normalise_database_url
+    from common.database import normalise_database_url
 
     target = sa.engine.make_url(normalise_database_url(url))
     if "bench" not in (target.database or ""):

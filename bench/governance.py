@@ -54,8 +54,20 @@ if __package__ in (None, ""):  # `python bench/governance.py`
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench.common import (BENCH_CONFIG, PROJECT_ROOT, Figures, Filling, Progress, full_scans,  # noqa: E402
-                          prepare_postgresql, prepare_sqlite, print_figures, short_sql, sign_in, sqlite_tree)
+from bench.common import (  # noqa: E402
+    BENCH_CONFIG,
+    PROJECT_ROOT,
+    Figures,
+    Filling,
+    Progress,
+    full_scans,
+    prepare_postgresql,
+    prepare_sqlite,
+    print_figures,
+    short_sql,
+    sign_in,
+    sqlite_tree,
+)
 from common.clock import MOROCCO  # noqa: E402  (the pinned zone data, as the app uses)
 
 FILL_VERSION = 2  # bump when the fill below changes shape, so old caches are not reused
@@ -126,7 +138,7 @@ def _fast_sqlite(dbapi_connection, _record) -> None:
 
 
 def _insert(model, rows: list[dict], chunk: int = 10000) -> None:
-    from app import db
+    from common.extensions import db
 
     for i in range(0, len(rows), chunk):
         db.session.execute(sa.insert(model), rows[i:i + chunk])
@@ -144,7 +156,8 @@ def fill(url: str, shape: Shape, workdir: Path) -> float:
     """Migrate an empty database and fill it; returns the seconds taken (and prints the totals check)."""
     from flask_migrate import upgrade
 
-    from app import create_app, db
+    from app import create_app
+    from common.extensions import db
 
     app = create_app({**BENCH_CONFIG, "DATABASE_URL": url, "KEYS_DIR": str(workdir / "keys")})
     start = time.perf_counter()
@@ -172,12 +185,21 @@ def fill(url: str, shape: Shape, workdir: Path) -> float:
 def _fill_rows(shape: Shape, progress: Progress) -> None:
     from accounts.models import User
     from accounts.passwords import hash_password
-    from app import db
     from certificates.models import Certificate, VerificationCount
     from certificates.rules import expiry, format_serial
+    from common.extensions import db
     from governance import trained
-    from skills.models import (Attendance, Cohort, CohortAttendanceTotal, Enrollment, Module, Track, Trainee,
-                               TrainingSession, track_modules)
+    from skills.models import (
+        Attendance,
+        Cohort,
+        CohortAttendanceTotal,
+        Enrollment,
+        Module,
+        Track,
+        Trainee,
+        TrainingSession,
+        track_modules,
+    )
     from skills.rules import ATTENDED_STATUSES, COUNTED_STATUSES
     from skills.vocab import REGIONS, SECTORS
 
@@ -502,7 +524,8 @@ def time_interleaved(variants: Mapping[str, tuple[Callable[[], object], int]], *
 def measure(url: str, shape: Shape, workdir: Path, *, rounds: int, warmup: int, budget_s: float,
             full_plans: bool) -> dict[str, float]:
     """Check, time and explain; returns the medians in ms (dashboard, api, by_hand, baseline)."""
-    from app import create_app, db
+    from app import create_app
+    from common.extensions import db
     from governance import queries
     from governance.rules import Quarter, shown
 
@@ -610,7 +633,7 @@ def measure(url: str, shape: Shape, workdir: Path, *, rounds: int, warmup: int, 
 def check_write_path(app, engine) -> None:
     """Attendance saved through skills.operations keeps its cohort's totals exact at this size (rolled back)."""
     from accounts.models import User
-    from app import db
+    from common.extensions import db
     from skills import operations
     from skills.models import Attendance, CohortAttendanceTotal, TrainingSession
     from skills.rules import ATTENDED_STATUSES, COUNTED_STATUSES
@@ -716,7 +739,7 @@ class Plan:
 
 def explain_statements(app, engine, captured: list[tuple[str, object, float]]) -> list[Plan]:
     """Every distinct SELECT of one request's statements, with its query plan."""
-    from app import db
+    from common.extensions import db
 
     plans, seen = [], set()
     with app.app_context():

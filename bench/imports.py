@@ -95,7 +95,7 @@ def database(workdir: Path) -> str:
         return f"sqlite:///{workdir / 'imports.db'}"
     if "bench" not in url.rsplit("/", 1)[-1]:
         sys.exit("BENCH_DATABASE_URL must name a database whose name contains 'bench' (its schema is dropped)")
-    from app import normalise_database_url
+    from common.database import normalise_database_url
 
     target = sa.engine.make_url(normalise_database_url(url))
     admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -127,7 +127,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     from flask_migrate import upgrade
 
     from accounts import operations as accounts
-    from app import create_app, db
+    from app import create_app
+    from common.extensions import db
     from skills import operations
     from skills.models import Enrollment, Trainee
 

@@ -39,13 +39,26 @@ if __package__ in (None, ""):  # `python bench/registry.py`
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench.common import (BENCH_CONFIG, PROJECT_ROOT, Filling, Progress, full_scans, prepare_postgresql,  # noqa: E402
-                          prepare_sqlite, print_figures, short_sql, sign_in, sqlite_tree, time_side_by_side)
+from bench.common import (  # noqa: E402
+    BENCH_CONFIG,
+    PROJECT_ROOT,
+    Filling,
+    Progress,
+    full_scans,
+    prepare_postgresql,
+    prepare_sqlite,
+    print_figures,
+    short_sql,
+    sign_in,
+    sqlite_tree,
+    time_side_by_side,
+)
 
 FILL_VERSION = 1  # bump when the fill below changes shape, so old caches are not reused
 PASSWORD = "bench-password-2026"
 TARGET_MS = 100.0
 from common.clock import MOROCCO  # noqa: E402 - the pinned zone data, as the app uses
+
 BIG_TABLES = ("attendance", "sessions")  # a full scan of these reads other cohorts' rows
 WATCHED_TABLES = BIG_TABLES + ("module_results", "enrollments", "trainees")  # the others are tiny
 
@@ -121,7 +134,8 @@ def fill(url: str, shape: Shape, workdir: Path) -> float:
     """Migrate an empty database and fill it; returns the seconds taken."""
     from flask_migrate import upgrade
 
-    from app import create_app, db
+    from app import create_app
+    from common.extensions import db
 
     app = create_app({**BENCH_CONFIG, "DATABASE_URL": url, "KEYS_DIR": str(workdir / "keys")})
     start = time.perf_counter()
@@ -140,7 +154,7 @@ def fill(url: str, shape: Shape, workdir: Path) -> float:
 
 
 def _insert(model, rows: list[dict], chunk: int = 5000) -> None:
-    from app import db
+    from common.extensions import db
 
     for i in range(0, len(rows), chunk):
         db.session.execute(sa.insert(model), rows[i:i + chunk])
@@ -149,9 +163,19 @@ def _insert(model, rows: list[dict], chunk: int = 5000) -> None:
 def _fill_rows(shape: Shape, progress: Progress) -> None:
     from accounts.models import User
     from accounts.passwords import hash_password
-    from app import db
-    from skills.models import (Attendance, Cohort, Enrollment, Module, ModuleResult, Track, Trainee,
-                               TrainingSession, cohort_trainers, track_modules)
+    from common.extensions import db
+    from skills.models import (
+        Attendance,
+        Cohort,
+        Enrollment,
+        Module,
+        ModuleResult,
+        Track,
+        Trainee,
+        TrainingSession,
+        cohort_trainers,
+        track_modules,
+    )
     from skills.vocab import CATEGORIES, REGIONS, SECTORS
 
     rng = random.Random(20261126)
@@ -283,7 +307,8 @@ def filling(shape: Shape, workdir: Path) -> Filling:
 # --- measuring ----------------------------------------------------------------------------------------
 
 def measure(url: str, shape: Shape, workdir: Path, *, rounds: int, warmup: int, full_plans: bool) -> None:
-    from app import create_app, db
+    from app import create_app
+    from common.extensions import db
     from skills.models import Cohort, TrainingSession
 
     app = create_app({**BENCH_CONFIG, "DATABASE_URL": url, "KEYS_DIR": str(workdir / "keys")})
@@ -348,7 +373,7 @@ class Plan:
 
 def explain_requests(app, engine, request) -> list[Plan]:
     """Every SELECT one request issues, with its query plan."""
-    from app import db
+    from common.extensions import db
 
     captured: list[tuple[str, object]] = []
 

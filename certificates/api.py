@@ -4,19 +4,19 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Response, g, request
 
-from app import db
+from accounts.bearer import api_blueprint
+from accounts.permissions import current_actor, require_role
 from certificates import operations
 from certificates.loaders import get_certificate_or_404, pdf_response
 from certificates.queries import certificates
 from certificates.serializers import CERTIFICATE, CERTIFICATE_STATUSES, certificate_json
-from common import clock
-from common.api import api_blueprint, json_body, paginated
+from common import clock, validation as v
+from common.api import json_body, paginated
 from common.errors import FieldErrors, NotFound
+from common.extensions import db
 from common.openapi import BINARY, STRING, Answer, Body, Param, documented, obj, page_of
-from skills import validation as v
 from skills.filters import ListFilters, list_filters, params as filter_params
 from skills.models import Track, Trainee
-from skills.permissions import current_actor, require_role
 
 bp = api_blueprint("certificates_api", __name__)
 PDF = Answer("The signed PDF (PAdES).", {"application/pdf": BINARY})

@@ -9,10 +9,9 @@ import sqlalchemy as sa
 from flask import current_app
 
 from accounts.models import User
-from app import db
 from certificates.models import Certificate, CertificateFile
 from certificates.operations import issue_certificate
-from jobs.runner import task
+from common.extensions import db
 from skills import queries as skill_queries
 from skills.models import Cohort
 
@@ -53,7 +52,6 @@ def cohort_zip(cohort: Cohort, path: Path) -> Path:
     return path
 
 
-@task("certificates.issue_cohort")
 def issue_cohort_job(job, progress):
     cohort = db.session.get(Cohort, job.params["cohort_id"])
     actor = db.session.get(User, job.created_by_id) if job.created_by_id else None

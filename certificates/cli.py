@@ -5,9 +5,9 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from app import db
 from certificates import keys
 from certificates.bulk import issue_for_cohort
+from common.extensions import db
 from skills.models import Cohort
 
 certificates_cli = AppGroup("certificates", help="Issue certificates.")

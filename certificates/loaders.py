@@ -3,9 +3,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Response, abort
 
-from app import db
+from accounts.permissions import current_actor
 from certificates.models import Certificate
-from skills.permissions import current_actor
+from common.extensions import db
 
 
 def get_certificate_or_404(serial: str, *, own_or_admin: bool = True) -> Certificate:

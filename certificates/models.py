@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from app import db
 from certificates.rules import certificate_status
+from common.extensions import db
 from common.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:

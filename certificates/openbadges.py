@@ -30,11 +30,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from app import db
 from certificates import keys
 from certificates.models import Certificate
 from certificates.signing import public_jwk
 from common import clock
+from common.extensions import db
 from skills.models import Track
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"

@@ -13,14 +13,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, make_response, request
 
-from app import db
+from accounts.bearer import api_blueprint
+from accounts.permissions import require_role
 from certificates import keys, openbadges
 from certificates.loaders import get_certificate_or_404
 from certificates.signing import public_jwk
-from common.api import api_blueprint
+from common.extensions import db
 from common.openapi import STRING, Answer, documented, obj
 from skills.models import Track
-from skills.permissions import require_role
 
 bp = Blueprint("openbadges", __name__)
 api_bp = api_blueprint("openbadges_api", __name__)

@@ -15,7 +15,6 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from accounts.models import User
-from app import db
 from audit.operations import record as audit
 from certificates import keys
 from certificates.models import Certificate, CertificateFile, SerialCounter, VerificationCount
@@ -25,6 +24,7 @@ from certificates.signing import make_token, verification_code, verify_url
 from common import clock
 from common.database import insert_or_update
 from common.errors import Conflict, DomainError, NotFound, ValidationFailed
+from common.extensions import db
 from common.types import utcnow
 from skills import queries as skill_queries
 from skills.models import Track, Trainee

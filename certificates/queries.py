@@ -5,12 +5,18 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from certificates.models import Certificate
+from common.extensions import db
 from skills.models import Cohort, Enrollment, Trainee
 
 
 def certificates_of_trainee(trainee_id: int) -> sa.Select:
     return sa.select(Certificate).where(Certificate.trainee_id == trainee_id).order_by(
         Certificate.issued_at.desc(), Certificate.id.desc())
+
+
+def certificates_on_page(trainee) -> list[Certificate]:
+    """A trainee's certificates, newest first, for their page in the registry (skills.views)."""
+    return list(db.session.scalars(certificates_of_trainee(trainee.id)))
 
 
 def _status_condition(status: str, day: date):

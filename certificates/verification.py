@@ -14,13 +14,13 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from app import db
 from certificates import keys
 from certificates.models import Certificate, token_issued
 from certificates.operations import count_verification
 from certificates.rules import SERIAL_RE, certificate_status
 from certificates.signing import InvalidToken, codes_match, read_token
 from common import clock
+from common.extensions import db
 from skills.models import Module, Track, track_modules
 
 STATUSES = ("valid", "revoked", "expired", "superseded", "invalid", "not_found")

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, flash, make_response, redirect, render_te
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import db
+from accounts.permissions import require_role
 from certificates import keys, operations, verification
 from certificates.forms import CodeForm, PdfCheckForm, RevokeForm
 from certificates.loaders import get_certificate_or_404, pdf_response
@@ -15,11 +15,11 @@ from certificates.queries import certificates_of_trainee
 from certificates.serializers import public_json
 from common import clock
 from common.errors import DomainError, wants_json
+from common.extensions import db
 from common.security import verification_limit
 from jobs import runner
 from skills.forms import ConfirmForm
 from skills.loaders import get_cohort_or_404
-from skills.permissions import require_role
 
 bp = Blueprint("certificates", __name__)
 

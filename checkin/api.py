@@ -1,16 +1,17 @@
 """Check-in on the JSON API."""
 from __future__ import annotations
 
-from app import db
+from accounts.bearer import api_blueprint
+from accounts.permissions import current_actor, require_role
 from checkin import operations
-from checkin.views import shown_code
-from common.api import api_blueprint, json_body
+from checkin.codes import shown_code
+from common import validation as v
+from common.api import json_body
 from common.errors import FieldErrors
+from common.extensions import db
 from common.openapi import BOOLEAN, DATETIME, INTEGER, STRING, Body, documented, obj, schema
-from skills import validation as v
 from skills.loaders import get_session_or_404
 from skills.models import TrainingSession
-from skills.permissions import current_actor, require_role
 
 bp = api_blueprint("checkin_api", __name__)
 SHOWN_CODE = schema("CheckinCode", obj({"code": STRING, "url": STRING, "expires_at": DATETIME}))

@@ -8,12 +8,12 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from accounts.models import User
-from app import db
 from audit.operations import record as audit
 from checkin import rules
-from common import clock
+from common import clock, validation as v
 from common.errors import Conflict, DomainError, FieldErrors, Forbidden, ValidationFailed
-from skills import operations as skill_operations, validation as v
+from common.extensions import db
+from skills import operations as skill_operations
 from skills.models import Enrollment, TrainingSession
 
 

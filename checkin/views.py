@@ -1,42 +1,22 @@
 """The trainer's projector screen with its live roster, and the trainee's check-in pages."""
 from __future__ import annotations
 
-import base64
-
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import db
-from certificates.qr import qr_svg
+from accounts.permissions import require_role
 from checkin import operations
+from checkin.codes import shown_code
 from common.errors import DomainError
+from common.extensions import db
 from skills import queries
 from skills.forms import ConfirmForm
 from skills.loaders import get_cohort_or_404, get_session_or_404
 from skills.models import TrainingSession
-from skills.permissions import require_role
 from skills.vocab import ATTENDANCE_STATUSES
 
 bp = Blueprint("checkin", __name__)
-
-
-def checkin_url(session, code: str) -> str:
-    return f"{current_app.config['BASE_URL']}/checkin/{session.id}/{code}"
-
-
-def qr_src(url: str) -> str:
-    """The QR code as a data: URI for an <img>: no markup from code reaches the page."""
-    return "data:image/svg+xml;base64," + base64.b64encode(qr_svg(url).encode()).decode()
-
-
-def shown_code(session, *, with_qr: bool = False) -> dict:
-    """The code on screen now, its URL and when it changes (and the QR image for the projector)."""
-    code, expires_at = operations.current(session)
-    shown = {"code": code, "url": checkin_url(session, code), "expires_at": expires_at.isoformat()}
-    if with_qr:
-        shown["qr_src"] = qr_src(shown["url"])
-    return shown
 
 
 def _managed_session(code: str, session_id: int):

@@ -1,38 +1,18 @@
-"""Helpers shared by every JSON blueprint under /api/v1: bearer authentication, request bodies,
-pagination."""
+"""Helpers shared by every JSON blueprint under /api/v1: request bodies and pagination. The blueprints
+themselves, with bearer authentication, come from accounts.bearer."""
 from __future__ import annotations
 
 from typing import Any, Callable
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, g, request
+from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 
-from app import db
-from common.errors import FieldErrors, Unauthorized, ValidationFailed
+from common import validation as v
+from common.errors import FieldErrors, ValidationFailed
+from common.extensions import db
 
 API_PREFIX = "/api/v1"
-
-
-def api_blueprint(name: str, import_name: str) -> Blueprint:
-    """A blueprint under /api/v1 whose requests are authenticated by bearer token only."""
-    bp = Blueprint(name, import_name, url_prefix=API_PREFIX)
-    bp.before_request(authenticate_bearer)
-    return bp
-
-
-def authenticate_bearer() -> None:
-    from accounts.operations import user_for_token
-
-    g.api_user = None
-    header = request.headers.get("Authorization", "")
-    if not header:
-        return
-    scheme, _, raw = header.partition(" ")
-    user = user_for_token(raw.strip()) if scheme.lower() == "bearer" and raw.strip() else None
-    if user is None:
-        raise Unauthorized(_l("The token is missing, expired or not valid. Ask for a new one at /api/v1/tokens."))
-    g.api_user = user
 
 
 def json_body() -> dict[str, Any]:
@@ -47,8 +27,6 @@ def json_body() -> dict[str, Any]:
 
 def page_args() -> tuple[int, int]:
     errors = FieldErrors()
-    from skills import validation as v
-
     page = v.integer(errors, "page", request.args.get("page", "1"), minimum=1, maximum=10**6)
     per_page = v.integer(errors, "per_page", request.args.get("per_page", str(current_app.config["PER_PAGE"])),
                          minimum=1, maximum=current_app.config["API_MAX_PER_PAGE"])

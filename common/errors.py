@@ -12,6 +12,8 @@ from flask import Flask, g, jsonify, render_template, request
 from flask_babel import get_locale, lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
+from common.extensions import db, login
+
 
 class DomainError(Exception):
     """Base of every error an operation raises on purpose. `status` is the HTTP code it maps to."""
@@ -119,8 +121,6 @@ DATABASE_RETRY_AFTER_SECONDS = 5  # a restart or failover usually takes a few se
 
 
 def register_error_handlers(app: Flask) -> None:
-    from app import db, login
-
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         db.session.rollback()

@@ -2,8 +2,15 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from wtforms import SelectChoice
 
 from common.errors import DomainError
+
+
+def choices(pairs, blank=None) -> list[SelectChoice]:
+    """Select options from a vocabulary dict or (value, label) pairs, optionally headed by a blank one."""
+    items = list(pairs.items()) if isinstance(pairs, dict) else list(pairs)
+    return ([SelectChoice("", blank)] if blank is not None else []) + [SelectChoice(v, l) for v, l in items]
 
 
 def apply_errors(form: FlaskForm, error: DomainError) -> None:

@@ -2,6 +2,8 @@
 from flask import Blueprint
 from sqlalchemy import text
 
+from common.extensions import db
+
 bp = Blueprint("health", __name__)
 
 
@@ -13,8 +15,6 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    from app import db
-
     try:
         db.session.execute(text("SELECT 1"))
     except Exception:  # any failure to reach the database means not ready

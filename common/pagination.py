@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app import db
+from common.extensions import db
 
 
 @dataclass

@@ -6,11 +6,10 @@ from datetime import datetime, timezone
 from functools import wraps
 
 from flask import Flask, current_app, request, session
-from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, logout_user
 
-limiter = Limiter(key_func=get_remote_address)
+from common.extensions import limiter
 
 # Only our own origin: no inline script, no third-party anything. Inline SVG is markup, not script.
 CONTENT_SECURITY_POLICY = "; ".join((

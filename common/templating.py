@@ -5,11 +5,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Flask, request, url_for
-from markupsafe import Markup
 from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
+from markupsafe import Markup
 
-from app import LANGUAGES, RTL_LANGUAGES
-from skills import vocab
+from common.i18n import LANGUAGES, RTL_LANGUAGES
 
 
 def current_language() -> str:
@@ -69,14 +68,11 @@ def back_arrow() -> str:
     return "→" if text_direction() == "rtl" else "←"
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, vocabularies: dict[str, dict]) -> None:
+    """vocabularies: the packages' closed lists (code -> label) that templates show, by global name."""
     app.jinja_env.globals.update(current_language=current_language, text_direction=text_direction,
                                  LANGUAGES=LANGUAGES, url_with=url_with, display_name=display_name,
-                                 back_arrow=back_arrow,
-                                 ROLES=vocab.ROLES, SECTORS=vocab.SECTORS, REGIONS=vocab.REGIONS,
-                                 CATEGORIES=vocab.CATEGORIES, GENDERS=vocab.GENDERS,
-                                 TRAINING_LANGUAGES=vocab.TRAINING_LANGUAGES,
-                                 ATTENDANCE_STATUSES=vocab.ATTENDANCE_STATUSES)
+                                 back_arrow=back_arrow, **vocabularies)
     app.jinja_env.filters.update(localdate=localdate, localdatetime=localdatetime, percent=percent,
                                  number=number, bdi=bdi)
     app.jinja_env.add_extension("jinja2.ext.i18n")  # {% trans %} blocks, wired to Flask-Babel

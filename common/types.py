@@ -11,6 +11,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def iso_utc(value: datetime) -> str:
+    """Datetimes leave the API in UTC, whatever zone they were given in."""
+    return value.astimezone(timezone.utc).isoformat()
+
+
 class UTCDateTime(TypeDecorator):
     """Timezone-aware datetimes stored as UTC on every backend.
 

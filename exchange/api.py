@@ -14,17 +14,33 @@ from typing import Any
 
 from flask import request
 
-from app import db
-from common.api import api_blueprint
+from accounts.bearer import api_blueprint
+from accounts.permissions import current_actor, require_role
+from common import validation as v
 from common.errors import FieldErrors
-from common.openapi import (BINARY, BOOLEAN, ERROR_DESCRIPTIONS, INTEGER, PROBLEM, STRING, UPDATED_SINCE, Answer, Body,
-                            Param, array, documented, enum, nullable, obj, schema)
+from common.extensions import db
+from common.openapi import (
+    BINARY,
+    BOOLEAN,
+    ERROR_DESCRIPTIONS,
+    INTEGER,
+    PROBLEM,
+    STRING,
+    UPDATED_SINCE,
+    Answer,
+    Body,
+    Param,
+    array,
+    documented,
+    enum,
+    nullable,
+    obj,
+    schema,
+)
 from exchange import imports
-from exchange.exports import EXPORTS, FORMATS, XLSX_MIMETYPE, SEPARATORS, export_response
-from skills import validation as v
+from exchange.exports import EXPORTS, FORMATS, SEPARATORS, XLSX_MIMETYPE, export_response
 from skills.loaders import get_session_or_404
 from skills.vocab import CATEGORIES, REGIONS, SECTORS
-from skills.permissions import current_actor, require_role
 
 bp = api_blueprint("exchange_api", __name__)
 

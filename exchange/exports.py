@@ -28,14 +28,12 @@ from flask import Response
 from sqlalchemy.orm import Session, aliased
 
 from accounts.models import User
-from app import db
-from common import clock
+from common import clock, validation as v
 from common.clock import MOROCCO
 from common.errors import FieldErrors, Forbidden
+from common.extensions import db
 from skills import queries
-from skills import validation as v
-from skills.models import (Attendance, Cohort, Module, ModuleResult, Track, Trainee, TrainingSession,
-                           cohort_trainers)
+from skills.models import Attendance, Cohort, Module, ModuleResult, Track, Trainee, TrainingSession, cohort_trainers
 from skills.vocab import CATEGORIES, REGIONS, SECTORS
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

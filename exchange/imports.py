@@ -34,13 +34,13 @@ from flask import current_app
 from flask_babel import force_locale, lazy_gettext as _l
 
 from accounts.models import User
-from app import LANGUAGES, db
 from audit.operations import record as audit
 from common.errors import Conflict, DomainError, FieldErrors, ValidationFailed
+from common.extensions import db
+from common.i18n import LANGUAGES
 from common.types import utcnow
 from exchange.exports import FORMULA_START
 from governance import trained
-from jobs.runner import task
 from skills import operations
 from skills.models import Cohort, Enrollment, Trainee, TrainingSession
 from skills.operations import MAX_BATCH, TRAINEE_FIELDS, trainee_values
@@ -710,7 +710,6 @@ def refused_report(error: DomainError, dry_run: bool) -> dict[str, Any]:
 
 # --- the job that runs a big trainee file with a progress bar ------------------------------------------
 
-@task("exchange.import_trainees")
 def import_trainees_job(job, progress) -> tuple[dict[str, Any], None]:
     """params: token (the kept upload), dry_run, locale (of the messages). The commit writes only after the
     last progress report (each report commits), so it stays all or nothing."""

@@ -11,18 +11,18 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import db
+from accounts.permissions import require_role
 from common.errors import DomainError
+from common.extensions import db
+from common.forms import choices
 from common.templating import current_language
 from exchange import imports
 from exchange.exports import EXPORTS, FORMATS, export_response
 from exchange.forms import AttendanceImportForm, ConfirmImportForm, TraineeImportForm
 from jobs import runner
-from jobs.views import get_job_or_404
+from jobs.loaders import get_job_or_404
 from skills import queries
-from skills.forms import choices
 from skills.loaders import get_cohort_or_404, get_session_or_404
-from skills.permissions import require_role
 
 bp = Blueprint("exchange", __name__)
 

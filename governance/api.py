@@ -1,15 +1,15 @@
 """Governance figures on the JSON API, for the admin and governance roles."""
 from __future__ import annotations
 
-from app import db
-from common.api import api_blueprint, json_body, paginated
-from governance import operations, queries
+from accounts.bearer import api_blueprint
+from accounts.permissions import current_actor, require_role
+from common.api import json_body, paginated
+from common.extensions import db
 from common.openapi import STRING, Body, Param, documented, enum, page_of
-from governance.serializers import (CLOSED_QUARTER, COHORT_RATE, QUARTER_FIGURES, TARGETS, cohort_row_json,
-                                    progress_json)
+from governance import operations, queries
+from governance.loaders import filters_from_request, quarter_from_request
+from governance.serializers import CLOSED_QUARTER, COHORT_RATE, QUARTER_FIGURES, TARGETS, cohort_row_json, progress_json
 from skills.vocab import REGIONS, SECTORS
-from governance.views import filters_from_request, quarter_from_request
-from skills.permissions import current_actor, require_role
 
 bp = api_blueprint("governance_api", __name__)
 FIGURE_FILTERS = (Param("quarter", {"type": "string", "pattern": "^[0-9]{4}-Q[1-4]$"}, "Default: the current quarter."),

@@ -7,8 +7,8 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from app import db
 from common.errors import DomainError
+from common.extensions import db
 from governance import operations
 from governance.reporting import build_report
 

@@ -7,14 +7,13 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from accounts.models import User
-from app import db
 from audit.operations import record as audit
-from common import clock
+from common import clock, validation as v
 from common.errors import Conflict, FieldErrors, ValidationFailed
+from common.extensions import db
 from governance import queries
 from governance.models import DEFAULT_TARGETS, QuarterSnapshot, Target
 from governance.rules import Quarter
-from skills import validation as v
 
 
 def set_targets(actor: User, data: dict[str, Any]) -> dict[str, int]:

@@ -13,11 +13,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app import db
 from certificates.models import Certificate, VerificationCount
 from common import clock
 from common.clock import MOROCCO
-from governance import trained  # noqa: F401  (keeps trained_periods exact: its session listeners)
+from common.extensions import db
 from governance.models import DEFAULT_TARGETS, Target, TrainedPeriod
 from governance.rules import Quarter, quarters_between
 from skills.models import Cohort, CohortAttendanceTotal, Enrollment, Track, Trainee

@@ -8,7 +8,6 @@ from flask import current_app
 
 from governance import operations
 from governance.rules import Quarter
-from jobs.runner import task
 
 
 def report_figures(quarter: Quarter) -> dict:
@@ -33,7 +32,6 @@ def build_report(quarter: Quarter, out_dir: Path, progress=None) -> tuple[Path, 
     return paths
 
 
-@task("governance.quarterly_report")
 def quarterly_report_job(job, progress):
     quarter = Quarter.parse(job.params["quarter"])
     out_dir = Path(current_app.config["EXPORTS_DIR"]) / f"report-{quarter}-job{job.id}"

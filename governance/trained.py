@@ -14,8 +14,8 @@ from itertools import chain
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app import db
 from certificates.models import Certificate
+from common.extensions import db
 from governance.models import TrainedPeriod
 from governance.rules import CountingCertificate, trained_periods
 from skills.models import Cohort, Track, Trainee
@@ -104,5 +104,8 @@ def _after_flush(session: Session, _context) -> None:
         refresh(session.connection(), affected)
 
 
-sa.event.listen(db.session, "before_flush", _before_flush)
-sa.event.listen(db.session, "after_flush", _after_flush)
+def install() -> None:
+    """Keep trained_periods in step with every flush of the app's session. The factory calls this once."""
+    for name, listener in (("before_flush", _before_flush), ("after_flush", _after_flush)):
+        if not sa.event.contains(db.session, name, listener):
+            sa.event.listen(db.session, name, listener)

@@ -6,43 +6,22 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import db
+from accounts.permissions import require_role
 from common import clock
-from common.errors import DomainError, FieldErrors, NotFound
+from common.errors import DomainError, NotFound
+from common.extensions import db
 from common.forms import apply_errors
 from common.pagination import paginate_rows
 from governance import operations, queries
 from governance.forms import TargetsForm
+from governance.loaders import filters_from_request, quarter_from_request
 from governance.rules import Quarter, quarters_between
 from governance.serializers import cohort_row_json, progress_json
 from jobs import runner
-from skills import validation as v
 from skills.forms import ConfirmForm
 from skills.models import Track
-from skills.permissions import require_role
-from skills.vocab import REGIONS, SECTORS
 
 bp = Blueprint("governance", __name__)
-
-
-def filters_from_request() -> queries.Filters:
-    """Filters from the query string (sector, region, track code), each checked against its vocabulary."""
-    errors = FieldErrors()
-    sector = v.choice(errors, "sector", request.args.get("sector"), SECTORS, required=False)
-    region = v.choice(errors, "region", request.args.get("region"), REGIONS, required=False)
-    track_id = None
-    if request.args.get("track"):
-        track_id = db.session.scalar(sa.select(Track.id).where(Track.code == request.args["track"]))
-        if track_id is None:
-            errors.add("track", _("Unknown track “%(code)s”.", code=request.args["track"][:40]))
-    errors.raise_if_any()
-    return queries.Filters(sector=sector, region=region, track_id=track_id)
-
-
-def quarter_from_request() -> Quarter:
-    """The ?quarter= argument (checked), or the current quarter."""
-    text = request.args.get("quarter")
-    return operations.parse_quarter(text) if text else Quarter.of(clock.today())
 
 
 @bp.get("/dashboard")

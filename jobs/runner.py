@@ -6,19 +6,16 @@ from typing import Callable
 
 from flask import Flask, current_app
 
-from app import db
+from common.extensions import db
 from common.types import utcnow
 from jobs.models import Job
 
 TASKS: dict[str, Callable] = {}
 
 
-def task(kind: str):
-    """Register a function as the task run for jobs of this kind."""
-    def register(function: Callable) -> Callable:
-        TASKS[kind] = function
-        return function
-    return register
+def register_task(kind: str, function: Callable) -> None:
+    """Run this function for jobs of this kind. The factory (app.py) registers every package's tasks."""
+    TASKS[kind] = function
 
 
 def start(kind: str, params: dict, actor) -> Job:
@@ -33,7 +30,8 @@ def start(kind: str, params: dict, actor) -> Job:
         from redis import Redis
         from rq import Queue
 
-        Queue("kafaa", connection=Redis.from_url(redis_url)).enqueue(run_in_worker, job.id, job_timeout=3600)
+        # Named, not imported: the worker process builds its own app (worker.py, at the top floor).
+        Queue("kafaa", connection=Redis.from_url(redis_url)).enqueue("worker.run_job", job.id, job_timeout=3600)
     else:
         app = current_app._get_current_object()
         thread = threading.Thread(target=run_with_app, args=(app, job.id), daemon=True, name=f"job-{job.id}")
@@ -41,13 +39,6 @@ def start(kind: str, params: dict, actor) -> Job:
         if current_app.config.get("JOBS_SYNCHRONOUS"):  # tests: wait, so assertions see the outcome
             thread.join()
     return job
-
-
-def run_in_worker(job_id: int) -> None:
-    """Entry point for an RQ worker process (`rq worker kafaa` with the same environment as the app)."""
-    from app import create_app
-
-    run_with_app(create_app(), job_id)
 
 
 def run_with_app(app: Flask, job_id: int) -> None:

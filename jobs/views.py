@@ -4,25 +4,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, abort, render_template, send_file
-from flask_login import current_user
 
-from app import db
-from common.api import api_blueprint
+from accounts.bearer import api_blueprint
+from accounts.permissions import require_role
 from common.openapi import INTEGER, STRING, documented, enum, nullable, obj, schema
+from jobs.loaders import get_job_or_404
 from jobs.models import Job
-from skills.permissions import current_actor, require_role
 
 bp = Blueprint("jobs", __name__)
 api_bp = api_blueprint("jobs_api", __name__)
-
-
-def get_job_or_404(job_id: int) -> Job:
-    """Its creator and admins see a job; to others it does not exist."""
-    job = db.get_or_404(Job, job_id)
-    actor = current_actor()
-    if actor is None or (actor.role != "admin" and job.created_by_id != actor.id):
-        abort(404)
-    return job
 
 
 JOB = schema("Job", obj({"id": INTEGER, "kind": STRING, "status": enum(["queued", "running", "done", "failed"]),

@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from app import db
 from audit.operations import record as audit
 from common.errors import DomainError
+from common.extensions import db
 from common.types import utcnow
 from maintenance.checksums import alembic_revision, differences, table_checksums
 

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from app import db
+from common.extensions import db
 
 
 def _plain(value: Any) -> Any:

@@ -6,9 +6,9 @@ from pathlib import Path
 import click
 from flask_babel import gettext as _
 
-from app import db
 from common import clock
 from common.errors import DomainError
+from common.extensions import db
 from maintenance import backup as backups, retention
 
 

@@ -25,10 +25,10 @@ import sqlalchemy as sa
 from flask import current_app
 
 from accounts.models import ApiToken, OutboxMessage, User
-from app import db
 from audit.operations import erase_personal_values, record as audit
 from certificates.models import CURRENT, Certificate, CertificateFile, purged_token
 from common import clock
+from common.extensions import db
 from privacy.models import CorrectionRequest
 from skills.models import Attendance, Cohort, Enrollment, ModuleResult, Trainee
 

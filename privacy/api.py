@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from flask import request
 
-from app import db
-from common.api import api_blueprint, json_body, paginated
+from accounts.bearer import api_blueprint
+from accounts.permissions import current_actor, require_role
+from common import validation as v
+from common.api import json_body, paginated
 from common.errors import FieldErrors
+from common.extensions import db
 from common.openapi import STRING, Answer, Body, Param, array, documented, enum, obj, page_of
 from privacy import operations, queries
 from privacy.loaders import get_correction_or_404
 from privacy.models import CORRECTION_FIELDS, CORRECTION_STATUSES
 from privacy.serializers import CORRECTION, CORRECTION_PROPERTIES, correction_json, export_response
-from skills import validation as v
-from skills.permissions import current_actor, require_role
 
 bp = api_blueprint("privacy_api", __name__)
 

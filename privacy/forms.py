@@ -1,17 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 
+from common.forms import choices
 from privacy.models import CORRECTION_FIELDS
-from skills.forms import choices
-
-
-class AcceptNoticeForm(FlaskForm):
-    """The privacy notice's checkbox, on the invitation page (account creation) and on the page shown to
-    anyone who has not accepted the current notice. The operations check it (privacy.notice.check_accepted),
-    so its error shows beside any other."""
-
-    accept_privacy = BooleanField(_l("I have read the privacy notice and I accept it."))
 
 
 class CorrectionForm(FlaskForm):

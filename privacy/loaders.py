@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from app import db
+from common.extensions import db
 from privacy.models import CorrectionRequest
 
 

@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app import db
+from common.database import one_of
+from common.extensions import db
 from common.types import UTCDateTime, utcnow
-from skills.models import one_of
 
 if TYPE_CHECKING:
     from accounts.models import User

@@ -1,4 +1,5 @@
-"""Writes about privacy: accepting the notice, asking for a correction, approving or rejecting one.
+"""Writes about privacy: asking for a correction, approving or rejecting one (accepting the notice is
+accounts.operations.accept_notice).
 Like every operation, these validate first, flush, and never commit."""
 from __future__ import annotations
 
@@ -10,30 +11,18 @@ from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 
 from accounts.mail import send_mail
 from accounts.models import User
-from app import db
 from audit.operations import record as audit
 from certificates.models import Certificate
 from certificates.operations import reissue_certificate
-from common import clock
+from common import clock, validation as v
 from common.errors import Conflict, FieldErrors, NotFound
+from common.extensions import db
 from common.types import utcnow
 from privacy.models import CORRECTION_FIELDS, NAME_FIELDS, CorrectionRequest
-from privacy.notice import NOTICE_VERSION, check_accepted
-from skills import operations as skill_operations, validation as v
+from skills import operations as skill_operations
 from skills.models import Trainee
 
 NOT_A_TRAINEE = _l("Your account is not linked to a trainee record yet.")
-
-
-def accept_notice(user: User, accepted: Any) -> None:
-    """Record that this person accepted the current privacy notice."""
-    errors = FieldErrors()
-    check_accepted(errors, accepted)
-    errors.raise_if_any()
-    user.privacy_accepted_at = utcnow()
-    user.privacy_notice_version = NOTICE_VERSION
-    db.session.flush()
-    audit(user, "user.privacy_accept", "user", user.id, after={"version": NOTICE_VERSION})
 
 
 # --- correction requests ------------------------------------------------------------------------------

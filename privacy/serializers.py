@@ -10,13 +10,14 @@ from typing import Any
 from flask import Response
 
 from accounts.models import User
-from app import db
+from accounts.serializers import consent_json
 from common import clock
+from common.extensions import db
 from common.openapi import DATETIME, INTEGER, STRING, enum, nullable, obj, schema
+from common.types import iso_utc
 from privacy import queries
 from privacy.models import CORRECTION_FIELDS, CORRECTION_STATUSES, CorrectionRequest
-from privacy.notice import NOTICE_VERSION
-from skills.serializers import iso_utc, trainee_json
+from skills.serializers import trainee_json
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -28,20 +29,11 @@ CORRECTION_PROPERTIES = {
     "requested_value": STRING, "reason": STRING, "status": enum(CORRECTION_STATUSES), "created_at": DATETIME,
     "handled_at": nullable(DATETIME), "admin_note": STRING}
 CORRECTION = schema("CorrectionRequest", obj(CORRECTION_PROPERTIES))
-CONSENT = schema("PrivacyNoticeAcceptance", obj({
-    "accepted_at": nullable(DATETIME), "accepted_version": nullable(STRING), "current_version": STRING}))
-
-
 def correction_json(correction: CorrectionRequest) -> dict[str, Any]:
     return {"id": correction.id, "trainee_id": correction.trainee_id, "field": correction.field,
             "current_value": correction.current_value, "requested_value": correction.requested_value,
             "reason": correction.reason, "status": correction.status, "created_at": _iso(correction.created_at),
             "handled_at": _iso(correction.handled_at), "admin_note": correction.admin_note}
-
-
-def consent_json(user: User) -> dict[str, Any]:
-    return {"accepted_at": _iso(user.privacy_accepted_at), "accepted_version": user.privacy_notice_version,
-            "current_version": NOTICE_VERSION}
 
 
 def _plain(value: Any) -> Any:

@@ -7,17 +7,19 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from accounts.views import safe_next
-from app import db
+from accounts.forms import AcceptNoticeForm
+from accounts.notice import has_accepted_current, notice_context
+from accounts.operations import accept_notice
+from accounts.permissions import require_role
 from common.errors import DomainError
+from common.extensions import db
 from common.forms import apply_errors
+from common.redirects import safe_next
 from privacy import operations, queries
-from privacy.forms import AcceptNoticeForm, CorrectionForm, DecisionForm
+from privacy.forms import CorrectionForm, DecisionForm
 from privacy.loaders import get_correction_or_404
 from privacy.models import CORRECTION_FIELDS, CORRECTION_STATUSES, NAME_FIELDS, CorrectionRequest
-from privacy.notice import has_accepted_current, notice_context
 from privacy.serializers import export_response
-from skills.permissions import require_role
 
 bp = Blueprint("privacy", __name__)
 
@@ -53,7 +55,7 @@ def accept():
     form = AcceptNoticeForm()
     if form.validate_on_submit():
         try:
-            operations.accept_notice(current_user, form.accept_privacy.data)
+            accept_notice(current_user, form.accept_privacy.data)
         except DomainError as error:
             db.session.rollback()
             apply_errors(form, error)

@@ -4,18 +4,55 @@ from __future__ import annotations
 
 from flask import request
 
-from app import db
-from common.api import api_blueprint, json_body, paginated
-from common.openapi import (BOOLEAN, DATE, INTEGER, NO_CONTENT, NUMBER, Q, STRING, TITLES, Body,
-                            array, documented, enum, nullable, obj, page_of)
+from accounts.bearer import api_blueprint
+from accounts.permissions import current_actor, require_role
+from accounts.roles import STAFF
+from common.api import json_body, paginated
+from common.extensions import db
+from common.openapi import (
+    BOOLEAN,
+    DATE,
+    INTEGER,
+    NO_CONTENT,
+    NUMBER,
+    STRING,
+    TITLES,
+    Body,
+    Q,
+    array,
+    documented,
+    enum,
+    nullable,
+    obj,
+    page_of,
+)
 from skills import operations, queries
 from skills.filters import COHORT_STATUSES, list_filters, params as filter_params
-from skills.loaders import (get_cohort_or_404, get_module_or_404, get_session_or_404, get_track_or_404,
-                            get_trainee_or_404)
-from skills.permissions import STAFF, current_actor, require_role
-from skills.serializers import (ATTENDANCE, COHORT, MODULE, PROGRESS, RESULT, SESSION, TRACK, TRAINEE,
-                                attendance_json, cohort_json, module_json, progress_json, result_json,
-                                session_json, track_json, trainee_json)
+from skills.loaders import (
+    get_cohort_or_404,
+    get_module_or_404,
+    get_session_or_404,
+    get_track_or_404,
+    get_trainee_or_404,
+)
+from skills.serializers import (
+    ATTENDANCE,
+    COHORT,
+    MODULE,
+    PROGRESS,
+    RESULT,
+    SESSION,
+    TRACK,
+    TRAINEE,
+    attendance_json,
+    cohort_json,
+    module_json,
+    progress_json,
+    result_json,
+    session_json,
+    track_json,
+    trainee_json,
+)
 from skills.vocab import ATTENDANCE_STATUSES, CATEGORIES, GENDERS, REGIONS, SECTORS, TRAINING_LANGUAGES
 
 bp = api_blueprint("skills_api", __name__)

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Collection, Mapping
 
+from common import validation as v
 from common.errors import FieldErrors
 from common.openapi import STRING, UPDATED_SINCE, Param, enum
-from skills import validation as v
 from skills.models import Cohort, Track
 from skills.vocab import CATEGORIES, REGIONS, SECTORS
 

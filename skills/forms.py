@@ -2,17 +2,20 @@
 whose errors are placed back on these fields (common.forms.apply_errors)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (SelectChoice, DateField, DateTimeLocalField, DecimalField, EmailField, IntegerField, SelectField,
-                     SelectMultipleField, StringField)
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    DecimalField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Optional
 
+from common.forms import choices
 from skills.vocab import CATEGORIES, GENDERS, REGIONS, SECTORS, TRAINING_LANGUAGES
-
-
-def choices(pairs, blank=None) -> list[SelectChoice]:
-    """Select options from a vocabulary dict or (value, label) pairs, optionally headed by a blank one."""
-    items = list(pairs.items()) if isinstance(pairs, dict) else list(pairs)
-    return ([SelectChoice("", blank)] if blank is not None else []) + [SelectChoice(v, l) for v, l in items]
 
 
 class ModuleForm(FlaskForm):

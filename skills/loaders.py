@@ -4,9 +4,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort
 
-from app import db
+from accounts.permissions import current_actor
+from common.extensions import db
 from skills.models import Cohort, Module, Track, Trainee, TrainingSession
-from skills.permissions import can_manage_cohort, can_view_cohort, can_view_trainee, check, current_actor
+from skills.permissions import can_manage_cohort, can_view_cohort, can_view_trainee, check
 
 
 def _by_code(model, code: str):

@@ -8,18 +8,13 @@ from typing import TYPE_CHECKING, Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
-from app import db
+from common.database import one_of
+from common.extensions import db
 from common.types import UTCDateTime, utcnow
 from skills.vocab import ATTENDANCE_STATUSES, CATEGORIES, GENDERS, REGIONS, SECTORS, TRAINING_LANGUAGES
 
 if TYPE_CHECKING:
     from accounts.models import User
-
-
-def one_of(column: str, vocabulary: dict, name: str) -> sa.CheckConstraint:
-    """A CHECK constraint keeping a code column inside its vocabulary, as a last line of defence."""
-    values = ", ".join(f"'{code}'" for code in vocabulary)
-    return sa.CheckConstraint(f"{column} IN ({values})", name=name)
 
 
 track_modules = sa.Table(

@@ -10,14 +10,23 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from accounts.models import User
-from app import db
 from audit.operations import record as audit
-from common.errors import Conflict, FieldErrors, ValidationFailed
-from common.types import utcnow
-from skills import validation as v
+from common import validation as v
 from common.database import insert_or_update
-from skills.models import (Attendance, Cohort, CohortAttendanceTotal, Enrollment, Module, ModuleResult, Track,
-                           Trainee, TrainingSession)
+from common.errors import Conflict, FieldErrors, ValidationFailed
+from common.extensions import db
+from common.types import utcnow
+from skills.models import (
+    Attendance,
+    Cohort,
+    CohortAttendanceTotal,
+    Enrollment,
+    Module,
+    ModuleResult,
+    Track,
+    Trainee,
+    TrainingSession,
+)
 from skills.rules import ATTENDED_STATUSES, COUNTED_STATUSES, DEFAULT_MIN_ATTENDANCE
 from skills.vocab import ATTENDANCE_STATUSES, CATEGORIES, GENDERS, REGIONS, SECTORS, TRAINING_LANGUAGES
 

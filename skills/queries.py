@@ -9,10 +9,20 @@ from typing import Iterable
 import sqlalchemy as sa
 
 from accounts.models import User
-from app import db
 from common import clock
-from skills.models import (Attendance, Cohort, Enrollment, Module, ModuleResult, Track, Trainee,
-                           TrainingSession, cohort_trainers, track_modules)
+from common.extensions import db
+from skills.models import (
+    Attendance,
+    Cohort,
+    Enrollment,
+    Module,
+    ModuleResult,
+    Track,
+    Trainee,
+    TrainingSession,
+    cohort_trainers,
+    track_modules,
+)
 from skills.rules import ATTENDED_STATUSES, COUNTED_STATUSES, Eligibility, eligibility
 
 

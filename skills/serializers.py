@@ -1,14 +1,13 @@
 """JSON shapes of the registry's objects, shared by the API and exports."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from common.openapi import (BOOLEAN, DATE, DATETIME, INTEGER, NUMBER, STRING, TITLES, array, enum, nullable, obj,
-                            schema)
+from common.openapi import BOOLEAN, DATE, DATETIME, INTEGER, NUMBER, STRING, TITLES, array, enum, nullable, obj, schema
+from common.types import iso_utc
 from skills.models import Attendance, Cohort, Module, ModuleResult, Track, Trainee, TrainingSession
 from skills.queries import TrackProgress
 from skills.vocab import ATTENDANCE_STATUSES, CATEGORIES, GENDERS, REGIONS, SECTORS, TRAINING_LANGUAGES
@@ -16,11 +15,6 @@ from skills.vocab import ATTENDANCE_STATUSES, CATEGORIES, GENDERS, REGIONS, SECT
 
 def _number(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
-
-
-def iso_utc(value: datetime) -> str:
-    """Datetimes leave the API in UTC, whatever zone they were given in."""
-    return value.astimezone(timezone.utc).isoformat()
 
 
 def _titles(obj) -> dict[str, str]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any, Callable
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -9,18 +10,24 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from accounts.models import User
-from app import db
-from certificates.queries import certificates_of_trainee
+from accounts.permissions import require_role
+from accounts.roles import STAFF
 from common import clock
 from common.errors import DomainError
-from common.forms import apply_errors
+from common.extensions import db
+from common.forms import apply_errors, choices
 from common.templating import current_language
 from skills import operations, queries
-from skills.forms import choices, ConfirmForm, CohortForm, EnrolForm, ModuleForm, SessionForm, TraineeForm, TrackForm
-from skills.loaders import (get_cohort_or_404, get_module_or_404, get_session_or_404, get_track_or_404,
-                            get_trainee_or_404)
+from skills.forms import CohortForm, ConfirmForm, EnrolForm, ModuleForm, SessionForm, TrackForm, TraineeForm
+from skills.loaders import (
+    get_cohort_or_404,
+    get_module_or_404,
+    get_session_or_404,
+    get_track_or_404,
+    get_trainee_or_404,
+)
 from skills.models import Track
-from skills.permissions import STAFF, can_manage_cohort, require_role
+from skills.permissions import can_manage_cohort
 from skills.rules import attendance_rate, meets_attendance
 from skills.vocab import ATTENDANCE_STATUSES
 
@@ -154,14 +161,20 @@ def edit_trainee(trainee_id: int):
                            back=url_for("skills.trainee", trainee_id=trainee.id))
 
 
+# What packages above the registry show on a trainee's page (their certificates, say): template variable ->
+# function(trainee) giving its value. The factory fills it, so the registry never imports them.
+TRAINEE_PAGE_EXTRAS: dict[str, Callable[[Any], Any]] = {}
+
+
 @bp.get("/trainees/<int:trainee_id>")
 @require_role("admin", "trainer", "trainee")
 def trainee(trainee_id: int):
     trainee = get_trainee_or_404(trainee_id)
+    extras = {name: value_of(trainee) for name, value_of in TRAINEE_PAGE_EXTRAS.items()}
     return render_template("skills/progress.html", trainee=trainee,
                            progress=queries.trainee_progress(trainee.id),
                            cohorts=db.session.scalars(queries.cohorts_of_trainee(trainee.id)).all(),
-                           certificates=db.session.scalars(certificates_of_trainee(trainee.id)).all(), today=clock.today())
+                           today=clock.today(), **extras)
 
 
 @bp.get("/me/progress")

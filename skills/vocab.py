@@ -54,10 +54,3 @@ ATTENDANCE_STATUSES = {
     "absent": _l("Absent"),
 }
 
-ROLES = {
-    "admin": _l("Administrator"),
-    "trainer": _l("Trainer"),
-    "governance": _l("Governance cell"),
-    "trainee": _l("Trainee"),
-}
-

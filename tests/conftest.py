@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from app import create_app, db
-
+from app import create_app
+from common.extensions import db
 
 
 def _one_per_worker() -> None:
@@ -31,7 +31,7 @@ def _one_per_worker() -> None:
     if os.environ.get("TEST_DATABASE_URL"):
         from sqlalchemy.engine import make_url
 
-        from app import normalise_database_url
+        from common.database import normalise_database_url
 
         url = make_url(normalise_database_url(os.environ["TEST_DATABASE_URL"]))
         own = url.set(database=f"{url.database}_{worker}")
@@ -73,7 +73,7 @@ def pytest_report_header(config):
 
 
 def reset_postgresql(url: str) -> None:
-    from app import normalise_database_url
+    from common.database import normalise_database_url
 
     engine = sa.create_engine(normalise_database_url(url))
     with engine.begin() as conn:
@@ -183,7 +183,7 @@ class Counter:
 @pytest.fixture
 def make_user(app):
     from accounts import operations
-    from privacy.operations import accept_notice
+    from accounts.operations import accept_notice
 
     def make(role: str = "admin", email: str | None = None, trainee_id: int | None = None, password: str = PASSWORD,
              accepted_notice: bool = True):
@@ -265,8 +265,8 @@ def make_cohort(app, admin, make_track):
 
 @pytest.fixture
 def make_session(app, admin):
-    from skills import operations
     from common.clock import MOROCCO
+    from skills import operations
 
     def make(cohort, module: str | None = None, starts_at: datetime | None = None, hours: int = 3):
         session = operations.plan_session(admin, cohort, {

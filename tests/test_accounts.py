@@ -4,7 +4,7 @@ import re
 import sqlalchemy as sa
 
 from accounts.models import ApiToken, OutboxMessage, User
-from app import db
+from common.extensions import db
 from tests.conftest import PASSWORD, table_counts
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from app import db
+from common.extensions import db
 from skills.models import Cohort
 from tests.conftest import table_counts
 

@@ -13,10 +13,11 @@ import sqlalchemy as sa
 import zxingcpp
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from app import create_app, db
+from app import create_app
 from certificates.models import Certificate, VerificationCount
 from certificates.pdf import validate_signature
 from common import clock
+from common.extensions import db
 from tests.conftest import TEST_CONFIG, table_counts
 
 PUBLIC_FIELDS = {"status", "serial", "holder", "holder_ar", "track", "issued_on", "expires_on", "issuer"}

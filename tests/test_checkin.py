@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from app import db
 from checkin import rules
 from common import clock
+from common.extensions import db
 from skills.models import Attendance, CohortAttendanceTotal
 from tests.conftest import PASSWORD, table_counts
 

@@ -23,8 +23,9 @@ from pathlib import Path
 import pytest
 from flask_migrate import upgrade
 
-from app import create_app, db
+from app import create_app
 from bench.servers import free_port, gunicorn, http_request
+from common.extensions import db
 from tests.conftest import PASSWORD, TEST_CONFIG
 
 PG_CTL = max(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), default=None)

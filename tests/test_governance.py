@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from app import db
 from certificates.models import Certificate
 from common import clock
+from common.extensions import db
 from skills.models import Attendance, CohortAttendanceTotal, TrainingSession
 from skills.rules import ATTENDED_STATUSES, COUNTED_STATUSES
 

@@ -10,11 +10,11 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from app import db
 from certificates import operations as certificate_operations
 from certificates.models import Certificate
 from common import clock
 from common.clock import MOROCCO
+from common.extensions import db
 from governance import queries
 from governance.models import TrainedPeriod
 from governance.rules import CountedPeriod as Period, CountingCertificate, trained_periods

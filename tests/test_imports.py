@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook
 
-from app import db
 from audit.models import AuditEntry
+from common.extensions import db
 from skills.models import Attendance, Enrollment, Trainee
 from tests.conftest import table_counts
 

@@ -17,10 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
-from app import db
 from audit.models import AuditEntry
 from bench.servers import gunicorn, http_request, log_errors
 from certificates.models import Certificate
+from common.extensions import db
 from skills.models import Attendance, CohortAttendanceTotal
 from skills.rules import ATTENDED_STATUSES, COUNTED_STATUSES
 

@@ -6,7 +6,7 @@ import os
 import pytest
 import sqlalchemy as sa
 
-from app import db
+from common.extensions import db
 from jobs.models import Job
 
 pytestmark = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL is not set: the RQ test needs Redis")

@@ -5,7 +5,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
-from app import create_app, db, normalise_database_url
+from app import create_app
+from common.database import normalise_database_url
+from common.extensions import db
 from tests.conftest import TEST_CONFIG, TEST_DATABASE_URL
 
 

@@ -6,10 +6,13 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings, strategies as st
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
-                                               status_code_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
-from app import db
+from common.extensions import db
 from common.openapi import undocumented
 
 # Generated requests per operation, per account. Bounded so the whole run stays well under a minute per

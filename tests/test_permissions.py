@@ -8,7 +8,7 @@ import itertools
 
 import pytest
 
-from app import db
+from common.extensions import db
 from tests.conftest import PASSWORD
 
 ROLES = ("anon", "admin", "trainer", "other_trainer", "governance", "trainee", "other_trainee")

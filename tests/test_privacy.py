@@ -9,14 +9,14 @@ import pytest
 import sqlalchemy as sa
 
 from accounts.models import OutboxMessage, User
-from app import db
+from accounts.notice import NOTICE_VERSION
 from audit.models import AuditEntry
 from certificates.models import Certificate
 from certificates.operations import count_verification, issue_certificate
 from certificates.signing import verify_url
 from common import clock
+from common.extensions import db
 from privacy.models import CorrectionRequest
-from privacy.notice import NOTICE_VERSION
 from skills import operations as skills
 from skills.models import Attendance, Trainee
 from tests.conftest import PASSWORD, table_counts

@@ -1,8 +1,8 @@
 """The web screens, as a trainer, an admin and a trainee use them."""
 import sqlalchemy as sa
 
-from app import db
 from audit.models import AuditEntry
+from common.extensions import db
 from skills.models import Attendance, ModuleResult, TrainingSession
 from tests.conftest import table_counts
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from app import db
+from common.extensions import db
 
 CHROMIUM = os.environ.get("KAFAA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

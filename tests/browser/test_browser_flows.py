@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
-from app import db
+from common.extensions import db
 from tests.conftest import PASSWORD
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright module: "

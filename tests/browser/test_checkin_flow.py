@@ -23,9 +23,14 @@ import sqlalchemy as sa
 import zxingcpp
 from PIL import Image
 
-from app import db
-from tests.browser.test_browser_flows import (BROWSER_LOCALE, LANGS, assert_direction, assert_no_horizontal_scroll,
-                                              log_in)
+from common.extensions import db
+from tests.browser.test_browser_flows import (
+    BROWSER_LOCALE,
+    LANGS,
+    assert_direction,
+    assert_no_horizontal_scroll,
+    log_in,
+)
 from tests.conftest import PASSWORD
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright module: "

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 import pytest
 import sqlalchemy as sa
 
-from app import db
 from certificates.models import Certificate
+from common.extensions import db
 
 
 @dataclass

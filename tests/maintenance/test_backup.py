@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from app import db
 from certificates.models import Certificate
+from common.extensions import db
 from maintenance.checksums import table_checksums
 from tests.conftest import table_counts
 

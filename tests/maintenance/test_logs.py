@@ -9,7 +9,7 @@ import secrets
 import sqlalchemy as sa
 
 from accounts import operations as accounts
-from app import db
+from common.extensions import db
 from common.logs import redact
 from skills.models import Trainee
 from tests.conftest import PASSWORD

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 
 from accounts import operations as accounts
 from accounts.models import ApiToken, OutboxMessage, User
-from app import db
 from audit.models import AuditEntry
 from common import clock
+from common.extensions import db
 from governance import queries
 from governance.models import QuarterSnapshot
 from governance.rules import Quarter

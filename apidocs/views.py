@@ -9,8 +9,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template
 
+from accounts.bearer import api_blueprint
 from common import openapi
-from common.api import api_blueprint
 from common.openapi import Answer, documented
 
 api_bp = api_blueprint("openapi_api", __name__)

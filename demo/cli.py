@@ -9,10 +9,10 @@ import sqlalchemy as sa
 
 from accounts import operations as accounts
 from accounts.models import User
-from app import db
 from certificates.bulk import issue_for_cohort
 from certificates.models import Certificate
 from common.clock import MOROCCO
+from common.extensions import db
 from skills import operations
 from skills.models import Cohort, Enrollment
 
