@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -11,10 +11,6 @@ from accounts.roles import ROLES
 from common.database import one_of
 from common.extensions import db
 from common.types import UTCDateTime, utcnow
-
-if TYPE_CHECKING:
-    from skills.models import Trainee
-
 
 class User(UserMixin, db.Model):
     """Someone who signs in. A trainee's account points at its trainee record."""
@@ -37,7 +33,8 @@ class User(UserMixin, db.Model):
     privacy_accepted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     privacy_notice_version: Mapped[Optional[str]] = mapped_column(sa.String(20))
 
-    trainee: Mapped[Optional["Trainee"]] = relationship()
+    # "Trainee" is the registry's model (skills), a layer above: SQLAlchemy finds it by name, nothing imports it.
+    trainee: Mapped[Optional["Trainee"]] = relationship()  # noqa: F821
 
     __table_args__ = (one_of("role", ROLES, "role_known"),)
 
