@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from accounts.models import ApiToken, OutboxMessage, User
 from common.extensions import db
-from tests.conftest import PASSWORD, table_counts
+from tests.helpers import PASSWORD, table_counts
 
 
 def _invitation_link(message: OutboxMessage) -> str:

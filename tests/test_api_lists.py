@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from common.extensions import db
 from skills.models import Cohort
-from tests.conftest import table_counts
+from tests.helpers import table_counts
 
 EN = {"Accept-Language": "en"}
 

@@ -5,7 +5,7 @@ import pytest
 
 from common.clock import MOROCCO
 
-from tests.conftest import table_counts
+from tests.helpers import table_counts
 
 TRAINEE = {"name": "Salma Bennani", "name_ar": "سلمى بناني", "name_tfng": "ⵙⴰⵍⵎⴰ", "email": "salma@example.ma",
            "category": "researcher", "sector": "education", "region": "fes-meknes", "gender": "f",

@@ -18,7 +18,7 @@ from certificates.models import Certificate, VerificationCount
 from certificates.pdf import validate_signature
 from common import clock
 from common.extensions import db
-from tests.conftest import TEST_CONFIG, table_counts
+from tests.helpers import TEST_CONFIG, table_counts
 
 PUBLIC_FIELDS = {"status", "serial", "holder", "holder_ar", "track", "issued_on", "expires_on", "issuer"}
 
@@ -68,7 +68,7 @@ def test_issue_scan_and_verify(client, make_eligible, make_user):
 
     # The holder downloads the PDF, a phone scans its QR code, the employer sees "valid".
     holder = make_user("trainee", trainee_id=trainee.id)
-    from tests.conftest import PASSWORD
+    from tests.helpers import PASSWORD
     token = client.post("/api/v1/tokens", json={"email": holder.email, "password": PASSWORD}).json["token"]
     mine = client.get("/api/v1/me/certificates", headers={"Authorization": f"Bearer {token}"}).json["items"]
     assert [c["serial"] for c in mine] == [body["serial"]]
@@ -209,6 +209,7 @@ def test_garbage_gets_a_4xx_never_a_500(client, garbage):
     assert response.json["status"] in ("invalid", "not_found")
 
 
+@pytest.mark.multiprocess  # another app, on its own connection, reads the certificate
 def test_a_verifier_with_an_unknown_key_sees_invalid(client, issued_token, app, tmp_path, new_app):
     other = new_app({"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "KEYS_DIR": str(tmp_path / "other-keys")})
     response = other.test_client().get(f"/v/{issued_token}", headers={"Accept": "application/json"})
@@ -265,6 +266,7 @@ def test_jwks_publishes_keys_and_rotation_keeps_old_certificates_valid(client, a
     assert client.get(f"/v/{issued_token}", headers={"Accept": "application/json"}).json["status"] == "valid"
 
 
+@pytest.mark.multiprocess  # apps of their own issue from threads at once
 def test_serials_are_sequential_and_never_shared_under_concurrency(app, make_eligible, client):
     make, headers = make_eligible
     pairs = [make() for _ in range(6)]
@@ -363,6 +365,7 @@ def test_verification_counts_are_buffered_then_written(client, app, issued_token
     assert db.session.scalar(total) == before + 3
 
 
+@pytest.mark.multiprocess  # a second instance, on its own connection
 def test_a_revocation_shows_at_once_on_every_instance(client, make_eligible, app, new_app):
     """Verification caches nothing: another instance on the same registry sees the revocation on its next check."""
     make, headers = make_eligible

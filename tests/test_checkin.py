@@ -10,7 +10,7 @@ from checkin import rules
 from common import clock
 from common.extensions import db
 from skills.models import Attendance, CohortAttendanceTotal
-from tests.conftest import PASSWORD, table_counts
+from tests.helpers import PASSWORD, table_counts
 
 START = datetime(2026, 11, 16, 8, 0, tzinfo=timezone.utc)
 

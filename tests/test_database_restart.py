@@ -26,7 +26,7 @@ from flask_migrate import upgrade
 from app import create_app
 from bench.servers import free_port, gunicorn, http_request
 from common.extensions import db
-from tests.conftest import PASSWORD, TEST_CONFIG
+from tests.helpers import PASSWORD, TEST_CONFIG
 
 PG_CTL = max(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), default=None)
 RUN_AS_POSTGRES = os.geteuid() == 0  # PostgreSQL refuses to run as root
@@ -36,7 +36,8 @@ SKIP_REASON = (
     if RUN_AS_POSTGRES and (shutil.which("runuser") is None or subprocess.run(
         ["id", "-u", "postgres"], capture_output=True).returncode != 0)
     else None)
-pytestmark = pytest.mark.skipif(SKIP_REASON is not None, reason=SKIP_REASON or "")
+# Its own cluster, restarted under load from client threads (this module has its own `app`).
+pytestmark = [pytest.mark.multiprocess, pytest.mark.skipif(SKIP_REASON is not None, reason=SKIP_REASON or "")]
 
 OUTAGE_SECONDS = 2.0
 RECOVERY_SECONDS = 20.0  # PostgreSQL's start plus a few probe rounds, on a busy machine

@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from audit.models import AuditEntry
 from common.extensions import db
 from skills.models import Attendance, Enrollment, Trainee
-from tests.conftest import table_counts
+from tests.helpers import table_counts
 
 FRENCH_HEADER = ["nom", "courriel", "catégorie", "secteur", "région", "nom_ar", "nom_tfng", "genre", "employeur"]
 ENGLISH_HEADER = ["name", "email", "category", "sector", "region", "name_ar", "name_tfng", "gender", "employer"]

@@ -29,9 +29,10 @@ TRAINEES = 10
 VERIFY_LIMIT = 4
 CLIENT_THREADS = 8
 
-pytestmark = pytest.mark.skipif(not (os.environ.get("TEST_DATABASE_URL") and REDIS_URL),
-                                reason="two instances need a shared server database and a shared Redis: set "
-                                       "TEST_DATABASE_URL (PostgreSQL) and REDIS_URL (.ci/run does)")
+pytestmark = [pytest.mark.multiprocess,
+              pytest.mark.skipif(not (os.environ.get("TEST_DATABASE_URL") and REDIS_URL),
+                                 reason="two instances need a shared server database and a shared Redis: set "
+                                        "TEST_DATABASE_URL (PostgreSQL) and REDIS_URL (.ci/run does)")]
 
 
 def visitor() -> dict[str, str]:

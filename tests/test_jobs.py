@@ -9,7 +9,9 @@ import sqlalchemy as sa
 from common.extensions import db
 from jobs.models import Job
 
-pytestmark = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL is not set: the RQ test needs Redis")
+# The RQ worker builds its own app (worker.py), on its own connection.
+pytestmark = [pytest.mark.multiprocess,
+              pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL is not set: the RQ test needs Redis")]
 
 
 def test_bulk_issuance_runs_through_an_rq_worker(app, client, login, admin, make_trainee, make_cohort, monkeypatch):

@@ -8,7 +8,7 @@ from flask_migrate import downgrade, upgrade
 from app import create_app
 from common.database import normalise_database_url
 from common.extensions import db
-from tests.conftest import TEST_CONFIG, TEST_DATABASE_URL
+from tests.helpers import TEST_CONFIG, TEST_DATABASE_URL
 
 
 def _fresh_postgresql_database(name: str) -> str:

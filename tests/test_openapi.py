@@ -107,6 +107,7 @@ def _fuzz(schema, base_url: str, headers: dict, known: dict, examples: int) -> l
 
 
 @pytest.mark.parametrize("role", list(EXAMPLES))
+@pytest.mark.multiprocess
 def test_live_server_keeps_to_its_description(app, live_url, registry, token_for, role):
     """No 500, no undocumented status or media type, no answer that breaks its own schema."""
     accounts, known = registry

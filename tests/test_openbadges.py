@@ -19,7 +19,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from certificates.openbadges import encode_status_list
-from tests.conftest import TEST_CONFIG
+from tests.helpers import TEST_CONFIG
 from tests.test_certificate_issuance import make_eligible  # noqa: F401 - the fixture, shared
 
 BASE = TEST_CONFIG["BASE_URL"]

@@ -9,7 +9,7 @@ import itertools
 import pytest
 
 from common.extensions import db
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 ROLES = ("anon", "admin", "trainer", "other_trainer", "governance", "trainee", "other_trainee")
 _unique = itertools.count(1)

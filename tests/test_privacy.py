@@ -19,7 +19,7 @@ from common.extensions import db
 from privacy.models import CorrectionRequest
 from skills import operations as skills
 from skills.models import Attendance, Trainee
-from tests.conftest import PASSWORD, table_counts
+from tests.helpers import PASSWORD, table_counts
 
 EN = {"Accept-Language": "en"}
 

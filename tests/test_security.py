@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from audit.models import AuditEntry
 from common.extensions import db
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 @pytest.fixture

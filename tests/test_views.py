@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from audit.models import AuditEntry
 from common.extensions import db
 from skills.models import Attendance, ModuleResult, TrainingSession
-from tests.conftest import table_counts
+from tests.helpers import table_counts
 
 
 def test_trainer_takes_attendance_on_one_screen(client, login, make_user, make_trainee, make_cohort, make_session):

@@ -15,13 +15,13 @@ import pytest
 import sqlalchemy as sa
 
 from common.extensions import db
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright module: "
                                "`make dev-setup` installs it from requirements-dev.txt")
 Page, expect = sync_api.Page, sync_api.expect
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.multiprocess]  # a live server answers the browser
 
 LANGS = ["fr", "ar"]
 BROWSER_LOCALE = {"fr": "fr-MA", "ar": "ar-MA"}

@@ -31,13 +31,13 @@ from tests.browser.test_browser_flows import (
     assert_no_horizontal_scroll,
     log_in,
 )
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright module: "
                                "`make dev-setup` installs it from requirements-dev.txt")
 Page, expect = sync_api.Page, sync_api.expect
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.multiprocess]  # a live server answers the browser
 
 POLL_WAIT_MS = 8_000  # the projector polls every 3 s
 CODE = re.compile(r"^[0-9A-Z]{6}$")

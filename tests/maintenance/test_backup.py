@@ -12,7 +12,10 @@ import sqlalchemy as sa
 from certificates.models import Certificate
 from common.extensions import db
 from maintenance.checksums import table_checksums
-from tests.conftest import table_counts
+from tests.helpers import table_counts
+
+# Backups read through pg_dump, restores replace the tables and reconnect, another app restores: real commits.
+pytestmark = pytest.mark.multiprocess
 
 
 def _checksums() -> dict:

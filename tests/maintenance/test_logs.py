@@ -12,7 +12,7 @@ from accounts import operations as accounts
 from common.extensions import db
 from common.logs import redact
 from skills.models import Trainee
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 NAME, NAME_AR, EMAIL = "Khadija Ait Taleb", "خديجة آيت الطالب", "khadija.aittaleb@sante.gov.ma"
 

@@ -19,7 +19,7 @@ from governance.models import QuarterSnapshot
 from governance.rules import Quarter
 from privacy.operations import request_correction as ask_correction
 from skills.models import Attendance, Trainee
-from tests.conftest import PASSWORD, table_counts
+from tests.helpers import PASSWORD, table_counts
 
 LATER = datetime(2034, 6, 1, 12, 0, tzinfo=timezone.utc)  # certificates of 2026 expired in 2028: 5 years on
 
