@@ -104,6 +104,8 @@ def app(request, database_url, keys_dir, tmp_path):
     for name in ("live_url",):
         if name in request.fixturenames:
             raise pytest.UsageError(f"{request.node.nodeid} uses {name}: mark it @pytest.mark.multiprocess")
+    if "prepared_data" in request.fixturenames:  # data a module builds once, below each test's transaction
+        request.getfixturevalue("prepared_data")
     app = request.getfixturevalue("shared_app")
     rollback: RollbackDatabase = app.extensions["tests.rollback"]
     config = dict(app.config)

@@ -108,13 +108,26 @@ def rollback_engine_options(url: str) -> dict[str, Any]:
     return options
 
 
+class _Savepoint:
+    __slots__ = ("name", "owner", "wrote", "under_commits")
+
+    def __init__(self, name: str, owner: int | None) -> None:
+        self.name, self.owner = name, owner  # owner: id() of the SQLAlchemy Connection; None for a level
+        self.wrote = False  # its connection wrote something inside it
+        self.under_commits = False  # another connection committed above it
+
+
 class RollbackDatabase:
     """Every test runs inside one transaction on the engine's single connection, rolled back at its end.
 
     The driver is put in autocommit mode and this class says BEGIN and ROLLBACK itself. The application
     keeps committing as in production: each transaction SQLAlchemy begins on the engine becomes a SAVEPOINT,
     its commit a RELEASE and its rollback a ROLLBACK TO. Levels nest: a module can build data once in an
-    outer level (rolled back when the module ends) and each test then runs in a savepoint above it."""
+    outer level (rolled back when the module ends) and each test then runs in a savepoint above it.
+
+    On a server, what a job thread commits stays committed even if the request that started it then rolls
+    back its own (read-only) transaction. Here the thread's savepoint sits above the request's, so such a
+    rollback becomes a RELEASE when the request wrote nothing; had it written, it is rolled back for real."""
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
@@ -131,8 +144,8 @@ class RollbackDatabase:
         event.listen(engine, "begin", self._begun)
         event.listen(engine, "commit", self._committed)
         event.listen(engine, "rollback", self._rolled_back)
-        self._stack: list[str] = []  # open savepoints, oldest first; "" is the outermost BEGIN
-        self._of_connection: dict[int, str] = {}
+        event.listen(engine, "before_cursor_execute", self._executing)
+        self._stack: list[_Savepoint] = []  # open savepoints, oldest first; the first is the BEGIN ("")
         self._names = itertools.count(1)
 
     def _execute(self, *statements: str) -> None:
@@ -143,60 +156,76 @@ class RollbackDatabase:
         finally:
             cursor.close()
 
-    # Levels: the test's (or the module's) transaction.
-    @property
-    def depth(self) -> int:
-        return sum(1 for name in self._stack if not name or name.startswith("level"))
+    def _find(self, owner: int) -> int | None:
+        for index in range(len(self._stack) - 1, -1, -1):
+            if self._stack[index].owner == owner:
+                return index
+        return None
 
+    # Levels: the test's (or the module's) transaction.
     def begin(self) -> str:
         if not self._stack:
             self._execute("BEGIN")
             if not self.sqlite:  # as TRUNCATE ... RESTART IDENTITY did: every test's ids start at 1
                 self._execute("SELECT setval(c.oid, 1, false) FROM pg_class c WHERE c.relkind = 'S'")
-            self._stack.append("")
+            self._stack.append(_Savepoint("", None))
             return ""
         name = f"level{next(self._names)}"
         self._execute(f"SAVEPOINT {name}")
-        self._stack.append(name)
+        self._stack.append(_Savepoint(name, None))
         return name
 
     def end(self, name: str) -> None:
         """Roll the level back, with whatever the application left open above it."""
-        if name not in self._stack:
+        index = next((i for i, savepoint in enumerate(self._stack) if savepoint.owner is None
+                      and savepoint.name == name), None)
+        if index is None:
             return
-        index = self._stack.index(name)
         if name:
             self._execute(f"ROLLBACK TO SAVEPOINT {name}", f"RELEASE SAVEPOINT {name}")
         else:
             self._execute("ROLLBACK")
         del self._stack[index:]
-        if not self._stack:
-            self._of_connection.clear()
 
     # The application's transactions, as SQLAlchemy begins and ends them on the shared connection.
     def _begun(self, connection) -> None:
         if not self._stack:
             raise RuntimeError("the database was used outside a test's transaction (the `app` fixture)")
-        name = f"app{next(self._names)}"
-        self._execute(f"SAVEPOINT {name}")
-        self._stack.append(name)
-        self._of_connection[id(connection)] = name
+        savepoint = _Savepoint(f"app{next(self._names)}", id(connection))
+        self._execute(f"SAVEPOINT {savepoint.name}")
+        self._stack.append(savepoint)
+
+    def _executing(self, connection, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip()[:9].upper().startswith(("SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK", "PRAGMA")):
+            return
+        index = self._find(id(connection))
+        if index is not None:
+            self._stack[index].wrote = True
 
     def _committed(self, connection) -> None:
-        name = self._of_connection.pop(id(connection), None)
-        if name in self._stack:  # else already released with an older savepoint
-            self._execute(f"RELEASE SAVEPOINT {name}")
-            del self._stack[self._stack.index(name):]
+        index = self._find(id(connection))
+        if index is None:  # already released with an older savepoint
+            return
+        self._execute(f"RELEASE SAVEPOINT {self._stack[index].name}")
+        del self._stack[index:]
+        for savepoint in self._stack:
+            if savepoint.owner is not None and savepoint.owner != id(connection):
+                savepoint.under_commits = True
 
     def _rolled_back(self, connection) -> None:
-        name = self._of_connection.pop(id(connection), None)
-        if name in self._stack:
-            self._execute(f"ROLLBACK TO SAVEPOINT {name}", f"RELEASE SAVEPOINT {name}")
-            del self._stack[self._stack.index(name):]
+        index = self._find(id(connection))
+        if index is None:
+            return
+        savepoint = self._stack[index]
+        if savepoint.under_commits and not savepoint.wrote:
+            self._execute(f"RELEASE SAVEPOINT {savepoint.name}")  # keep what the others committed
+        else:
+            self._execute(f"ROLLBACK TO SAVEPOINT {savepoint.name}", f"RELEASE SAVEPOINT {savepoint.name}")
+        del self._stack[index:]
 
     def close(self) -> None:
         if self._stack:
-            self.end(self._stack[0])
+            self.end("")
         self._fairy.close()
 
 

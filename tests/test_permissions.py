@@ -9,14 +9,13 @@ import itertools
 import pytest
 
 from common.extensions import db
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, create_cohort, create_session, create_trainee, create_track, create_user
 
 ROLES = ("anon", "admin", "trainer", "other_trainer", "governance", "trainee", "other_trainee")
 _unique = itertools.count(1)
 
 
-@pytest.fixture
-def world(request, app, make_user, make_track, make_trainee, make_cohort, make_session, make_module):
+def _build_world(extra: str):
     """Two cohorts: C1 taught by `trainer` with trainee T1, C2 taught by `other_trainer` with T2, and
     check-in open for C1's session. Only routes that name a certificate or a job get one made (T1's
     certificate; a bulk issuance job run by the admin): rendering and signing a PDF for every row would
@@ -26,16 +25,16 @@ def world(request, app, make_user, make_track, make_trainee, make_cohort, make_s
     from jobs import runner
     from skills import operations
 
-    url = request.node.callspec.params.get("url", "")
-    trainer, other_trainer = make_user("trainer"), make_user("trainer")
-    t1, t2, t3 = make_trainee(), make_trainee(), make_trainee()
-    track = make_track(code="TRK")
-    c1 = make_cohort(track=track, code="C1", trainers=[trainer], trainees=[t1])
-    make_cohort(track=track, code="C2", trainers=[other_trainer], trainees=[t2])
-    session = make_session(c1)
-    users = {"admin": make_user("admin"), "trainer": trainer, "other_trainer": other_trainer,
-             "governance": make_user("governance"), "trainee": make_user("trainee", trainee_id=t1.id),
-             "other_trainee": make_user("trainee", trainee_id=t2.id)}
+    admin = create_user("admin", "admin@kafaa.ma")
+    trainer, other_trainer = create_user("trainer"), create_user("trainer")
+    t1, t2, t3 = create_trainee(admin), create_trainee(admin), create_trainee(admin)
+    track = create_track(admin, code="TRK")
+    c1 = create_cohort(admin, track=track, code="C1", trainers=[trainer], trainees=[t1])
+    create_cohort(admin, track=track, code="C2", trainers=[other_trainer], trainees=[t2])
+    session = create_session(admin, c1)
+    users = {"admin": create_user("admin"), "trainer": trainer, "other_trainer": other_trainer,
+             "governance": create_user("governance"), "trainee": create_user("trainee", trainee_id=t1.id),
+             "other_trainee": create_user("trainee", trainee_id=t2.id)}
     operations.record_attendance(users["admin"], session, [{"trainee_id": t1.id, "status": "present"}])
     operations.record_results(users["admin"], c1, [{"trainee_id": t1.id, "module": m.code, "passed": True}
                                                    for m in track.modules])
@@ -43,18 +42,75 @@ def world(request, app, make_user, make_track, make_trainee, make_cohort, make_s
     db.session.commit()
     values = {"module": track.modules[0].code, "track": track.code, "cohort": "C1", "trainee": t1.id,
               "outsider": t3.id, "session": session.id, "user": users["trainer"].id, "quarter": "2026-Q3"}
-    if "{serial}" in url:
+    if extra == "serial":
         values["serial"] = issue_certificate(users["admin"], t1, track)[0].serial
         db.session.commit()
-    if "{correction}" in url:
+    if extra == "correction":
         from privacy.operations import request_correction
 
         values["correction"] = request_correction(users["trainee"], {"field": "name", "value": "Corrected Name"}).id
         db.session.commit()
-    if "{job}" in url:
+    if extra == "job":
         values["job"] = runner.start("certificates.issue_cohort", {"cohort_id": c1.id, "cohort": "C1"},
                                      users["admin"]).id
-    return users, values
+    return {role: user.id for role, user in users.items()}, values
+
+
+class Worlds:
+    """The worlds of this module, built once each rather than for every row: the world a row needs is
+    committed in a transaction of the module's (below each test's, which is rolled back), and replaced only
+    when a row needs another one (a certificate, a correction or a job more)."""
+
+    def __init__(self, app, exports_dir: str) -> None:
+        self.app, self.exports_dir = app, exports_dir
+        self.rollback = app.extensions["tests.rollback"]
+        self.extra: str | None = None
+        self.level: str | None = None
+        self.users: dict[str, int] = {}
+        self.values: dict = {}
+
+    def prepare(self, extra: str) -> None:
+        if extra == self.extra:
+            return
+        self.drop()
+        config = dict(self.app.config)
+        self.app.config["EXPORTS_DIR"] = self.exports_dir
+        try:
+            with self.app.app_context():
+                self.level = self.rollback.begin()
+                self.users, self.values = _build_world(extra)
+                db.session.remove()
+        finally:
+            self.app.config.clear()
+            self.app.config.update(config)
+        self.extra = extra
+
+    def drop(self) -> None:
+        if self.level is not None:
+            self.rollback.end(self.level)
+        self.extra = self.level = None
+
+
+@pytest.fixture(scope="module")
+def worlds(shared_app, tmp_path_factory):
+    built = Worlds(shared_app, str(tmp_path_factory.mktemp("exports")))
+    yield built
+    built.drop()
+
+
+@pytest.fixture
+def prepared_data(request, worlds):
+    """Resolved by the `app` fixture before the test's own transaction begins (tests/conftest.py)."""
+    url = request.node.callspec.params.get("url", "")
+    worlds.prepare(next((extra for extra in ("serial", "correction", "job") if f"{{{extra}}}" in url), ""))
+    return worlds
+
+
+@pytest.fixture
+def world(prepared_data, app):
+    from accounts.models import User
+
+    return {role: db.session.get(User, id) for role, id in prepared_data.users.items()}, dict(prepared_data.values)
 
 
 def _module_body(v):
