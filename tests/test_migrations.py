@@ -8,7 +8,7 @@ from flask_migrate import downgrade, upgrade
 from app import create_app
 from common.database import normalise_database_url
 from common.extensions import db
-from tests.helpers import TEST_CONFIG, TEST_DATABASE_URL
+from tests.helpers import TEST_CONFIG, TEST_DATABASE_URL, WORKER
 
 
 def _fresh_postgresql_database(name: str) -> str:
@@ -26,7 +26,8 @@ def empty_database(request, tmp_path):
         return f"sqlite:///{tmp_path / 'migrations.db'}"
     if not TEST_DATABASE_URL:
         pytest.skip("PostgreSQL migration run skipped: TEST_DATABASE_URL is not set")
-    return _fresh_postgresql_database("kafaa_migration_check")
+    # One per xdist worker, so two workers never drop each other's.
+    return _fresh_postgresql_database("kafaa_migration_check" + (f"_{WORKER}" if WORKER else ""))
 
 
 def test_upgrade_downgrade_upgrade_without_drift(empty_database):
