@@ -1,6 +1,6 @@
-"""The trainee import: a file's plan reported (a dry run), or written in bulk (new rows inserted IN_CHUNK at a
-time, updates in one executemany), its trainees enrolled in a cohort if one is asked, with one audit entry
-summarising the import. All or nothing."""
+"""The trainee import: a file's plan reported (a dry run), or written in bulk through skills'
+`write_trainees` (new rows inserted BULK_CHUNK at a time, updates in one executemany), its trainees enrolled
+in a cohort if one is asked, with one audit entry summarising the import. All or nothing."""
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -11,14 +11,12 @@ from flask_babel import lazy_gettext as _l
 from accounts.models import User
 from audit.operations import record as audit
 from common.errors import Conflict
-from common.types import utcnow
 from common.extensions import db
 from exchange.imports.faults import MAX_LISTED_ERRORS, ImportRefused, refuse
 from exchange.imports.plan import TraineePlan, already_enrolled, chunks, plan_trainees
 from exchange.imports.readers import Table
-from governance import trained
 from skills import operations
-from skills.models import Cohort, Trainee
+from skills.models import Cohort
 from skills.operations import MAX_BATCH, TRAINEE_FIELDS
 
 
@@ -33,23 +31,11 @@ def cohort_by_code(code: str | None) -> Cohort | None:
 
 
 def _write_trainees(actor: User, plan: TraineePlan, table: Table, cohort: Cohort | None) -> tuple[list[int], int]:
-    """Insert and update in bulk, enrol through enrol_trainees, and audit the import once."""
-    new_ids: list[int] = []
+    """Insert and update in bulk through write_trainees, enrol through enrol_trainees, and audit the import
+    once."""
     try:
-        for chunk in chunks(plan.creates):
-            # A plain executemany, then the new ids by email: INSERT ... RETURNING in parameter order falls
-            # back to a row at a time on SQLite, ten times slower.
-            db.session.execute(sa.insert(Trainee), chunk)
-            ids = dict(db.session.execute(sa.select(Trainee.email, Trainee.id).where(
-                Trainee.email.in_([values["email"] for values in chunk]))).all())
-            new_ids.extend(ids[values["email"]] for values in chunk)
-        if plan.updates:
-            now = utcnow()
-            db.session.execute(sa.update(Trainee), [{"id": trainee_id, **values, "updated_at": now}
-                                                    for trainee_id, _, values in plan.updates])
-            # a bulk UPDATE bypasses the unit of work, so the governance figures' copy is refreshed here
-            trained.refresh(db.session.connection(), [trainee_id for trainee_id, _, _ in plan.updates])
-        db.session.flush()
+        new_ids = operations.write_trainees(plan.creates, [(trainee_id, values)
+                                                           for trainee_id, _, values in plan.updates])
     except sa.exc.IntegrityError:  # the caller rolls back, as on any DomainError
         raise Conflict(_l("Some of these trainees were saved by someone else meanwhile. Check the file "
                           "again.")) from None
