@@ -40,12 +40,12 @@ from common.extensions import babel, csrf, db, login, migrate
 from common.i18n import select_locale
 from common.validation import ID_MAX
 from demo.cli import demo_command
-from exchange import imports
+from exchange.imports import jobs as import_jobs
 from governance import reporting, trained
 from governance.cli import report_cli
 from jobs import runner
 from maintenance.cli import backup_command, purge_command, restore_command
-from skills import views as skills_views, vocab
+from skills import signals as skills_signals, views as skills_views, vocab
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 
@@ -281,7 +281,7 @@ def register_template_helpers(app: Flask) -> None:
 JOB_TASKS = {
     "certificates.issue_cohort": bulk.issue_cohort_job,
     "governance.quarterly_report": reporting.quarterly_report_job,
-    "exchange.import_trainees": imports.import_trainees_job,
+    "exchange.import_trainees": import_jobs.import_trainees_job,
 }
 
 
@@ -289,5 +289,6 @@ def register_reactions(app: Flask) -> None:
     """How packages react to each other, wired here rather than by importing for side effects."""
     for kind, function in JOB_TASKS.items():
         runner.register_task(kind, function)
-    trained.install()
-    skills_views.TRAINEE_PAGE_EXTRAS["certificates"] = certificate_queries.certificates_on_page  # trained_periods follow every flush of certificates, trainees, tracks and cohorts
+    trained.install()  # trained_periods follow every flush of certificates, trainees, tracks and cohorts
+    skills_signals.trainees_written.connect(trained.refresh_written)  # ... and skills' bulk trainee writes
+    skills_views.TRAINEE_PAGE_EXTRAS["certificates"] = certificate_queries.certificates_on_page

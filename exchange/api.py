@@ -37,8 +37,8 @@ from common.openapi import (
     obj,
     schema,
 )
-from exchange import imports
 from exchange.exports import EXPORTS, FORMATS, SEPARATORS, XLSX_MIMETYPE, export_response
+from exchange.imports import attendance, faults, readers, trainees
 from skills.loaders import get_session_or_404
 from skills.vocab import CATEGORIES, REGIONS, SECTORS
 
@@ -71,16 +71,16 @@ EXPORT_FILTERS = (Param("cohort", STRING, "A cohort's code.", lookup=True), Para
 EXPORT_MEDIA = {"csv": "text/csv", "xlsx": XLSX_MIMETYPE}
 
 
-def _upload(max_rows: int) -> tuple[imports.Table, bool]:
+def _upload(max_rows: int) -> tuple[readers.Table, bool]:
     """The multipart file, read, and the dry_run flag (true unless said otherwise)."""
     errors = FieldErrors()
     dry_run = v.boolean(errors, "dry_run", request.values.get("dry_run", "true"))
     if errors.fields:
-        raise imports.refuse(errors.fields["dry_run"][0], column="dry_run")
+        raise faults.refuse(errors.fields["dry_run"][0], column="dry_run")
     upload = request.files.get("file")
     if upload is None:
-        raise imports.refuse(imports.NO_FILE, column="file")
-    return imports.read_table(upload.filename or "", upload.read(), max_rows=max_rows), bool(dry_run)
+        raise faults.refuse(faults.NO_FILE, column="file")
+    return readers.read_table(upload.filename or "", upload.read(), max_rows=max_rows), bool(dry_run)
 
 
 def _answer(report: dict[str, Any]) -> dict[str, Any]:
@@ -98,9 +98,9 @@ def _answer(report: dict[str, Any]) -> dict[str, Any]:
             description="A dry run (the default) reports what would change; a commit is all or nothing, and answers "
                         "422 with the report's `errors` having written nothing.")
 def import_trainees():
-    table, dry_run = _upload(imports.MAX_TRAINEE_ROWS)
-    cohort = imports.cohort_by_code(request.values.get("cohort"))
-    return _answer(imports.import_trainees(current_actor(), table, dry_run=dry_run, cohort=cohort))
+    table, dry_run = _upload(readers.MAX_TRAINEE_ROWS)
+    cohort = trainees.cohort_by_code(request.values.get("cohort"))
+    return _answer(trainees.import_trainees(current_actor(), table, dry_run=dry_run, cohort=cohort))
 
 
 @bp.post("/imports/sessions/<int:session_id>/attendance")
@@ -109,8 +109,8 @@ def import_trainees():
             responses={200: IMPORT_REPORT, 422: IMPORT_REFUSED}, errors=(413,))
 def import_attendance(session_id: int):
     session = get_session_or_404(session_id, manage=True)
-    table, dry_run = _upload(imports.MAX_ATTENDANCE_ROWS)
-    return _answer(imports.import_attendance(current_actor(), session, table, dry_run=dry_run))
+    table, dry_run = _upload(readers.MAX_ATTENDANCE_ROWS)
+    return _answer(attendance.import_attendance(current_actor(), session, table, dry_run=dry_run))
 
 
 @require_role("admin", "trainer")

@@ -16,9 +16,9 @@ from common.errors import DomainError
 from common.extensions import db
 from common.forms import choices
 from common.templating import current_language
-from exchange import imports
 from exchange.exports import EXPORTS, FORMATS, export_response
 from exchange.forms import AttendanceImportForm, ConfirmImportForm, TraineeImportForm
+from exchange.imports import attendance, faults, jobs as import_jobs, readers, trainees, uploads
 from jobs import runner
 from jobs.loaders import get_job_or_404
 from skills import queries
@@ -30,7 +30,7 @@ IMPORT_JOB = "exchange.import_trainees"
 
 
 def _async_above() -> int:
-    return int(current_app.config.get("IMPORT_ASYNC_ABOVE_ROWS", imports.ASYNC_ABOVE_ROWS))
+    return int(current_app.config.get("IMPORT_ASYNC_ABOVE_ROWS", import_jobs.ASYNC_ABOVE_ROWS))
 
 
 # --- trainees -------------------------------------------------------------------------------------------
@@ -78,20 +78,20 @@ def upload_trainees():
     upload = form.file.data
     filename, data = upload.filename or "", upload.read()
     try:
-        cohort = imports.cohort_by_code(form.cohort.data)
+        cohort = trainees.cohort_by_code(form.cohort.data)
         # A big file is not even parsed here: the job does it once, under the progress bar.
-        large = imports.more_rows_than(data, _async_above())
-        table = None if large else imports.read_table(filename, data, max_rows=imports.MAX_TRAINEE_ROWS)
+        large = readers.more_rows_than(data, _async_above())
+        table = None if large else readers.read_table(filename, data, max_rows=readers.MAX_TRAINEE_ROWS)
     except DomainError as error:
-        return _render_trainees(form, report=imports.refused_report(error, True), status=422)
-    token = imports.keep_upload(current_user, "trainees", filename, data, cohort=cohort.code if cohort else None,
+        return _render_trainees(form, report=faults.refused_report(error, True), status=422)
+    token = uploads.keep_upload(current_user, "trainees", filename, data, cohort=cohort.code if cohort else None,
                                 large=large)
     if large:
         return _start_job(token, filename, dry_run=True)
-    report = imports.import_trainees(current_user, table, dry_run=True, cohort=cohort)
+    report = trainees.import_trainees(current_user, table, dry_run=True, cohort=cohort)
     db.session.rollback()
     if report["errors"]:
-        imports.drop_upload(token)
+        uploads.drop_upload(token)
         token = None
     return _render_trainees(form, report=report, token=token)
 
@@ -100,22 +100,22 @@ def upload_trainees():
 @require_role("admin")
 def commit_trainees():
     form = ConfirmImportForm()
-    upload = imports.take_upload(form.token.data, current_user, "trainees") if form.validate_on_submit() else None
+    upload = uploads.take_upload(form.token.data, current_user, "trainees") if form.validate_on_submit() else None
     if upload is None:
         flash(_("This file has expired or was imported already. Send it again."), "warning")
         return redirect(url_for("exchange.imports_page"))
     if upload.meta.get("large"):
         return _start_job(upload.token, upload.filename, dry_run=False)
     try:
-        table = imports.read_table(upload.filename, upload.data, max_rows=imports.MAX_TRAINEE_ROWS)
-        cohort = imports.cohort_by_code(upload.meta.get("cohort"))
-        report = imports.import_trainees(current_user, table, dry_run=False, cohort=cohort)
+        table = readers.read_table(upload.filename, upload.data, max_rows=readers.MAX_TRAINEE_ROWS)
+        cohort = trainees.cohort_by_code(upload.meta.get("cohort"))
+        report = trainees.import_trainees(current_user, table, dry_run=False, cohort=cohort)
     except DomainError as error:
         db.session.rollback()
-        imports.drop_upload(upload.token)
-        return _render_trainees(_trainee_form(), report=imports.refused_report(error, False), status=422)
+        uploads.drop_upload(upload.token)
+        return _render_trainees(_trainee_form(), report=faults.refused_report(error, False), status=422)
     db.session.commit()
-    imports.drop_upload(upload.token)
+    uploads.drop_upload(upload.token)
     flash(_("Import done: %(created)d created, %(updated)d updated, %(enrolled)d enrolled.",
             created=report["created"], updated=report["updated"], enrolled=report["enrolled"]), "success")
     return redirect(url_for("skills.trainees"))
@@ -152,15 +152,15 @@ def upload_attendance(code: str, session_id: int):
     upload = form.file.data
     filename, data = upload.filename or "", upload.read()
     try:
-        table = imports.read_table(filename, data, max_rows=imports.MAX_ATTENDANCE_ROWS)
-        report = imports.import_attendance(current_user, session, table, dry_run=True)
+        table = readers.read_table(filename, data, max_rows=readers.MAX_ATTENDANCE_ROWS)
+        report = attendance.import_attendance(current_user, session, table, dry_run=True)
     except DomainError as error:
         db.session.rollback()
-        return _render_attendance(cohort, session, form, report=imports.refused_report(error, True), status=422)
+        return _render_attendance(cohort, session, form, report=faults.refused_report(error, True), status=422)
     db.session.rollback()
     token = None
     if not report["errors"]:
-        token = imports.keep_upload(current_user, "attendance", filename, data, session_id=session.id)
+        token = uploads.keep_upload(current_user, "attendance", filename, data, session_id=session.id)
     return _render_attendance(cohort, session, form, report=report, token=token)
 
 
@@ -169,20 +169,20 @@ def upload_attendance(code: str, session_id: int):
 def commit_attendance(code: str, session_id: int):
     cohort, session = _session(code, session_id)
     form = ConfirmImportForm()
-    upload = imports.take_upload(form.token.data, current_user, "attendance") if form.validate_on_submit() else None
+    upload = uploads.take_upload(form.token.data, current_user, "attendance") if form.validate_on_submit() else None
     if upload is None or upload.meta.get("session_id") != session.id:
         flash(_("This file has expired or was imported already. Send it again."), "warning")
         return redirect(url_for("exchange.attendance_page", code=cohort.code, session_id=session.id))
     try:
-        table = imports.read_table(upload.filename, upload.data, max_rows=imports.MAX_ATTENDANCE_ROWS)
-        report = imports.import_attendance(current_user, session, table, dry_run=False)
+        table = readers.read_table(upload.filename, upload.data, max_rows=readers.MAX_ATTENDANCE_ROWS)
+        report = attendance.import_attendance(current_user, session, table, dry_run=False)
     except DomainError as error:
         db.session.rollback()
-        imports.drop_upload(upload.token)
+        uploads.drop_upload(upload.token)
         return _render_attendance(cohort, session, AttendanceImportForm(),
-                                  report=imports.refused_report(error, False), status=422)
+                                  report=faults.refused_report(error, False), status=422)
     db.session.commit()
-    imports.drop_upload(upload.token)
+    uploads.drop_upload(upload.token)
     flash(_("Attendance imported: %(changed)d changed.", changed=report["changed"]), "success")
     return redirect(url_for("skills.attendance", code=cohort.code, session_id=session.id))
 

@@ -3,8 +3,9 @@
 Whatever is flushed through the ORM (issuing, revoking, reissuing and renewing certificates, editing a
 trainee, a track's counts_toward_target, a cohort's language) is noticed by the session listeners below,
 which rebuild the periods of the people concerned in the same transaction: no operation has to remember
-to, and a refused request leaves the table as it was. Bulk statements that bypass the unit of work (the
-spreadsheet import's UPDATE of trainees) call `refresh` themselves.
+to, and a refused request leaves the table as it was. Bulk statements that bypass the unit of work
+(skills' `write_trainees`, which the spreadsheet import uses) send `skills.signals.trainees_written`, which
+`refresh_written` answers. The factory wires both (`install`, and the signal's subscription).
 """
 from __future__ import annotations
 
@@ -109,3 +110,9 @@ def install() -> None:
     for name, listener in (("before_flush", _before_flush), ("after_flush", _after_flush)):
         if not sa.event.contains(db.session, name, listener):
             sa.event.listen(db.session, name, listener)
+
+
+def refresh_written(connection: sa.Connection, *, updated_ids: Iterable[int], **_) -> None:
+    """Answer skills' `trainees_written` signal: rebuild the periods of the updated people (their category,
+    sector, region or gender may have changed). New trainees hold no certificate yet, so no period."""
+    refresh(connection, updated_ids)

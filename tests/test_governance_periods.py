@@ -171,7 +171,8 @@ def test_periods_rule_on_hand_picked_cases():
 
 def test_bulk_import_of_a_changed_trainee_moves_their_figures(app, admin, make_track, make_trainee, moving_clock):
     """The spreadsheet import updates trainees in bulk, outside the unit of work: the periods follow."""
-    from exchange import imports
+    from exchange.imports.readers import read_table
+    from exchange.imports.trainees import import_trainees
 
     track = make_track()
     person = make_trainee(sector="health", email="moved@example.ma")
@@ -179,7 +180,7 @@ def test_bulk_import_of_a_changed_trainee_moves_their_figures(app, admin, make_t
     db.session.commit()
     csv = ("name,name_ar,email,category,sector,region,gender\n"
            f"{person.name},{person.name_ar},moved@example.ma,official,justice,oriental,m\n").encode()
-    result = imports.import_trainees(admin, imports.read_table("people.csv", csv, max_rows=10), dry_run=False)
+    result = import_trainees(admin, read_table("people.csv", csv, max_rows=10), dry_run=False)
     db.session.commit()
     assert result["updated"] == 1
     assert db.session.execute(sa.select(TrainedPeriod.category, TrainedPeriod.sector, TrainedPeriod.region,

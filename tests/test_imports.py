@@ -233,7 +233,7 @@ def test_missing_file_bad_flag_unknown_cohort_and_too_many_rows(api, monkeypatch
     assert api(content, dry_run="maybe").json["errors"][0]["column"] == "dry_run"
     response = api(content, dry_run=True, cohort="NOPE")
     assert response.status_code == 422 and "NOPE" in response.json["detail"]
-    from exchange import imports
+    from exchange.imports import readers as imports
     monkeypatch.setattr(imports, "MAX_TRAINEE_ROWS", 2)
     content = csv_file([FRENCH_HEADER] + [_row(f"P{i}", f"p{i}@example.ma") for i in range(3)])
     response = api(content, dry_run=True)
