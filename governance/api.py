@@ -7,7 +7,7 @@ from common.api import json_body, paginated
 from common.extensions import db
 from common.openapi import Body, Param, documented, page_of
 from governance import loaders, operations, queries
-from governance.loaders import filters_from_request, quarter_from_request
+from governance.loaders import filters_from_request, parse_quarter, quarter_from_request
 from governance.serializers import CLOSED_QUARTER, COHORT_RATE, QUARTER_FIGURES, TARGETS, cohort_row_json, progress_json
 from skills.filters import params as filter_params
 
@@ -22,7 +22,7 @@ FIGURE_FILTERS = (Param("quarter", {"type": "string", "pattern": "^[0-9]{4}-Q[1-
             responses={200: QUARTER_FIGURES})
 def progress():
     quarter, filters = quarter_from_request(), filters_from_request()
-    figures, closed = operations.quarter_figures(quarter, filters)
+    figures, closed = queries.quarter_figures(quarter, filters)
     return progress_json(figures, filtered=filters.any, closed=closed)
 
 
@@ -55,7 +55,7 @@ def put_targets():
 @documented("Close a finished quarter", tag="Statistics", responses={201: CLOSED_QUARTER}, errors=(409, 422),
             description="Freezes the quarter's figures; later changes are reported as corrections.")
 def close(quarter: str):
-    snapshot = operations.close_quarter(current_actor(), operations.parse_quarter(quarter))
+    snapshot = operations.close_quarter(current_actor(), parse_quarter(quarter))
     db.session.commit()
     return {"quarter": snapshot.quarter, "closed_at": snapshot.closed_at.isoformat(),
             "trained": snapshot.figures["trained"]}, 201
