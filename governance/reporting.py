@@ -27,8 +27,7 @@ def build_report(quarter: Quarter, out_dir: Path, progress=None) -> tuple[Path, 
     corrections = queries.corrections(quarter)
     if progress:
         progress(2, steps)
-    paths = write_quarterly_report(figures.to_json(), previous.to_json() if previous else None, corrections,
-                                   Path(out_dir))
+    paths = write_quarterly_report(figures, previous, corrections, Path(out_dir))
     if progress:
         progress(3, steps)
     return paths
