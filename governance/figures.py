@@ -143,7 +143,8 @@ class Figures(Breakdowns):
             as_of=as_of if isinstance(as_of, date) else date.fromisoformat(str(as_of)),
             targets=_counts(data.get("targets")),
             **cls.breakdowns_from_json(data),
-            trend=tuple(TrendPoint(Quarter.parse(str(t["quarter"])), int(t["trained"])) for t in data.get("trend") or ()),
+            trend=tuple(TrendPoint(Quarter.parse(str(t["quarter"])), int(t["trained"]))
+                        for t in data.get("trend") or ()),
             certificates=CertificateEvents.from_json(data.get("certificates")),
             previous=Breakdowns.from_json(data["previous"]) if data.get("previous") is not None else None,
             cohorts=(tuple(CohortRate.from_json(c) for c in data["cohorts"]) if data.get("cohorts") is not None

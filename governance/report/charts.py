@@ -13,7 +13,7 @@ from governance.report.rows import SUPPRESSED_BAR, Row, fmt_count, fmt_rate
 from governance.rules import SMALL_COUNT
 
 def progress_bar(p: Pages, label: Pair, value: int | str, exact: int, target: int, *,
-                  height: float = 10.0, size: float = 8.5, bold: bool = False) -> None:
+                 height: float = 10.0, size: float = 8.5, bold: bool = False) -> None:
     """label (FR left, AR right of the label column) | bar trained/target | 'value / target'."""
     c = p.c
     p.need(height + 8)

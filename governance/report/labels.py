@@ -22,6 +22,7 @@ from governance.rules import Quarter
 from skills.vocab import CATEGORIES, GENDERS, REGIONS, SECTORS, TRAINING_LANGUAGES
 
 Pair = tuple[str, str]  # (French, Arabic)
+Labels = Mapping[str, Mapping[str, Pair]]  # {vocabulary: {code: pair}}, as report_labels() gives
 LANGUAGES = ("fr", "ar")
 
 # Codes the figures use beside the vocabularies: people whose gender or training language is not known

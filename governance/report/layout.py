@@ -11,8 +11,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from certificates import fonts
-from governance.report.labels import Pair
-from governance.report.rows import Labels
+from governance.report.labels import Labels, Pair
 
 PAGE_W, PAGE_H = A4
 MARGIN = 40.0
@@ -28,7 +27,7 @@ BLACK = Color(0, 0, 0)
 
 
 def fit(c: Canvas, text: str, x: float, y: float, size: float, width: float, *,
-         align: str = "left", bold: bool = False) -> float:
+        align: str = "left", bold: bool = False) -> float:
     """Draw one line, shrunk to fit `width` (down to 5 pt); return the width drawn."""
     if not text:
         return 0.0
@@ -117,7 +116,7 @@ class Column:
 
 
 def table(p: Pages, columns: Sequence[Column], rows: Sequence[Sequence[str | Pair]], *,
-           size: float = 8.0, stripe: bool = True) -> None:
+          size: float = 8.0, stripe: bool = True) -> None:
     """A table that breaks across pages, repeating its header on each new page.
     A cell that is a pair is written on two lines; a row with any such cell is twice as tall."""
     c = p.c

@@ -14,11 +14,23 @@ from certificates import fonts
 from common.printed_dates import date_ar, date_fr
 from governance.figures import BREAKDOWNS, Figures
 from governance.report.charts import hbar_chart, progress_bar, trend_chart
-from governance.report.labels import label, quarter_ar
-from governance.report.layout import BLACK, GREEN, GREY, LEFT, PALE, RIGHT, WIDTH, Column, Pages, fit, table, table_height
+from governance.report.labels import Labels, label, quarter_ar
+from governance.report.layout import (
+    BLACK,
+    GREEN,
+    GREY,
+    LEFT,
+    PALE,
+    RIGHT,
+    WIDTH,
+    Column,
+    Pages,
+    fit,
+    table,
+    table_height,
+)
 from governance.report.rows import (
     HIDDEN_CHANGE,
-    Labels,
     Row,
     breakdown_rows,
     certificate_rows,

@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from governance.figures import CERTIFICATE_EVENTS, Figures
-from governance.report.labels import Pair, label
+from governance.report.labels import Labels, Pair, label
 from governance.rules import SMALL_COUNT, shown
 
 SUPPRESSED_BAR = 2.5  # height of a "<5" bar, in counts
 HIDDEN_CHANGE = "—"  # a change that would reveal a suppressed count
-Labels = Mapping[str, Mapping[str, Pair]]
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from certificates import fonts
 from governance.figures import Figures
-from governance.report.labels import Pair, label, quarter_ar
+from governance.report.labels import Labels, Pair, label, quarter_ar
 from governance.report.rows import (
     HIDDEN_CHANGE,
-    Labels,
     breakdown_rows,
     certificate_rows,
     cohort_rows,
