@@ -471,7 +471,7 @@ def raw_rates_sql(every_cohort: bool = False) -> sa.TextClause:
 
 def raw_breakdowns(rows) -> dict[str, dict[str, int] | int]:
     """The dashboard's figures from the grouped rows: a sum over a few hundred groups, not over people."""
-    from governance.queries import BREAKDOWNS
+    from governance.figures import BREAKDOWNS
 
     result: dict = {"trained": sum(row[-1] for row in rows)}
     for index, name in enumerate(BREAKDOWNS):

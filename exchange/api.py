@@ -62,11 +62,11 @@ def _upload_body(**fields) -> Body:
                      **fields}, required=("file",)), media_type="multipart/form-data")
 
 
-EXPORT_FILTERS = (Param("cohort", STRING, "A cohort's code.", lookup=True), Param("sector", enum(SECTORS)),
+EXPORT_FILTERS = (Param("cohort", STRING, "A cohort's code."), Param("sector", enum(SECTORS)),
                   Param("region", enum(REGIONS)), UPDATED_SINCE,
                   Param("q", STRING, "Trainees only: search in names and emails."),
                   Param("category", enum(CATEGORIES), "Trainees only."),
-                  Param("session", {"type": "integer", "minimum": 1}, "Attendance only: one session.", lookup=True),
+                  Param("session", {"type": "integer", "minimum": 1}, "Attendance only: one session."),
                   Param("sep", enum(SEPARATORS), "The CSV separator; `;` for Excel in French."))
 EXPORT_MEDIA = {"csv": "text/csv", "xlsx": XLSX_MIMETYPE}
 

@@ -33,8 +33,8 @@ from common.clock import MOROCCO
 from common.errors import FieldErrors, Forbidden
 from common.extensions import db
 from skills import queries
+from skills.filters import ListFilters, list_filters
 from skills.models import Attendance, Cohort, Module, ModuleResult, Track, Trainee, TrainingSession, cohort_trainers
-from skills.vocab import CATEGORIES, REGIONS, SECTORS
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_ROWS = 1000
@@ -49,22 +49,11 @@ def neutralise(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class Filters:
-    cohort: Cohort | None = None
-    session: TrainingSession | None = None
-    sector: str | None = None
-    region: str | None = None
-    category: str | None = None
-    updated_since: datetime | None = None
-    q: str | None = None
-
-
-@dataclass(frozen=True)
 class Export:
     roles: tuple[str, ...]
     columns: tuple[str, ...]
     widths: tuple[int, ...]
-    select: Callable[[User, Filters], sa.Select]
+    select: Callable[[User, ListFilters], sa.Select]
     row: Callable[[Any], Sequence[Any]]
     entity: bool  # the select returns model objects (scalars) rather than rows
 
@@ -73,7 +62,7 @@ def _taught_by(actor: User):
     return sa.select(cohort_trainers.c.cohort_id).where(cohort_trainers.c.user_id == actor.id)
 
 
-def _person_filters(query: sa.Select, f: Filters) -> sa.Select:
+def _person_filters(query: sa.Select, f: ListFilters) -> sa.Select:
     """Sector and region are the trainee's, as on the trainees list."""
     if f.sector:
         query = query.where(Trainee.sector == f.sector)
@@ -82,7 +71,7 @@ def _person_filters(query: sa.Select, f: Filters) -> sa.Select:
     return query
 
 
-def _cohort_scope(query: sa.Select, actor: User, f: Filters, cohort_id, recorded_at) -> sa.Select:
+def _cohort_scope(query: sa.Select, actor: User, f: ListFilters, cohort_id, recorded_at) -> sa.Select:
     """Records of a cohort: a trainer's own cohorts only, then the filters."""
     if actor.role == "trainer":
         query = query.where(cohort_id.in_(_taught_by(actor)))
@@ -95,7 +84,7 @@ def _cohort_scope(query: sa.Select, actor: User, f: Filters, cohort_id, recorded
 
 # --- trainees -------------------------------------------------------------------------------------------
 
-def trainees_select(actor: User, f: Filters) -> sa.Select:
+def trainees_select(actor: User, f: ListFilters) -> sa.Select:
     return queries.trainees(f.q, sector=f.sector, region=f.region, category=f.category,
                             cohort_id=f.cohort.id if f.cohort else None, updated_since=f.updated_since,
                             visible_to=actor)
@@ -108,7 +97,7 @@ def trainee_row(t: Trainee) -> list[Any]:
 
 # --- attendance -----------------------------------------------------------------------------------------
 
-def attendance_select(actor: User, f: Filters) -> sa.Select:
+def attendance_select(actor: User, f: ListFilters) -> sa.Select:
     query = (sa.select(Attendance.session_id, Cohort.code.label("cohort"), Module.code.label("module"),
                        TrainingSession.starts_at, Attendance.trainee_id, Trainee.name, Trainee.name_ar,
                        Trainee.email, Attendance.status, Attendance.source, Attendance.recorded_at)
@@ -124,7 +113,7 @@ def attendance_select(actor: User, f: Filters) -> sa.Select:
 
 # --- results --------------------------------------------------------------------------------------------
 
-def results_select(actor: User, f: Filters) -> sa.Select:
+def results_select(actor: User, f: ListFilters) -> sa.Select:
     query = (sa.select(Cohort.code.label("cohort"), Module.code.label("module"), ModuleResult.trainee_id,
                        Trainee.name, Trainee.name_ar, Trainee.email, ModuleResult.passed, ModuleResult.score,
                        ModuleResult.recorded_at)
@@ -137,7 +126,7 @@ def results_select(actor: User, f: Filters) -> sa.Select:
 
 # --- certificates ---------------------------------------------------------------------------------------
 
-def certificates_select(actor: User, f: Filters) -> sa.Select:
+def certificates_select(actor: User, f: ListFilters) -> sa.Select:
     from certificates.models import Certificate
 
     successor = aliased(Certificate)
@@ -189,25 +178,18 @@ EXPORTS: dict[str, Export] = {
 
 # --- request arguments ----------------------------------------------------------------------------------
 
-def parse_filters(kind: str, args: Mapping[str, str]) -> tuple[Filters, str]:
-    """Filters as the lists take them (cohort, sector, region, updated_since; for trainees also q and
-    category; for attendance also session), and the CSV separator. A cohort or session the actor may not
-    see is refused as on its own page (403)."""
-    from skills.loaders import get_cohort_or_404, get_session_or_404
+# What each export takes, as the lists take it (skills.filters parses them all, by one rule).
+FILTERS = {"trainees": ("cohort", "sector", "region", "updated_since", "q", "category"),
+           "attendance": ("cohort", "sector", "region", "updated_since", "session"),
+           "results": ("cohort", "sector", "region", "updated_since"),
+           "certificates": ("cohort", "sector", "region", "updated_since")}
 
+
+def parse_filters(kind: str, args: Mapping[str, str]) -> tuple[ListFilters, str]:
+    """The export's filters (see FILTERS) and the CSV separator; every fault reported at once."""
     errors = FieldErrors()
-    sector = v.choice(errors, "sector", args.get("sector") or None, SECTORS, required=False)
-    region = v.choice(errors, "region", args.get("region") or None, REGIONS, required=False)
-    category = v.choice(errors, "category", args.get("category") or None, CATEGORIES, required=False)
-    since = v.local_datetime(errors, "updated_since", args["updated_since"]) if args.get("updated_since") else None
-    session_id = v.row_id(errors, "session", args.get("session") or None, required=False)
     sep = SEPARATORS.get(v.choice(errors, "sep", args.get("sep") or ",", SEPARATORS) or ",")
-    errors.raise_if_any()
-    cohort = get_cohort_or_404(args["cohort"]) if args.get("cohort") else None
-    session = get_session_or_404(session_id) if session_id and kind == "attendance" else None
-    q = args.get("q") if kind == "trainees" else None
-    return Filters(cohort=cohort, session=session, sector=sector, region=region,
-                   category=category if kind == "trainees" else None, updated_since=since, q=q), sep
+    return list_filters(args, *FILTERS[kind], errors=errors), sep
 
 
 # --- writing --------------------------------------------------------------------------------------------

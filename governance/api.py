@@ -5,16 +5,15 @@ from accounts.bearer import api_blueprint
 from accounts.permissions import current_actor, require_role
 from common.api import json_body, paginated
 from common.extensions import db
-from common.openapi import STRING, Body, Param, documented, enum, page_of
-from governance import operations, queries
-from governance.loaders import filters_from_request, quarter_from_request
+from common.openapi import Body, Param, documented, page_of
+from governance import loaders, operations, queries
+from governance.loaders import filters_from_request, parse_quarter, quarter_from_request
 from governance.serializers import CLOSED_QUARTER, COHORT_RATE, QUARTER_FIGURES, TARGETS, cohort_row_json, progress_json
-from skills.vocab import REGIONS, SECTORS
+from skills.filters import params as filter_params
 
 bp = api_blueprint("governance_api", __name__)
 FIGURE_FILTERS = (Param("quarter", {"type": "string", "pattern": "^[0-9]{4}-Q[1-4]$"}, "Default: the current quarter."),
-                  Param("sector", enum(SECTORS)), Param("region", enum(REGIONS)),
-                  Param("track", STRING, "A track's code."))
+                  *filter_params(*loaders.FIGURE_FILTERS))
 
 
 @bp.get("/stats/progress")
@@ -23,7 +22,7 @@ FIGURE_FILTERS = (Param("quarter", {"type": "string", "pattern": "^[0-9]{4}-Q[1-
             responses={200: QUARTER_FIGURES})
 def progress():
     quarter, filters = quarter_from_request(), filters_from_request()
-    figures, closed = operations.quarter_figures(quarter, filters)
+    figures, closed = queries.quarter_figures(quarter, filters)
     return progress_json(figures, filtered=filters.any, closed=closed)
 
 
@@ -56,7 +55,7 @@ def put_targets():
 @documented("Close a finished quarter", tag="Statistics", responses={201: CLOSED_QUARTER}, errors=(409, 422),
             description="Freezes the quarter's figures; later changes are reported as corrections.")
 def close(quarter: str):
-    snapshot = operations.close_quarter(current_actor(), operations.parse_quarter(quarter))
+    snapshot = operations.close_quarter(current_actor(), parse_quarter(quarter))
     db.session.commit()
     return {"quarter": snapshot.quarter, "closed_at": snapshot.closed_at.isoformat(),
             "trained": snapshot.figures["trained"]}, 201

@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from common.errors import DomainError
 from common.extensions import db
 from governance import operations
+from governance.loaders import parse_quarter
 from governance.reporting import build_report
 
 report_cli = AppGroup("report", help="Quarterly follow-up for the governance cell.")
@@ -17,7 +18,7 @@ report_cli = AppGroup("report", help="Quarterly follow-up for the governance cel
 
 def _quarter(text: str):
     try:
-        return operations.parse_quarter(text)
+        return parse_quarter(text)
     except DomainError as error:
         raise click.BadParameter(" ".join(str(m) for ms in error.fields.values() for m in ms))
 

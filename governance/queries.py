@@ -7,9 +7,10 @@ attendance from the per-cohort running totals: never from scanning certificates 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
+from typing import Any, Iterator
 
 import sqlalchemy as sa
 
@@ -17,12 +18,11 @@ from certificates.models import Certificate, VerificationCount
 from common import clock
 from common.clock import MOROCCO
 from common.extensions import db
-from governance.models import DEFAULT_TARGETS, Target, TrainedPeriod
+from governance.figures import BREAKDOWNS, Breakdowns, CertificateEvents, CohortRate, Figures, TrendPoint
+from governance.models import DEFAULT_TARGETS, QuarterSnapshot, Target, TrainedPeriod
 from governance.rules import Quarter, quarters_between
 from skills.models import Cohort, CohortAttendanceTotal, Enrollment, Track, Trainee
 from skills.vocab import CATEGORIES, GENDERS, REGIONS, SECTORS, TRAINING_LANGUAGES
-
-BREAKDOWNS = ("category", "sector", "region", "gender", "language")
 
 
 @dataclass(frozen=True)
@@ -105,14 +105,14 @@ def trained_counts(days: list[date], filters: Filters = Filters()) -> list[sa.Ro
     return db.session.execute(sa.select(*GROUPS, *counts).where(*_in_scope(filters)).group_by(*GROUPS)).all()
 
 
-def _breakdowns(columns: list[tuple], column: int) -> dict[str, Any]:
+def _breakdowns(columns: list[tuple], column: int) -> Breakdowns:
     """The trained total and its breakdowns on one day, from trained_counts' rows transposed into
     columns (one count column per day): sums over a few thousand groups at most, never over people."""
     vocabularies = {"category": CATEGORIES, "sector": SECTORS, "region": REGIONS,
                     "gender": {**GENDERS, "unknown": None}, "language": {**TRAINING_LANGUAGES, "unknown": None}}
     counted = columns[column] if columns else ()
     result: dict[str, Any] = {"trained": sum(counted)}
-    for index, name in enumerate(BREAKDOWNS):
+    for index, name in enumerate(BREAKDOWNS):  # GROUPS' order
         counts = dict.fromkeys(vocabularies[name], 0)
         for key, count in zip(columns[index] if columns else (), counted):
             if count:
@@ -121,10 +121,10 @@ def _breakdowns(columns: list[tuple], column: int) -> dict[str, Any]:
         if not counts.get("unknown"):
             counts.pop("unknown", None)
         result[f"by_{name}"] = counts
-    return result
+    return Breakdowns(**result)
 
 
-def breakdowns(day: date, filters: Filters = Filters()) -> dict[str, Any]:
+def breakdowns(day: date, filters: Filters = Filters()) -> Breakdowns:
     """The trained total and its breakdowns on a day."""
     return _breakdowns(list(zip(*trained_counts([day], filters))), len(GROUPS))
 
@@ -151,7 +151,7 @@ def _for_people(query: sa.Select, filters: Filters) -> sa.Select:
     return query
 
 
-def certificate_events(quarter: Quarter, filters: Filters = Filters()) -> dict[str, int]:
+def certificate_events(quarter: Quarter, filters: Filters = Filters()) -> CertificateEvents:
     """Certificates issued, revoked and expired during the quarter, and checks by verifiers. Each count
     reads one index range (see the indexes on certificates and verification_counts)."""
     start, end = quarter.utc_bounds()
@@ -163,16 +163,16 @@ def certificate_events(quarter: Quarter, filters: Filters = Filters()) -> dict[s
         checks = _for_people(checks.join(Certificate, Certificate.id == VerificationCount.certificate_id)
                              .where(*of_track), filters)
     last = as_of_day(quarter)
-    return {
-        "issued": db.session.scalar(base.where(Certificate.issued_on.between(quarter.first_day, quarter.last_day))),
-        "revoked": db.session.scalar(base.where(Certificate.revoked_at >= start, Certificate.revoked_at < end)),
+    return CertificateEvents(
+        issued=db.session.scalar(base.where(Certificate.issued_on.between(quarter.first_day, quarter.last_day))),
+        revoked=db.session.scalar(base.where(Certificate.revoked_at >= start, Certificate.revoked_at < end)),
         # "not revoked" through a CASE: as a plain IS NULL, SQLite (without statistics) would read it from
         # the revoked_at index, where nearly every certificate sits, instead of the expiry range
-        "expired": db.session.scalar(base.where(Certificate.expires_on >= quarter.first_day,
-                                                Certificate.expires_on < last,
-                                                sa.case((Certificate.revoked_at.is_(None), 1), else_=0) == 1)),
-        "verifications": db.session.scalar(checks),
-    }
+        expired=db.session.scalar(base.where(Certificate.expires_on >= quarter.first_day,
+                                             Certificate.expires_on < last,
+                                             sa.case((Certificate.revoked_at.is_(None), 1), else_=0) == 1)),
+        verifications=int(db.session.scalar(checks)),
+    )
 
 
 def cohort_rates(quarter: Quarter, filters: Filters = Filters()) -> sa.Select:
@@ -215,10 +215,10 @@ def people_behind(day: date, filters: Filters, **attributes: str) -> sa.Select:
     return query
 
 
-def figures(quarter: Quarter, filters: Filters = Filters(), *, with_previous: bool = False) -> dict[str, Any]:
-    """Everything the dashboard and the report show for a quarter, as plain data (exact counts). The
-    breakdowns and the trend come from one statement (trained_counts on every quarter's as-of day);
-    `with_previous` adds the previous quarter's breakdowns ("previous") from the same statement."""
+def figures(quarter: Quarter, filters: Filters = Filters(), *, with_previous: bool = False) -> Figures:
+    """Everything the dashboard and the report show for a quarter (exact counts). The breakdowns and the
+    trend come from one statement (trained_counts on every quarter's as-of day); `with_previous` adds the
+    previous quarter's breakdowns (`previous`) from the same statement."""
     day = as_of_day(quarter)
     quarters = trend_quarters(quarter)
     days = [as_of_day(q) for q in quarters]
@@ -226,11 +226,70 @@ def figures(quarter: Quarter, filters: Filters = Filters(), *, with_previous: bo
     if with_previous and previous_day not in days:
         days.append(previous_day)
     columns = list(zip(*trained_counts(days, filters)))  # attributes, then one count column per day
-    trend = [{"quarter": str(q), "trained": sum(columns[len(GROUPS) + i]) if columns else 0}
-             for i, q in enumerate(quarters)]
-    result = {"quarter": str(quarter), "as_of": day.isoformat(), "targets": targets(),
-              **_breakdowns(columns, len(GROUPS) + days.index(day)), "trend": trend,
-              "certificates": certificate_events(quarter, filters)}
-    if with_previous:
-        result["previous"] = _breakdowns(columns, len(GROUPS) + days.index(previous_day))
-    return result
+    trend = tuple(TrendPoint(q, sum(columns[len(GROUPS) + i]) if columns else 0) for i, q in enumerate(quarters))
+    current = _breakdowns(columns, len(GROUPS) + days.index(day))
+    return Figures(quarter=quarter, as_of=day, targets=targets(), **current.breakdowns_json(), trend=trend,
+                   certificates=certificate_events(quarter, filters),
+                   previous=_breakdowns(columns, len(GROUPS) + days.index(previous_day)) if with_previous else None)
+
+
+def cohort_table(quarter: Quarter) -> tuple[CohortRate, ...]:
+    """The quarter's cohorts with their rates, unfiltered: what a snapshot and a report hold."""
+    return tuple(CohortRate(**row._mapping) for row in db.session.execute(cohort_rates(quarter)))
+
+
+def full_figures(quarter: Quarter) -> Figures:
+    """The unfiltered figures of a quarter with its cohort table: what a snapshot and a report hold."""
+    return dataclasses.replace(figures(quarter), cohorts=cohort_table(quarter))
+
+
+def closed_figures(quarter: Quarter) -> Figures | None:
+    """The figures frozen when the quarter was closed, or None while it is open."""
+    snapshot = db.session.get(QuarterSnapshot, str(quarter))
+    return Figures.from_json(snapshot.figures) if snapshot else None
+
+
+def quarter_figures(quarter: Quarter, filters: Filters = Filters(), *,
+                    with_previous: bool = False) -> tuple[Figures, bool]:
+    """A quarter's figures and whether they come from its closed snapshot (only unfiltered ones can).
+    Live figures `with_previous` also hold the previous quarter's breakdowns (see previous_breakdowns)."""
+    if not filters.any:
+        frozen = closed_figures(quarter)
+        if frozen is not None:
+            return frozen, True
+    return figures(quarter, filters, with_previous=with_previous), False
+
+
+def previous_breakdowns(quarter: Quarter, filters: Filters = Filters(),
+                        live: Breakdowns | None = None) -> Breakdowns:
+    """The previous quarter's total and breakdowns, for the changes shown beside this quarter's: its
+    snapshot when closed, else `live` (computed with this quarter's figures) or only the breakdowns (no
+    trend, no event counts: they are not shown)."""
+    frozen = None if filters.any else closed_figures(quarter.previous())
+    if frozen is not None:
+        return frozen
+    return live if live is not None else breakdowns(as_of_day(quarter.previous()), filters)
+
+
+def corrections(quarter: Quarter) -> list[dict[str, Any]]:
+    """For every closed quarter before this one: figures that changed since it was closed."""
+    rows = db.session.scalars(sa.select(QuarterSnapshot).where(QuarterSnapshot.quarter < str(quarter))
+                              .order_by(QuarterSnapshot.quarter)).all()
+    changes = []
+    for snapshot in rows:
+        live = figures(Quarter.parse(snapshot.quarter)).to_json()
+        for name, old, new in _differences(snapshot.figures, live):
+            changes.append({"quarter": snapshot.quarter, "figure": name, "closed": old, "now": new})
+    return changes
+
+
+def _differences(frozen: dict[str, Any], live: dict[str, Any]) -> Iterator[tuple[str, Any, Any]]:
+    """Figures of two JSON forms (a snapshot's and today's) that differ, as (name, frozen, live)."""
+    for key in ("trained", *(f"by_{name}" for name in BREAKDOWNS), "certificates"):
+        old, new = frozen.get(key), live.get(key)
+        if isinstance(old, dict) and isinstance(new, dict):
+            for sub in sorted(set(old) | set(new)):
+                if old.get(sub, 0) != new.get(sub, 0):
+                    yield f"{key}.{sub}", old.get(sub, 0), new.get(sub, 0)
+        elif old != new:
+            yield key, old, new

@@ -6,13 +6,14 @@ from pathlib import Path
 
 from flask import current_app
 
-from governance import operations
+from governance import queries
+from governance.figures import Figures
 from governance.rules import Quarter
 
 
-def report_figures(quarter: Quarter) -> dict:
+def report_figures(quarter: Quarter) -> Figures:
     """A closed quarter reports its snapshot; an open one its live figures."""
-    return operations.closed_figures(quarter) or operations.full_figures(quarter)
+    return queries.closed_figures(quarter) or queries.full_figures(quarter)
 
 
 def build_report(quarter: Quarter, out_dir: Path, progress=None) -> tuple[Path, Path]:
@@ -22,8 +23,8 @@ def build_report(quarter: Quarter, out_dir: Path, progress=None) -> tuple[Path, 
     figures = report_figures(quarter)
     if progress:
         progress(1, steps)
-    previous = report_figures(quarter.previous()) if quarter.previous() >= operations.queries.first_quarter() else None
-    corrections = operations.corrections(quarter)
+    previous = report_figures(quarter.previous()) if quarter.previous() >= queries.first_quarter() else None
+    corrections = queries.corrections(quarter)
     if progress:
         progress(2, steps)
     paths = write_quarterly_report(figures, previous, corrections, Path(out_dir))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from common.openapi import BOOLEAN, DATE, INTEGER, NUMBER, STRING, nullable, obj, schema
-from governance.queries import BREAKDOWNS
+from governance.figures import BREAKDOWNS, Figures
 from governance.rules import shown, shown_breakdown
 
 
@@ -26,17 +26,17 @@ CLOSED_QUARTER = schema("ClosedQuarter", obj({"quarter": STRING, "closed_at": {"
                                                "trained": INTEGER}))
 
 
-def progress_json(figures: dict[str, Any], *, filtered: bool, closed: bool) -> dict[str, Any]:
+def progress_json(figures: Figures, *, filtered: bool, closed: bool) -> dict[str, Any]:
     """The trained total is exact for the whole programme; once filtered it is a cell of a breakdown
     and follows the same rule."""
     return {
-        "quarter": figures["quarter"], "as_of": figures["as_of"], "closed": closed,
-        "target": figures["targets"]["total"], "targets": figures["targets"],
-        "trained": shown(figures["trained"]) if filtered else figures["trained"],
-        **{f"by_{name}": shown_breakdown(figures[f"by_{name}"]) for name in BREAKDOWNS},
-        "trend": [{"quarter": t["quarter"], "trained": shown(t["trained"]) if filtered else t["trained"]}
-                  for t in figures["trend"]],
-        "certificates": figures["certificates"],
+        "quarter": str(figures.quarter), "as_of": figures.as_of.isoformat(), "closed": closed,
+        "target": figures.target, "targets": dict(figures.targets),
+        "trained": shown(figures.trained) if filtered else figures.trained,
+        **{f"by_{name}": shown_breakdown(figures.by(name)) for name in BREAKDOWNS},
+        "trend": [{"quarter": str(t.quarter), "trained": shown(t.trained) if filtered else t.trained}
+                  for t in figures.trend],
+        "certificates": figures.certificates.to_json(),
     }
 
 

@@ -14,7 +14,7 @@ from common.forms import apply_errors
 from common.pagination import paginate_rows
 from governance import operations, queries
 from governance.forms import TargetsForm
-from governance.loaders import filters_from_request, quarter_from_request
+from governance.loaders import filters_from_request, parse_quarter, quarter_from_request
 from governance.rules import Quarter, quarters_between
 from governance.serializers import cohort_row_json, progress_json
 from jobs import runner
@@ -28,16 +28,16 @@ bp = Blueprint("governance", __name__)
 @require_role("admin", "governance")
 def dashboard():
     quarter, filters = quarter_from_request(), filters_from_request()
-    figures, closed = operations.quarter_figures(quarter, filters, with_previous=True)
+    figures, closed = queries.quarter_figures(quarter, filters, with_previous=True)
     shown = progress_json(figures, filtered=filters.any, closed=closed)
-    previous = operations.previous_breakdowns(quarter, filters, live=figures.get("previous"))
+    previous = queries.previous_breakdowns(quarter, filters, live=figures.previous)
     cohorts = paginate_rows(queries.cohort_rates(quarter, filters), request.args.get("page", 1, type=int) or 1, 20)
     return render_template(
         "governance/dashboard.html", quarter=quarter, figures=figures, shown=shown, previous=previous,
         closed=closed, filters=filters, cohorts=cohorts, cohort_rows=[cohort_row_json(r) for r in cohorts.items],
         quarters=list(reversed(quarters_between(queries.first_quarter(), Quarter.of(clock.today())))),
         tracks=db.session.scalars(sa.select(Track).order_by(Track.code)).all(),
-        can_close=quarter.last_day < clock.today() and not operations.closed_figures(quarter))
+        can_close=quarter.last_day < clock.today() and queries.closed_figures(quarter) is None)
 
 
 @bp.get("/dashboard/people")
@@ -71,7 +71,7 @@ def targets():
 @bp.route("/dashboard/quarters/<quarter>/close", methods=["GET", "POST"])
 @require_role("admin")
 def close_quarter(quarter: str):
-    parsed = operations.parse_quarter(quarter)
+    parsed = parse_quarter(quarter)
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
@@ -94,6 +94,6 @@ def report():
     form = ConfirmForm()
     if not form.validate_on_submit():
         raise NotFound()
-    quarter = operations.parse_quarter(request.form.get("quarter"))
+    quarter = parse_quarter(request.form.get("quarter"))
     job = runner.start("governance.quarterly_report", {"quarter": str(quarter)}, current_user)
     return redirect(url_for("jobs.show", job_id=job.id))

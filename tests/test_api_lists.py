@@ -1,6 +1,6 @@
 """List endpoints of the API: one envelope, page by page, and the filters each takes (cohort, track, sector,
-region, category, status, updated_since), with a translated 422 for a bad value and a 404 for an unknown
-cohort or track. Ids too large for a database column are refused, never passed to the driver."""
+region, category, status, updated_since), with a translated 422 for a bad value, an unknown
+cohort or track included. Ids too large for a database column are refused, never passed to the driver."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -113,8 +113,8 @@ def test_a_bad_filter_is_refused_in_the_readers_language(client, admin, token_fo
 
 @pytest.mark.parametrize("url", ["/api/v1/trainees?track=NOPE", "/api/v1/cohorts?track=NOPE",
                                  "/api/v1/certificates?cohort=NOPE", "/api/v1/me/certificates?track=NOPE"])
-def test_an_unknown_cohort_or_track_filter_is_not_found(client, admin_headers, two_tracks, url):
-    assert client.get(url, headers=admin_headers).status_code == 404
+def test_an_unknown_cohort_or_track_filter_is_refused(client, admin_headers, two_tracks, url):
+    assert client.get(url, headers=admin_headers).status_code == 422
 
 
 def test_certificates_filter_by_status_track_cohort_place_and_change(client, admin, admin_headers, two_tracks):

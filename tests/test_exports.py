@@ -191,7 +191,7 @@ def test_governance_and_trainees_get_no_personal_export(get, kind, fmt):
 def test_a_trainer_cannot_filter_on_another_cohort(get):
     assert get("/api/v1/exports/attendance.csv?cohort=C2", "trainer").status_code == 403
     assert get("/api/v1/exports/trainees.csv?cohort=C1", "trainer").status_code == 200
-    assert get("/api/v1/exports/trainees.csv?cohort=NOPE", "admin").status_code == 404
+    assert get("/api/v1/exports/trainees.csv?cohort=NOPE", "admin").status_code == 422
 
 
 # --- filters --------------------------------------------------------------------------------------------

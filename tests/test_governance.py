@@ -152,7 +152,7 @@ def test_closed_quarter_snapshot_does_not_change_and_corrections_are_listed(clie
     after = client.get("/api/v1/stats/progress?quarter=2026-Q3", headers=headers).json
     assert after["closed"] is True
     assert {k: after[k] for k in ("trained", "by_category")} == {k: before[k] for k in ("trained", "by_category")}
-    from governance.operations import corrections
+    from governance.queries import corrections
     from governance.rules import Quarter
     changes = {c["figure"]: (c["closed"], c["now"]) for c in corrections(Quarter(2026, 4))}
     assert "trained" not in changes  # one more official, one engineer fewer

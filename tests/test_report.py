@@ -1,4 +1,4 @@
-"""The quarterly report (governance/report.py): pure, from hand-made figures, no database.
+"""The quarterly report (governance/report/): pure, from hand-made figures, no database.
 
 The privacy rule is checked in both files: every breakdown count from 1 to 4 reads "<5", and no such
 count (nor a change that would reveal one) is printed on its label's line. On the PDF side a "line" is
@@ -19,8 +19,9 @@ import pypdfium2.raw as pdfium_c
 import pytest
 from openpyxl import load_workbook
 
-from governance import report
-from governance.report import LABELS, write_quarterly_report
+from certificates import fonts
+from governance.report import rows as report, write_quarterly_report
+from governance.report.labels import LABELS
 
 FIGURES = {
     "quarter": "2026-Q4", "as_of": "2026-11-26",
@@ -126,7 +127,7 @@ def test_xlsx_has_every_sheet_with_french_and_arabic_headers(written):
         french = [c.value for c in ws[4] if c.value]
         arabic = [c.value for c in ws[5] if c.value]
         assert french and len(french) == len(arabic), ws.title
-        assert all(report.fonts.has_arabic(value) for value in arabic), ws.title
+        assert all(fonts.has_arabic(value) for value in arabic), ws.title
 
 
 def test_xlsx_breakdowns_follow_the_small_count_rule(written):
