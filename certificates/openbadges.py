@@ -269,7 +269,7 @@ def encode_status_list(indexes: Iterable[int], highest: int | None) -> str:
 def _list_length() -> int:
     """Entries in both lists: enough for every index taken (see rules.status_list_size), never fewer than
     the highest one in use needs."""
-    taken = (db.session.scalar(sa.select(sa.func.count()).select_from(Certificate))
+    taken = ((db.session.scalar(sa.select(sa.func.max(Certificate.id))) or 0)
              + db.session.scalar(sa.select(sa.func.count()).select_from(RetiredStatusIndex)))
     highest = max(db.session.scalar(sa.select(sa.func.max(Certificate.status_index))) or 0,
                   db.session.scalar(sa.select(sa.func.max(RetiredStatusIndex.status_index))) or 0)

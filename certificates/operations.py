@@ -106,7 +106,8 @@ def certificate_content(certificate: Certificate, url: str) -> CertificateConten
 
 def draw_status_index() -> int:
     """A random status list index never used before (by a certificate, or retired by a reinstatement)."""
-    taken = (db.session.scalar(sa.select(sa.func.count()).select_from(Certificate))
+    # The highest id bounds how many certificates exist (one index lookup, where a count would scan).
+    taken = ((db.session.scalar(sa.select(sa.func.max(Certificate.id))) or 0)
              + db.session.scalar(sa.select(sa.func.count()).select_from(RetiredStatusIndex)))
     size = status_list_size(taken + 1)
     while True:
