@@ -380,3 +380,32 @@ def test_expiry_is_worded_by_the_day(client, make_eligible, monkeypatch, languag
     assert last_day.format(d=shown) in on_the_day
     assert "expired" not in on_the_day.lower() and "expiré" not in on_the_day.lower()
     assert expired.format(d=shown) in page_on(expires + timedelta(days=1))
+
+
+# --- the migration --------------------------------------------------------------------------------------------
+
+def test_the_migration_backfills_certified_content_and_distinct_random_indexes(client, make_eligible):
+    """Certificates issued before the migration get their content from today's catalogue and an index each."""
+    from flask_migrate import downgrade, upgrade
+
+    make, headers = make_eligible
+    serials = []
+    for _ in range(3):
+        trainee, track = make()
+        serials.append(_issue(client, headers, trainee, track).json["serial"])
+    expected = {c.serial: json.loads(json.dumps(c.certified)) for c in db.session.scalars(sa.select(Certificate))}
+    db.session.commit()
+    db.session.remove()
+    try:
+        downgrade(revision="a3c91d7e5b20")
+        columns = {c["name"] for c in sa.inspect(db.engine).get_columns("certificates")}
+        assert "certified" not in columns and "status_index" not in columns
+    finally:
+        upgrade()
+    rows = db.session.execute(sa.select(Certificate.serial, Certificate.certified, Certificate.status_index)).all()
+    assert {serial: certified for serial, certified, _ in rows} == expected
+    indexes = [index for _, _, index in rows]
+    assert len(set(indexes)) == 3 and all(0 <= i < 131_072 for i in indexes)
+    answer = client.get(urlsplit(client.get(f"/api/v1/certificates/{serials[0]}", headers=headers)
+                                 .json["verify_url"]).path, headers=JSON).json
+    assert answer["status"] == "valid" and answer["track_title"]["fr"] == "Parcours"
