@@ -198,6 +198,9 @@ def test_lifting_a_revocation_is_an_audited_admin_act_with_a_reason(client, make
     trainee, track = make()
     issued = _issue(client, headers, trainee, track).json
     serial = issued["serial"]
+    login(admin)
+    not_revoked = client.get(f"/certificates/{serial}/reinstate", headers=EN).get_data(as_text=True)
+    assert f"Certificate {serial} is not revoked." in not_revoked and 'name="reason"' not in not_revoked
     client.post(f"/api/v1/certificates/{serial}/revoke", headers=headers, json={"reason": "Erreur de saisie"})
 
     trainer = token_for(make_user("trainer"))
