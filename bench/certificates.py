@@ -160,7 +160,7 @@ def fill(cohorts: dict[str, int]) -> None:
 def bare_contents(app, n: int, offset: int) -> list:
     """What the bare page draws: each holder's strings and a verify URL with a real token, as issued."""
     from certificates import keys
-    from certificates.operations import certificate_content
+    from certificates.operations import certificate_content, certified_record
     from certificates.rules import expiry, format_serial
     from certificates.signing import make_token, verification_code, verify_url
     from common.extensions import db
@@ -177,7 +177,8 @@ def bare_contents(app, n: int, offset: int) -> list:
                                    expires_on=expiry(issued_on, track.validity_months))
         fake = SimpleNamespace(serial=serial, holder=claims.holder, holder_ar=claims.holder_ar,
                                holder_tfng=claims.holder_tfng, track=track, issued_on=claims.issued_on,
-                               expires_on=claims.expires_on, verification_code=verification_code(token))
+                               expires_on=claims.expires_on, verification_code=verification_code(token),
+                               certified=certified_record(track))
         out.append(certificate_content(fake, verify_url(app.config["BASE_URL"], token)))
     return out
 

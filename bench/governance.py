@@ -323,7 +323,10 @@ def _fill_rows(shape: Shape, progress: Progress) -> None:
                "kid": "bench", "token": f"{cert_id:08d}{TOKEN_FILLER}", "verification_code": f"B{cert_id:08d}",
                "pdf_sha256": f"{cert_id:064x}", "issued_at": _moment(issued_on), "issued_by_id": admin_id,
                "revoked_at": None, "revocation_reason": None, "revoked_by_id": None, "superseded_at": None,
-               "superseded_by_id": None, **extra}
+               "superseded_by_id": None, "status_index": cert_id,
+               "certified": {"version": 1, "track": {"code": code, "title": {"fr": code, "ar": code, "en": code},
+                                                     "min_attendance": "0.8"},
+                             "modules": [], "total_hours": "0", "issuer": {"fr": "Kafaa"}}, **extra}
         certificates.append(row)
         return row
 

@@ -29,8 +29,10 @@ MY_CERTIFICATE_FILTERS = ("track", "status")
 @documented("Issue a certificate", tag="Certificates",
             body=Body(obj({"trainee_id": {"type": "integer", "minimum": 1}, "track": STRING})),
             responses={201: CERTIFICATE, 200: CERTIFICATE},
+            errors=(409,),
             description="201 issued; 200 when the trainee already holds a current one; 422 with `missing` "
-                        "requirements when not eligible.")
+                        "requirements when not eligible; 409 with `revoked` (the serial) when the trainee's "
+                        "certificate of this track was revoked: only lifting the revocation undoes it.")
 def issue():
     data = json_body()
     errors = FieldErrors()
@@ -88,6 +90,19 @@ def pdf(serial: str):
 def revoke(serial: str):
     certificate = operations.revoke_certificate(current_actor(), get_certificate_or_404(serial),
                                                 json_body().get("reason"))
+    db.session.commit()
+    return certificate_json(certificate)
+
+
+@bp.post("/certificates/<serial>/reinstate")
+@require_role("admin")
+@documented("Lift a certificate's revocation", tag="Certificates", body=Body(obj({"reason": STRING})),
+            responses={200: CERTIFICATE}, errors=(409,),
+            description="For a revocation made by mistake: the certificate is current again. The reason is "
+                        "required and audited.")
+def reinstate(serial: str):
+    certificate = operations.reinstate_certificate(current_actor(), get_certificate_or_404(serial),
+                                                   json_body().get("reason"))
     db.session.commit()
     return certificate_json(certificate)
 

@@ -3,35 +3,56 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import sqlalchemy as sa
 from flask import current_app
 
 from accounts.models import User
 from certificates.models import Certificate, CertificateFile
-from certificates.operations import issue_certificate
+from certificates.operations import RevokedCertificate, issue_certificate
+from common.errors import DomainError
 from common.extensions import db
 from skills import queries as skill_queries
 from skills.models import Cohort
 
 
+OUTCOMES = ("issued", "already_held", "revoked", "not_eligible", "failed")
+
+
 def issue_for_cohort(actor: User | None, cohort: Cohort,
-                     progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
-    """Issue to every eligible trainee of the cohort, committing one certificate at a time so an
-    interruption keeps what was done; a second run issues nothing twice."""
+                     progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Issue to every eligible trainee of the cohort; safely repeatable. Each person is issued in a savepoint
+    of their own and committed at once, so one failure never stops the others and an interruption keeps
+    what was done. Returns counts per outcome — issued, already held, skipped because revoked, not
+    eligible, failed — and `people`: one row per trainee who was not issued a new certificate, with why
+    (the serial held or revoked, or the error)."""
     trainees = db.session.scalars(skill_queries.cohort_roster(cohort.id)).all()
     eligible = skill_queries.track_eligibility(cohort.track, [t.id for t in trainees])
-    summary = {"issued": 0, "already_held": 0, "not_eligible": 0}
+    track = cohort.track
+    summary: dict[str, Any] = {outcome: 0 for outcome in OUTCOMES}
+    people: list[dict[str, Any]] = []
     for done, trainee in enumerate(trainees, start=1):
-        if not eligible[trainee.id].eligible or trainee.purged_at is not None:
-            summary["not_eligible"] += 1
+        trainee_id = trainee.id
+        if not eligible[trainee_id].eligible or trainee.purged_at is not None:
+            outcome, detail = "not_eligible", None
         else:
-            _, created = issue_certificate(actor, trainee, cohort.track, known_eligible=True)
-            summary["issued" if created else "already_held"] += 1
+            try:
+                with db.session.begin_nested():
+                    certificate, created = issue_certificate(actor, trainee, track, known_eligible=True)
+                outcome, detail = ("issued" if created else "already_held"), certificate.serial
+            except RevokedCertificate as error:
+                outcome, detail = "revoked", error.serial
+            except Exception as error:  # noqa: BLE001 - one person's failure is reported, the run goes on
+                current_app.logger.exception("certificate for trainee %s in cohort %s failed", trainee_id, cohort.code)
+                outcome, detail = "failed", str(error.message) if isinstance(error, DomainError) else str(error)
             db.session.commit()
+        summary[outcome] += 1
+        if outcome != "issued":
+            people.append({"trainee_id": trainee_id, "outcome": outcome, "detail": detail})
         if progress:
             progress(done, len(trainees))
+    summary["people"] = people
     return summary
 
 

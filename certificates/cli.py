@@ -27,7 +27,24 @@ def issue(cohort_code: str) -> None:
             bar.update(done - bar.pos)
         summary = issue_for_cohort(None, cohort, progress)
     click.echo(f"Issued {summary['issued']}, already held {summary['already_held']}, "
-               f"not eligible {summary['not_eligible']}.")
+               f"skipped because revoked {summary['revoked']}, not eligible {summary['not_eligible']}, "
+               f"failed {summary['failed']}.")
+    for person in summary["people"]:
+        if person["outcome"] in ("revoked", "failed"):
+            what = "revoked" if person["outcome"] == "revoked" else "FAILED"
+            click.echo(f"  trainee {person['trainee_id']}: {what}: {person['detail']}")
+    if summary["failed"]:
+        raise SystemExit(1)
+
+
+@certificates_cli.command("keep-revoked-copies")
+def keep_revoked_copies() -> None:
+    """Keep the REVOKED copy of certificates revoked before copies were kept, so /verify recognises it."""
+    from certificates.operations import keep_missing_revoked_copies
+
+    count = keep_missing_revoked_copies()
+    db.session.commit()
+    click.echo(f"Kept the REVOKED copy of {count} certificate(s).")
 
 
 @keys_cli.command("rotate")

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import StringField
+from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length
 
 
@@ -18,3 +18,9 @@ class PdfCheckForm(FlaskForm):
 
 class RevokeForm(FlaskForm):
     reason = StringField(_l("Reason for revocation"), validators=[DataRequired(), Length(max=500)])
+
+
+class ReinstateForm(FlaskForm):
+    reason = StringField(_l("Why the revocation is lifted"), validators=[DataRequired(), Length(max=500)])
+    confirm = BooleanField(_l("I confirm: this certificate becomes valid again for anyone who checks it."),
+                           validators=[DataRequired()])

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from certificates.rules import certificate_status
+from certificates.rules import Certified, certificate_status
 from common.extensions import db
 from common.types import UTCDateTime, utcnow
 
@@ -63,6 +63,15 @@ class Certificate(db.Model):
     # Set when the holder's personal data was purged: the names and the PDF are gone, and `token` holds
     # only the SHA-256 of the signed token (see maintenance.retention), which still identifies a scanned QR code.
     purged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # What the certificate states, frozen at issue (see rules.Certified): the track's titles, its modules with
+    # their titles and hours, the total, the issuer's name as printed. Pages, credentials and re-rendered PDFs
+    # read this, never today's catalogue.
+    certified: Mapped[dict] = mapped_column(sa.JSON)
+    # Its entry in the Bitstring Status Lists: drawn at random, never reused (see openbadges.draw_status_index).
+    status_index: Mapped[int] = mapped_column(unique=True)
+    # The REVOKED copy, rendered once at revocation and kept (certificate_files.revoked_content), so that an
+    # uploaded copy is recognised like the original.
+    revoked_pdf_sha256: Mapped[Optional[str]] = mapped_column(sa.String(64), index=True)
 
     trainee: Mapped["Trainee"] = relationship()
     track: Mapped["Track"] = relationship()
@@ -89,6 +98,11 @@ class Certificate(db.Model):
     def status_on(self, day: date) -> str:
         return certificate_status(self.revoked_at, self.superseded_at, self.expires_on, day)
 
+    @property
+    def content(self) -> Certified:
+        """What this certificate states, as certified at issue."""
+        return Certified.from_record(self.certified)
+
 
 class CertificateFile(db.Model):
     """The signed original PDF, kept so a holder downloads exactly the file whose hash was recorded."""
@@ -98,6 +112,16 @@ class CertificateFile(db.Model):
     certificate_id: Mapped[int] = mapped_column(sa.ForeignKey("certificates.id", ondelete="CASCADE"),
                                                 primary_key=True)
     content: Mapped[bytes] = deferred(mapped_column(sa.LargeBinary))
+    revoked_content: Mapped[Optional[bytes]] = deferred(mapped_column(sa.LargeBinary))
+
+
+class RetiredStatusIndex(db.Model):
+    """A status list index no certificate uses any more (its revocation was lifted and the certificate got a
+    new one): its revocation bit stays set for ever, and it is never drawn again."""
+
+    __tablename__ = "retired_status_indexes"
+
+    status_index: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
 
 
 class SerialCounter(db.Model):

@@ -5,15 +5,26 @@ Proof format: the JSON Web Token proof of Open Badges 3.0 (section 8.2, "VC-JWT"
 JWT payload, with the registered claims iss, jti, nbf, sub (and exp when it expires); the compact JWS is
 signed with the issuer's current Ed25519 key (alg EdDSA, RFC 8037). The JOSE header holds only what the
 specification allows: alg, kid (a URL on this site that dereferences to the public JWK), jwk (that same
-public key, for verifiers that do not fetch) and typ "JWT". Ed25519 signatures are deterministic and the
-credential is built from stored data only, so downloading twice gives the same bytes (until the key rotates
-or the track's modules change).
+public key, for verifiers that do not fetch) and typ, which names the media type the JWS is served as: "JWT"
+(Open Badges 3.0, 8.2.3) for application/jwt, text/plain and the JSON wrapper, "vc+jwt" when a client asks
+for application/vc+jwt (VC-JOSE-COSE). Ed25519 signatures are deterministic and the credential is built from
+stored data only — the content certified at issue, never today's catalogue — so downloading twice gives the
+same bytes (until the key rotates).
 
 The credential text is French, the language of the registry's record (like the PDF): it is signed content,
 so it must not change with the language of whoever downloads it.
 
-Status: each credential has a BitstringStatusListEntry (W3C Bitstring Status List v1.0) whose index is
-the certificate's id in one revocation list for the whole registry, served signed like the credentials.
+Status (W3C Bitstring Status List v1.0): each credential has two BitstringStatusListEntry, at the same
+index of two lists for the whole registry, served signed like the credentials:
+- /credentials/status/revocation (statusPurpose "revocation"): set when the certificate is revoked. A
+  revocation is not reversible there: lifting one retires the index (its bit stays set) and the certificate
+  gets a new one, carried by credentials fetched from then on.
+- /credentials/status/message (statusPurpose "message", statusSize 1, with its statusMessage): set when the
+  certificate was superseded (a corrected name, a renewal). Superseded is not revoked: the achievement stands
+  and wallets must not call it revoked; not a "suspension" either, which the recommendation defines as
+  temporary and reversible. See docs/rules.md.
+The index is drawn at random among never used ones, in lists of at least 131,072 entries (the
+recommendation's privacy advice): it tells nothing about how many certificates exist, nor which.
 """
 from __future__ import annotations
 
@@ -31,19 +42,21 @@ import sqlalchemy as sa
 from flask import current_app
 
 from certificates import keys
-from certificates.models import Certificate
+from certificates.models import Certificate, RetiredStatusIndex
+from certificates.rules import STATUS_LIST_MIN_BITS, Certified, status_list_size
 from certificates.signing import public_jwk
 from common import clock
 from common.extensions import db
-from skills.models import Track
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 OB_SCHEMA = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
 ISSUER_SLUG = "kafaa"
-# The Bitstring Status List minimum (16 KB): a short list would tell how many certificates exist.
-STATUS_LIST_MIN_BITS = 131_072
 JOSE_ALG = "EdDSA"
+STATUS_PURPOSES = ("revocation", "message")
+# The "message" list: what its one bit means (Bitstring Status List v1.0, statusMessage).
+SUPERSEDED_MESSAGES = [{"status": "0x0", "message": "current"},
+                       {"status": "0x1", "message": "superseded: the issuer replaced this certificate with a newer one"}]
 
 
 # --- addresses ----------------------------------------------------------------------------------------
@@ -69,14 +82,15 @@ def credential_id(serial: str) -> str:
     return f"{_base()}/credentials/{serial}"
 
 
-def status_list_id() -> str:
-    return f"{_base()}/credentials/status/revocation"
+def status_list_id(purpose: str = "revocation") -> str:
+    return f"{_base()}/credentials/status/{purpose}"
 
 
 # --- documents ----------------------------------------------------------------------------------------
 
-def issuer_profile() -> dict[str, Any]:
-    return {"id": issuer_id(), "type": ["Profile"], "name": current_app.config["ISSUER_NAME"], "url": _base()}
+def issuer_profile(name: str | None = None) -> dict[str, Any]:
+    """The issuer profile; `name` as printed on a certificate (certified), by default as configured now."""
+    return {"id": issuer_id(), "type": ["Profile"], "name": name or current_app.config["ISSUER_NAME"], "url": _base()}
 
 
 def issuer_document() -> dict[str, Any]:
@@ -94,31 +108,31 @@ def _percent(ratio: Decimal | float) -> str:
     return _hours(Decimal(str(ratio)) * 100)
 
 
-def achievement(track: Track) -> dict[str, Any]:
-    modules = list(track.modules)
-    total = sum((Decimal(str(m.hours)) for m in modules), Decimal(0))
-    lines = [f"- {m.code} — {m.title_fr} ({_hours(m.hours)} h)" for m in modules]
-    narrative = "\n".join([
-        "Réussir chacun des modules du parcours :", *lines,
-        f"soit {_hours(total)} heures de formation.",
-        f"Avoir suivi au moins {_percent(track.min_attendance)} % des séances (présences et retards comptent, "
-        "les absences excusées ne sont pas comptées).",
-    ])
+def achievement(content: Certified) -> dict[str, Any]:
+    """The Achievement a certificate states, from the content certified at issue."""
+    modules = content.modules
+    lines = [f"- {m.code} — {m.title('fr')} ({_hours(m.hours)} h)" for m in modules]
+    narrative = ["Réussir chacun des modules du parcours :", *lines,
+                 f"soit {_hours(content.total_hours)} heures de formation."]
+    if content.min_attendance is not None:
+        narrative.append(f"Avoir suivi au moins {_percent(content.min_attendance)} % des séances (présences et "
+                         "retards comptent, les absences excusées ne sont pas comptées).")
     return {
-        "id": achievement_id(track.code),
+        "id": achievement_id(content.code),
         "type": ["Achievement"],
         "achievementType": "Certificate",
-        "humanCode": track.code,
-        "name": track.title_fr,
-        "description": (f"Certificat du parcours « {track.title_fr} » du programme national Kafaa : "
-                        f"{len(modules)} modules, {_hours(total)} heures de formation."),
-        "criteria": {"narrative": narrative},
-        "creator": issuer_profile(),
+        "humanCode": content.code,
+        "name": content.title("fr"),
+        "description": (f"Certificat du parcours « {content.title('fr')} » du programme national Kafaa : "
+                        f"{len(modules)} modules, {_hours(content.total_hours)} heures de formation."),
+        "criteria": {"narrative": "\n".join(narrative)},
+        "creator": issuer_profile(content.issuer_name("fr")),
     }
 
 
-def achievement_document(track: Track) -> dict[str, Any]:
-    return {"@context": [VC_CONTEXT, OB_CONTEXT], **achievement(track)}
+def achievement_document(content: Certified) -> dict[str, Any]:
+    """The achievement published at its id: the track as the catalogue has it today."""
+    return {"@context": [VC_CONTEXT, OB_CONTEXT], **achievement(content)}
 
 
 def _salt(certificate: Certificate) -> str:
@@ -149,16 +163,17 @@ def credential(certificate: Certificate) -> dict[str, Any]:
     """The OpenBadgeCredential of a certificate, before signing."""
     salt = _salt(certificate)
     own_id = credential_id(certificate.serial)
+    content = certificate.content
     body: dict[str, Any] = {
         "@context": [VC_CONTEXT, OB_CONTEXT],
         "id": own_id,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "issuer": issuer_profile(),
+        "issuer": issuer_profile(content.issuer_name("fr")),
         "validFrom": _iso(_utc(certificate.issued_at)),
     }
     if certificate.expires_on is not None:
         body["validUntil"] = _iso(valid_until(certificate.expires_on))
-    body["name"] = certificate.track.title_fr
+    body["name"] = content.title("fr")
     body["credentialSubject"] = {
         # An opaque id for this credential's subject (the JWT `sub`); who it is lies in `identifier`.
         "id": uuid.uuid5(uuid.NAMESPACE_URL, own_id + "#subject").urn,
@@ -169,15 +184,17 @@ def credential(certificate: Certificate) -> dict[str, Any]:
             # The name is printed on the certificate and shown by the public verification page already.
             {"type": "IdentityObject", "identityHash": certificate.holder, "identityType": "name", "hashed": False},
         ],
-        "achievement": achievement(certificate.track),
+        "achievement": achievement(content),
     }
-    body["credentialStatus"] = {
-        "id": f"{status_list_id()}#{certificate.id}",
-        "type": "BitstringStatusListEntry",
-        "statusPurpose": "revocation",
-        "statusListIndex": str(certificate.id),
-        "statusListCredential": status_list_id(),
-    }
+    index = certificate.status_index
+    body["credentialStatus"] = [
+        {"id": f"{status_list_id('revocation')}#{index}", "type": "BitstringStatusListEntry",
+         "statusPurpose": "revocation", "statusListIndex": str(index),
+         "statusListCredential": status_list_id("revocation")},
+        {"id": f"{status_list_id('message')}#{index}", "type": "BitstringStatusListEntry",
+         "statusPurpose": "message", "statusListIndex": str(index), "statusSize": 1,
+         "statusMessage": SUPERSEDED_MESSAGES, "statusListCredential": status_list_id("message")},
+    ]
     body["credentialSchema"] = [{"id": OB_SCHEMA, "type": "1EdTechJsonSchemaValidator2019"}]
     return body
 
@@ -206,14 +223,20 @@ def jwt_claims(vc: dict[str, Any]) -> dict[str, Any]:
     return claims
 
 
-def sign_jwt(vc: dict[str, Any]) -> str:
-    """The credential as a compact JWS signed with the current issuer key."""
+def jwt_type(mimetype: str | None) -> str:
+    """The JOSE `typ` for the media type a JWS is served as (RFC 7515 4.1.9: the media type without
+    "application/"): "vc+jwt" for application/vc+jwt, else "JWT" (application/jwt, text/plain, JSON)."""
+    return "vc+jwt" if mimetype == "application/vc+jwt" else "JWT"
+
+
+def sign_jwt(vc: dict[str, Any], typ: str = "JWT") -> str:
+    """The credential as a compact JWS signed with the current issuer key; `typ` per jwt_type."""
     store = keys.keystore()
     payload = b64url(_json(jwt_claims(vc)))
     for attempt in (1, 2):
         kid = store.current_kid
         public = store.public_keys()[kid]
-        header = {"alg": JOSE_ALG, "kid": key_url(kid), "jwk": public_jwk(kid, public), "typ": "JWT"}
+        header = {"alg": JOSE_ALG, "kid": key_url(kid), "jwk": public_jwk(kid, public), "typ": typ}
         signing_input = f"{b64url(_json(header))}.{payload}"
         try:
             _, signature = store.sign(signing_input.encode("ascii"), kid=kid)
@@ -225,9 +248,9 @@ def sign_jwt(vc: dict[str, Any]) -> str:
     raise AssertionError("unreachable")
 
 
-def signed_credential(certificate: Certificate) -> tuple[dict[str, Any], str]:
+def signed_credential(certificate: Certificate, typ: str = "JWT") -> tuple[dict[str, Any], str]:
     vc = credential(certificate)
-    return vc, sign_jwt(vc)
+    return vc, sign_jwt(vc, typ)
 
 
 # --- revocation status list ---------------------------------------------------------------------------
@@ -243,24 +266,33 @@ def encode_status_list(indexes: Iterable[int], highest: int | None) -> str:
     return "u" + b64url(gzip.compress(bytes(bitstring), mtime=0))
 
 
-def status_list_credential() -> dict[str, Any]:
-    """The revocation list of every certificate, as of now. A superseded certificate (reissued with a corrected
-    name, or renewed) is set too: its credential must stop being accepted, and the new one replaces it."""
-    revoked = db.session.scalars(sa.select(Certificate.id).where(
-        sa.or_(Certificate.revoked_at.is_not(None), Certificate.superseded_at.is_not(None)))).all()
-    highest = db.session.scalar(sa.select(sa.func.max(Certificate.id)))
-    own_id = status_list_id()
+def _list_length() -> int:
+    """Entries in both lists: enough for every index taken (see rules.status_list_size), never fewer than
+    the highest one in use needs."""
+    taken = ((db.session.scalar(sa.select(sa.func.max(Certificate.id))) or 0)
+             + db.session.scalar(sa.select(sa.func.count()).select_from(RetiredStatusIndex)))
+    highest = max(db.session.scalar(sa.select(sa.func.max(Certificate.status_index))) or 0,
+                  db.session.scalar(sa.select(sa.func.max(RetiredStatusIndex.status_index))) or 0)
+    return max(status_list_size(taken), highest + 1)
+
+
+def status_list_credential(purpose: str = "revocation") -> dict[str, Any]:
+    """A status list of every certificate, as of now. "revocation": the bits of revoked certificates and of
+    retired indexes (a lifted revocation); "message": the bits of superseded certificates."""
+    if purpose == "revocation":
+        indexes = [*db.session.scalars(sa.select(Certificate.status_index).where(Certificate.revoked_at.is_not(None))),
+                   *db.session.scalars(sa.select(RetiredStatusIndex.status_index))]
+    else:
+        indexes = db.session.scalars(sa.select(Certificate.status_index)
+                                     .where(Certificate.superseded_at.is_not(None))).all()
+    own_id = status_list_id(purpose)
+    subject: dict[str, Any] = {"id": f"{own_id}#list", "type": "BitstringStatusList", "statusPurpose": purpose,
+                               "encodedList": encode_status_list(indexes, _list_length() - 1)}
     return {
         "@context": [VC_CONTEXT],
         "id": own_id,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": issuer_id(),
         "validFrom": _iso(_utc(clock.now())),
-        "credentialSubject": {
-            "id": f"{own_id}#list",
-            "type": "BitstringStatusList",
-            "statusPurpose": "revocation",
-            "encodedList": encode_status_list(revoked, highest),
-        },
+        "credentialSubject": subject,
     }
-

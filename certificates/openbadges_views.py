@@ -3,7 +3,7 @@ documents wallets fetch to check it: the issuer profile, its keys, the achieveme
 
 A credential is a compact JWS (VC-JWT). Open Badges 3.0 says a VC-JWT web resource is the compact JWS
 itself (Content-Type text/plain) and a VC-JWT file holds just that string (.jwt), so:
-- GET /credentials/status/revocation answers the JWS unless JSON is preferred;
+- GET /credentials/status/revocation and /credentials/status/message answer the JWS unless JSON is preferred;
 - GET /api/v1/certificates/SERIAL/credential answers JSON {"serial", "credential", "jwt"} like the rest of
   the API, unless the client asks for application/vc+jwt, application/jwt or text/plain;
 - GET /certificates/SERIAL/credential.jwt (web, session) downloads the JWS as a file.
@@ -17,6 +17,8 @@ from accounts.bearer import api_blueprint
 from accounts.permissions import require_role
 from certificates import keys, openbadges
 from certificates.loaders import get_certificate_or_404
+from certificates.operations import certified_record
+from certificates.rules import Certified
 from certificates.signing import public_jwk
 from common.extensions import db
 from common.openapi import STRING, Answer, documented, obj
@@ -37,8 +39,10 @@ def _jws_type(*, json_first: bool) -> str | None:
     return None if best == "application/json" else best
 
 
-def _signed(vc: dict, token: str, *, json_first: bool, extra: dict | None = None) -> Response:
+def _signed(vc: dict, *, json_first: bool, extra: dict | None = None) -> Response:
+    """The credential as JSON (with its JWS) or as the bare JWS, whose `typ` names the media type served."""
     mimetype = _jws_type(json_first=json_first)
+    token = openbadges.sign_jwt(vc, openbadges.jwt_type(mimetype))
     if mimetype is None:
         response = make_response({**(extra or {}), "credential": vc, "jwt": token})
     else:
@@ -54,10 +58,10 @@ def _public(response: Response, cache: str) -> Response:
     return response
 
 
-def _holders_credential(serial: str) -> tuple[str, dict, str]:
-    """(serial, credential, compact JWS) of a certificate its holder or an admin asks for; 404 to anyone else."""
+def _holders_credential(serial: str) -> tuple[str, dict]:
+    """(serial, credential) of a certificate its holder or an admin asks for; 404 to anyone else."""
     certificate = get_certificate_or_404(serial)
-    return (certificate.serial, *openbadges.signed_credential(certificate))
+    return certificate.serial, openbadges.credential(certificate)
 
 
 @api_bp.get("/certificates/<serial>/credential")
@@ -68,8 +72,8 @@ def _holders_credential(serial: str) -> tuple[str, dict, str]:
     {"application/json": obj({"serial": STRING, "credential": {"type": "object"}, "jwt": STRING}),
      **{media: STRING for media in JWS_TYPES}})})
 def credential(serial: str):
-    serial, vc, token = _holders_credential(serial)
-    response = _signed(vc, token, json_first=True, extra={"serial": serial})
+    serial, vc = _holders_credential(serial)
+    response = _signed(vc, json_first=True, extra={"serial": serial})
     response.headers["Cache-Control"] = PRIVATE
     return response
 
@@ -77,15 +81,15 @@ def credential(serial: str):
 @bp.get("/certificates/<serial>/credential.jwt")
 @require_role()
 def download(serial: str):
-    serial, _, token = _holders_credential(serial)
-    return Response(token, mimetype="text/plain", headers={
+    serial, vc = _holders_credential(serial)
+    return Response(openbadges.sign_jwt(vc, "JWT"), mimetype="text/plain", headers={
         "Content-Disposition": f'attachment; filename="{serial}.jwt"', "Cache-Control": PRIVATE})
 
 
-@bp.get("/credentials/status/revocation")
-def status_list():
-    vc = openbadges.status_list_credential()
-    response = _signed(vc, openbadges.sign_jwt(vc), json_first=False)
+@bp.get("/credentials/status/revocation", defaults={"purpose": "revocation"})
+@bp.get("/credentials/status/message", defaults={"purpose": "message"})
+def status_list(purpose: str):
+    response = _signed(openbadges.status_list_credential(purpose), json_first=False)
     return _public(response, "no-store")  # a revocation must be seen at once
 
 
@@ -107,4 +111,5 @@ def achievement(code: str):
     track = db.session.scalar(sa.select(Track).where(Track.code == code))
     if track is None:
         abort(404)
-    return _public(make_response(openbadges.achievement_document(track)), "public, max-age=300")
+    content = Certified.from_record(certified_record(track))
+    return _public(make_response(openbadges.achievement_document(content)), "public, max-age=300")

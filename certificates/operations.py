@@ -3,6 +3,7 @@ commit; the caller commits once."""
 from __future__ import annotations
 
 import hashlib
+import secrets
 import threading
 import time
 from collections import Counter
@@ -17,9 +18,9 @@ from flask_babel import lazy_gettext as _l
 from accounts.models import User
 from audit.operations import record as audit
 from certificates import keys
-from certificates.models import Certificate, CertificateFile, SerialCounter, VerificationCount
+from certificates.models import Certificate, CertificateFile, RetiredStatusIndex, SerialCounter, VerificationCount
 from certificates.pdf import CertificateContent, render_certificate
-from certificates.rules import expiry, format_serial
+from certificates.rules import Certified, expiry, format_serial, status_list_size
 from certificates.signing import make_token, verification_code, verify_url
 from common import clock
 from common.database import insert_or_update
@@ -68,16 +69,61 @@ def allocate_serial(year: int) -> str:
     return format_serial(year, number)
 
 
-def certificate_content(certificate: Certificate, url: str) -> CertificateContent:
+class RevokedCertificate(Conflict):
+    """A routine issue (single, bulk, command, job) met a revoked certificate of the same trainee and track."""
+
+    title = _l("This trainee's certificate of this track was revoked.")
+
+    def __init__(self, certificate: Certificate):
+        self.serial = certificate.serial
+        super().__init__(_l("Certificate %(serial)s of this trainee and track was revoked: no new certificate is "
+                            "issued over it. If the revocation was a mistake, an admin can lift it, giving a reason.",
+                            serial=certificate.serial), extra={"revoked": certificate.serial})
+
+
+def certified_record(track: Track) -> dict[str, Any]:
+    """What a certificate of this track states if issued now, from today's catalogue and configuration."""
     config = current_app.config
-    track = certificate.track
+    return Certified.record(
+        code=track.code, titles={"fr": track.title_fr, "ar": track.title_ar, "en": track.title_en},
+        modules=[(m.code, {"fr": m.title_fr, "ar": m.title_ar, "en": m.title_en}, m.hours) for m in track.modules],
+        min_attendance=track.min_attendance,
+        issuer={"fr": config["ISSUER_NAME"], "ar": config.get("ISSUER_NAME_AR") or ""})
+
+
+def certificate_content(certificate: Certificate, url: str) -> CertificateContent:
+    """What the PDF draws: the holder's names and dates, and the content certified at issue."""
+    config = current_app.config
+    content = Certified.from_record(certificate.certified)
     return CertificateContent(
         serial=certificate.serial, holder=certificate.holder, holder_ar=certificate.holder_ar,
-        holder_tfng=certificate.holder_tfng, track_title_fr=track.title_fr, track_title_ar=track.title_ar,
-        modules=[(m.title_fr, m.title_ar, float(m.hours)) for m in track.modules],
+        holder_tfng=certificate.holder_tfng, track_title_fr=content.title("fr"), track_title_ar=content.title("ar"),
+        modules=[(m.title("fr"), m.title("ar"), float(m.hours)) for m in content.modules],
         issued_on=certificate.issued_on, expires_on=certificate.expires_on, verify_url=url,
-        verification_code=certificate.verification_code, issuer_name=config["ISSUER_NAME"],
-        issuer_name_ar=config["ISSUER_NAME_AR"], domain=urlsplit(config["BASE_URL"]).netloc)
+        verification_code=certificate.verification_code, issuer_name=content.issuer_name("fr"),
+        issuer_name_ar=content.issuer.get("ar", ""), domain=urlsplit(config["BASE_URL"]).netloc)
+
+
+def draw_status_index() -> int:
+    """A random status list index never used before (by a certificate, or retired by a reinstatement)."""
+    # The highest id bounds how many certificates exist (one index lookup, where a count would scan).
+    taken = ((db.session.scalar(sa.select(sa.func.max(Certificate.id))) or 0)
+             + db.session.scalar(sa.select(sa.func.count()).select_from(RetiredStatusIndex)))
+    size = status_list_size(taken + 1)
+    while True:
+        index = secrets.randbelow(size)
+        used = db.session.scalar(sa.select(
+            sa.exists().where(Certificate.status_index == index)
+            | sa.exists().where(RetiredStatusIndex.status_index == index)))
+        if not used:
+            return index
+
+
+def revoked_certificate(trainee_id: int, track_id: int) -> Certificate | None:
+    """The trainee's revoked certificate of the track that nothing replaced, if any: it blocks routine issues."""
+    return db.session.scalar(sa.select(Certificate).where(
+        Certificate.trainee_id == trainee_id, Certificate.track_id == track_id,
+        Certificate.revoked_at.is_not(None), Certificate.superseded_at.is_(None)).order_by(Certificate.id.desc()).limit(1))
 
 
 def render_pdf(certificate: Certificate, *, revoked: bool = False) -> bytes:
@@ -87,26 +133,54 @@ def render_pdf(certificate: Certificate, *, revoked: bool = False) -> bytes:
 
 
 def downloadable_pdf(certificate: Certificate) -> bytes:
-    """The signed original as issued; a revoked certificate comes freshly marked REVOKED instead."""
+    """The signed original as issued; a revoked certificate comes as its REVOKED copy instead, rendered once
+    at revocation and kept, so the copy someone uploads to /verify is recognised. (A certificate revoked
+    before copies were kept gets a fresh one each time, until `flask certificates keep-revoked-copies`.)"""
     if certificate.purged_at is not None:
         raise NotFound(_l("This certificate's file was deleted with its holder's personal data, at the end "
                           "of the retention period."))
     if certificate.revoked_at is not None:
-        return render_pdf(certificate, revoked=True)
+        kept = db.session.scalar(sa.select(CertificateFile.revoked_content).where(
+            CertificateFile.certificate_id == certificate.id))
+        return kept if kept is not None else render_pdf(certificate, revoked=True)
     return db.session.scalar(sa.select(CertificateFile.content).where(
         CertificateFile.certificate_id == certificate.id))
 
 
+def keep_revoked_copy(certificate: Certificate) -> None:
+    """Render the certificate's REVOKED copy once, keep it and record its SHA-256 (at revocation)."""
+    pdf = render_pdf(certificate, revoked=True)
+    db.session.execute(sa.update(CertificateFile).where(CertificateFile.certificate_id == certificate.id)
+                       .values(revoked_content=pdf))
+    certificate.revoked_pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+    db.session.flush()
+
+
+def keep_missing_revoked_copies() -> int:
+    """Keep a REVOKED copy for every revoked certificate that has none (revoked before copies were kept)."""
+    missing = db.session.scalars(sa.select(Certificate).where(
+        Certificate.revoked_at.is_not(None), Certificate.revoked_pdf_sha256.is_(None),
+        Certificate.purged_at.is_(None))).all()
+    for certificate in missing:
+        keep_revoked_copy(certificate)
+    return len(missing)
+
+
 def issue_certificate(actor: User | None, trainee: Trainee, track: Track, *,
                       replacing: Certificate | None = None, known_eligible: bool = False,
-                      dates: tuple[date, date | None] | None = None) -> tuple[Certificate, bool]:
+                      dates: tuple[date, date | None] | None = None,
+                      certified: dict[str, Any] | None = None) -> tuple[Certificate, bool]:
     """Issue the trainee's certificate of a track. Returns (certificate, created).
 
     A trainee who already holds a valid one gets it back (created False), so bulk runs can be repeated.
     An expired one is renewed. `replacing` reissues (a corrected name, a renewal): the old certificate
     then verifies as superseded by the new serial. `known_eligible` skips the check for a caller that
     has just made it for many trainees at once (bulk issuance). `dates` (issued, expires) keeps those of
-    the certificate a correction replaces; by default it is issued today.
+    the certificate a correction replaces; by default it is issued today. `certified` is the content it
+    states (a correction carries the replaced certificate's over); by default, today's catalogue.
+
+    A revoked certificate of the same trainee and track that nothing replaced stops every routine issue
+    (RevokedCertificate): only an admin lifting the revocation (reinstate_certificate) undoes it.
     """
     # Requests for the same trainee (two instances, a double click) queue here, so the later one finds the
     # certificate the earlier one issued instead of tripping the one-current-certificate index (a 500).
@@ -119,6 +193,8 @@ def issue_certificate(actor: User | None, trainee: Trainee, track: Track, *,
         if current.status_on(clock.today()) == "valid":
             return current, False
         replacing = current  # expired: renewal
+    if replacing is None and (revoked := revoked_certificate(trainee.id, track.id)) is not None:
+        raise RevokedCertificate(revoked)
     missing = [] if known_eligible else unmet_requirements(trainee, track)
     if missing:
         raise NotEligible(missing)
@@ -137,7 +213,7 @@ def issue_certificate(actor: User | None, trainee: Trainee, track: Track, *,
         serial=serial, trainee=trainee, track=track, cohort_id=cohort_id, holder=claims.holder, holder_ar=claims.holder_ar,
         holder_tfng=claims.holder_tfng, issued_on=claims.issued_on, expires_on=claims.expires_on, kid=claims.kid,
         token=token, verification_code=verification_code(token), issued_by_id=getattr(actor, "id", None),
-        pdf_sha256="")
+        pdf_sha256="", certified=certified or certified_record(track), status_index=draw_status_index())
     pdf = render_pdf(certificate)
     certificate.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
     certificate.pdf = CertificateFile(content=pdf)
@@ -160,7 +236,8 @@ def reissue_certificate(actor: User, certificate: Certificate, *, correction: bo
                           serial=certificate.serial))
     dates = (certificate.issued_on, certificate.expires_on) if correction else None
     new, _ = issue_certificate(actor, certificate.trainee, certificate.track, replacing=certificate,
-                               known_eligible=correction, dates=dates)
+                               known_eligible=correction, dates=dates,
+                               certified=certificate.certified if correction else None)
     return new
 
 
@@ -178,7 +255,39 @@ def revoke_certificate(actor: User, certificate: Certificate, reason: Any) -> Ce
     certificate.revocation_reason = reason.strip()
     certificate.revoked_by_id = actor.id
     db.session.flush()
+    if certificate.purged_at is None and certificate.revoked_pdf_sha256 is None:
+        keep_revoked_copy(certificate)
     audit(actor, "certificate.revoke", "certificate", certificate.serial, after={"reason": certificate.revocation_reason})
+    return certificate
+
+
+def reinstate_certificate(actor: User, certificate: Certificate, reason: Any) -> Certificate:
+    """Lift a revocation (a mistaken one): an explicit admin act with its reason, audited. The certificate is
+    current again. Its status list index keeps its revocation bit for ever (Bitstring Status List: a revocation
+    is not reversible) and the certificate gets a new one: credentials fetched from now on carry it."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationFailed.single("reason", _l("Say why the revocation is lifted."))
+    if len(reason) > 500:
+        raise ValidationFailed.single("reason", _l("At most %(max)d characters.", max=500))
+    db.session.refresh(certificate, with_for_update=True)
+    if certificate.revoked_at is None:
+        raise Conflict(_l("Certificate %(serial)s is not revoked.", serial=certificate.serial))
+    if certificate.superseded_at is not None:
+        raise Conflict(_l("Certificate %(serial)s was replaced: only the current certificate can be reinstated.",
+                          serial=certificate.serial))
+    other = current_certificate(certificate.trainee_id, certificate.track_id)
+    if other is not None:
+        raise Conflict(_l("The trainee holds certificate %(serial)s of this track already.", serial=other.serial))
+    before = {"revoked_at": certificate.revoked_at.isoformat(), "revocation_reason": certificate.revocation_reason}
+    db.session.add(RetiredStatusIndex(status_index=certificate.status_index))
+    db.session.flush()
+    certificate.status_index = draw_status_index()
+    certificate.revoked_at = None
+    certificate.revocation_reason = None
+    certificate.revoked_by_id = None
+    db.session.flush()
+    audit(actor, "certificate.reinstate", "certificate", certificate.serial, before=before,
+          after={"reason": reason.strip()})
     return certificate
 
 

@@ -46,17 +46,18 @@ def public_json(verdict: Verdict) -> dict[str, Any]:
     """What anyone holding the QR code may learn: no email, employer, identifier or score."""
     certificate = verdict.certificate
     body: dict[str, Any] = {"status": verdict.status}
-    if certificate is None or verdict.status == "invalid":
+    if certificate is None or verdict.status in ("invalid", "mismatch"):
         return {**body, "serial": None, "holder": None, "holder_ar": None, "track": None, "issued_on": None,
                 "expires_on": None, "issuer": current_app.config["ISSUER_NAME"]}
     # A purged holder's names are gone: null, not an empty name.
     return {**body, "serial": certificate.serial, "holder": certificate.holder or None,
             "holder_ar": certificate.holder_ar or None, "holder_tfng": certificate.holder_tfng,
             "holder_removed": certificate.purged_at is not None, "track": certificate.track.code,
-            "track_title": dict(zip(("fr", "ar", "en"), certificate.track.titles)),
+            "track_title": dict(certificate.track.titles),
             "modules": [{"code": m.code, "title": m.title("fr"), "hours": float(m.hours)} for m in certificate.track.modules],
+            "total_hours": float(certificate.track.total_hours),
             "issued_on": certificate.issued_on.isoformat(),
             "expires_on": certificate.expires_on.isoformat() if certificate.expires_on else None,
             "revoked_on": certificate.revoked_at.date().isoformat() if certificate.revoked_at else None,
             "superseded_by": certificate.superseded_by,
-            "issuer": current_app.config["ISSUER_NAME"]}
+            "issuer": certificate.track.issuer_name("fr")}

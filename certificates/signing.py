@@ -1,13 +1,20 @@
 """Ed25519 issuer keys and the compact signed token that a certificate's QR code carries.
 
-Token layout (version 1), all integers big-endian::
+Token layout (version 2, issued now), all integers big-endian::
 
-    version  1 byte   0x01 = this layout, signed with Ed25519 (nothing else is accepted)
+    version  1 byte   0x02 = this layout, signed with Ed25519
     kid      4 bytes  first 4 bytes of the key's RFC 7638 thumbprint (printed as 8 hex digits)
     issued   2 bytes  days since 2000-01-01
     expires  2 bytes  days since 2000-01-01, 0xFFFF = no expiry
-    serial, holder, holder_ar, holder_tfng ("" = none), track: short strings, see _pack_str
+    serial, track: short strings, see _pack_str
+    names    16 bytes names_digest(holder, holder_ar, holder_tfng): the names are bound, not carried
     sig      64 bytes Ed25519 over _CONTEXT + every byte above
+
+Version 1 (still read, no longer issued) carried the three names themselves between serial and track:
+three names of 200 characters, which the registry accepts, did not fit, and a certificate could not be
+issued. Carrying their digest instead, any name the registry accepts can be certified, the QR code stays
+small, and it no longer shows the holder's names to whoever decodes it; the verification page, which reads
+the registry, shows them. Anyone can still check printed names against a token with names_digest.
 
 The bytes travel as one decimal number (a 0x01 byte is prepended so leading zero bytes survive).
 Digits are URL-safe and go into the QR code's numeric mode at 3.33 bits a digit, which made the
@@ -38,8 +45,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-TOKEN_VERSION = 1
-MAX_TOKEN_CHARS = 1024  # checked before any decoding; a real token is ~350 digits
+TOKEN_VERSION = 2
+_NAMES_IN_TOKEN = 1  # the first layout, which carried the names
+_NAMES_DIGEST_LEN = 16
+_NAMES_CONTEXT = b"kafaa-names-v2\x00"
+MAX_TOKEN_CHARS = 1024  # checked before any decoding; a version 2 token is ~250 digits, version 1 ~350
 _CONTEXT = b"kafaa-certificate-v1\x00"  # domain separation: these signatures mean nothing elsewhere
 _EPOCH = date(2000, 1, 1)
 _NO_EXPIRY = 0xFFFF
@@ -58,14 +68,28 @@ class InvalidToken(ValueError):
 
 @dataclass(frozen=True)
 class Claims:
+    """What a token states. A version 2 token binds the names through `names` (their digest) and does not
+    carry them: read back, holder, holder_ar and holder_tfng are None."""
+
     serial: str
-    holder: str
-    holder_ar: str
+    holder: str | None
+    holder_ar: str | None
     holder_tfng: str | None
     track: str
     issued_on: date
     expires_on: date | None
     kid: str
+    names: bytes | None = None
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def names_digest(holder: str, holder_ar: str, holder_tfng: str | None) -> bytes:
+    """The 16 bytes a token carries for the holder's names (NFC, in this order, no Tifinagh name = "")."""
+    joined = "\x00".join((_nfc(holder), _nfc(holder_ar), _nfc(holder_tfng or "")))
+    return hashlib.sha256(_NAMES_CONTEXT + joined.encode("utf-8")).digest()[:_NAMES_DIGEST_LEN]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,9 +362,10 @@ def make_token(
 ) -> tuple[str, Claims]:
     """Sign a certificate's content with the current issuer key; return (token, claims).
 
-    Names are NFC-normalised first, so the claims returned are exactly what a verifier reads back.
+    Names are NFC-normalised first; the claims returned hold them (what the registry stores) and their
+    digest, which is what the token carries (read back, a token gives the digest only).
     """
-    nfc = lambda s: unicodedata.normalize("NFC", s)  # noqa: E731
+    nfc = _nfc
     kid = keystore.current_kid
     claims = Claims(
         serial=nfc(serial),
@@ -351,13 +376,13 @@ def make_token(
         issued_on=issued_on,
         expires_on=expires_on,
         kid=kid,
+        names=names_digest(holder, holder_ar, holder_tfng),
     )
     body = bytearray([TOKEN_VERSION])
     body += bytes.fromhex(kid)
     body += _day(issued_on).to_bytes(2, "big")
     body += (_NO_EXPIRY if expires_on is None else _day(expires_on)).to_bytes(2, "big")
-    for field in (claims.serial, claims.holder, claims.holder_ar, claims.holder_tfng or "", claims.track):
-        body += _pack_str(field)
+    body += _pack_str(claims.serial) + _pack_str(claims.track) + claims.names
     _, sig = keystore.sign(_CONTEXT + bytes(body), kid=kid)
     token = _to_text(bytes(body) + sig)
     if len(token) > MAX_TOKEN_CHARS:
@@ -370,7 +395,7 @@ def read_token(token: str, public_keys: Mapping[str, Ed25519PublicKey]) -> Claim
     raw = _from_text(token)
     if len(raw) < _HEADER_LEN + 5 + _SIG_LEN:
         raise InvalidToken("too short")
-    if raw[0] != TOKEN_VERSION:
+    if raw[0] not in (TOKEN_VERSION, _NAMES_IN_TOKEN):
         raise InvalidToken(f"unsupported version {raw[0]}")
     body, sig = raw[:-_SIG_LEN], raw[-_SIG_LEN:]
     kid = body[1 : 1 + _KID_LEN].hex()
@@ -387,14 +412,23 @@ def read_token(token: str, public_keys: Mapping[str, Ed25519PublicKey]) -> Claim
         expires = int.from_bytes(body[7:9], "big")
         fields: list[str] = []
         pos = _HEADER_LEN
-        for _ in range(5):
+        for _ in range(2 if raw[0] == TOKEN_VERSION else 5):
             text, pos = _unpack_str(body, pos)
             fields.append(text)
+        names = None
+        if raw[0] == TOKEN_VERSION:
+            names = bytes(body[pos : pos + _NAMES_DIGEST_LEN])
+            if len(names) != _NAMES_DIGEST_LEN:
+                raise InvalidToken("truncated names digest")
+            pos += _NAMES_DIGEST_LEN
     except (IndexError, UnicodeDecodeError) as exc:
         raise InvalidToken(f"malformed body: {exc}") from None
     if pos != len(body):
         raise InvalidToken("trailing bytes")
-    serial, holder, holder_ar, holder_tfng, track = fields
+    if raw[0] == TOKEN_VERSION:
+        (serial, track), holder, holder_ar, holder_tfng = fields, None, None, None
+    else:
+        serial, holder, holder_ar, holder_tfng, track = fields
     return Claims(
         serial=serial,
         holder=holder,
@@ -404,6 +438,7 @@ def read_token(token: str, public_keys: Mapping[str, Ed25519PublicKey]) -> Claim
         issued_on=_EPOCH + timedelta(days=issued),
         expires_on=None if expires == _NO_EXPIRY else _EPOCH + timedelta(days=expires),
         kid=kid,
+        names=names,
     )
 
 

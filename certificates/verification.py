@@ -1,8 +1,9 @@
 """What a verifier learns: exactly one status, and the few facts printed on the certificate.
 
 Verification is the public, hot path (every scan of a QR code), so it reads the registry with one Core
-SELECT of the columns it shows — certificate, replacement serial, track and modules joined, one row per
-module — into plain frozen records, without building ORM objects. Nothing is cached: a revocation or a
+SELECT of the columns it shows — the certificate with the content certified at issue, and its replacement's
+serial — into plain frozen records, without building ORM objects. What it shows of the track, its modules
+and the issuer is that certified content, never today's catalogue. Nothing is cached: a revocation or a
 replacement shows on the very next check, on every instance.
 """
 from __future__ import annotations
@@ -10,45 +11,19 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 
 import sqlalchemy as sa
 
 from certificates import keys
 from certificates.models import Certificate, token_issued
 from certificates.operations import count_verification
-from certificates.rules import SERIAL_RE, certificate_status
+from certificates.rules import SERIAL_RE, Certified, certificate_status
 from certificates.signing import InvalidToken, codes_match, read_token
 from common import clock
 from common.extensions import db
-from skills.models import Module, Track, track_modules
 
-STATUSES = ("valid", "revoked", "expired", "superseded", "invalid", "not_found")
-
-
-def _title(titles: tuple[str, str, str], locale: str) -> str:
-    title_fr, title_ar, title_en = titles
-    return {"ar": title_ar, "en": title_en}.get(locale, title_fr)
-
-
-@dataclass(frozen=True)
-class ModuleFacts:
-    code: str
-    titles: tuple[str, str, str]  # fr, ar, en
-    hours: Decimal
-
-    def title(self, locale: str) -> str:
-        return _title(self.titles, locale)
-
-
-@dataclass(frozen=True)
-class TrackFacts:
-    code: str
-    titles: tuple[str, str, str]  # fr, ar, en
-    modules: tuple[ModuleFacts, ...]
-
-    def title(self, locale: str) -> str:
-        return _title(self.titles, locale)
+# "mismatch": a typed serial exists but the code typed with it is not its code (most likely a typing slip).
+STATUSES = ("valid", "revoked", "expired", "superseded", "invalid", "mismatch", "not_found")
 
 
 @dataclass(frozen=True)
@@ -68,7 +43,7 @@ class CertificateFacts:
     superseded_at: datetime | None
     superseded_by: str | None  # the replacement's serial
     purged_at: datetime | None  # the holder's personal data was deleted at the end of its retention period
-    track: TrackFacts
+    track: Certified  # what it states: track, modules, hours, issuer, as certified at issue
 
     def issued_with(self, token: str) -> bool:
         return token_issued(self.token, self.purged_at, token)
@@ -85,51 +60,39 @@ class Verdict:
 
     @property
     def http_status(self) -> int:
-        return {"invalid": 400, "not_found": 404}.get(self.status, 200)
+        return {"invalid": 400, "mismatch": 404, "not_found": 404}.get(self.status, 200)
 
 
 _certificates = Certificate.__table__
 _replacements = _certificates.alias("replacement")
-_tracks, _modules = Track.__table__, Module.__table__
 # Built once: SQLAlchemy then finds its compiled form by cache key on every call.
 _FACTS = (
     sa.select(_certificates.c.id, _certificates.c.serial, _certificates.c.token,
               _certificates.c.verification_code, _certificates.c.holder, _certificates.c.holder_ar,
               _certificates.c.holder_tfng, _certificates.c.issued_on, _certificates.c.expires_on,
               _certificates.c.revoked_at, _certificates.c.superseded_at, _certificates.c.purged_at,
-              _replacements.c.serial.label("superseded_by"),
-              _tracks.c.code.label("track_code"), _tracks.c.title_fr.label("track_fr"),
-              _tracks.c.title_ar.label("track_ar"), _tracks.c.title_en.label("track_en"),
-              _modules.c.code.label("module_code"), _modules.c.title_fr.label("module_fr"),
-              _modules.c.title_ar.label("module_ar"), _modules.c.title_en.label("module_en"),
-              _modules.c.hours.label("module_hours"))
+              _certificates.c.certified, _replacements.c.serial.label("superseded_by"))
     .select_from(_certificates)
-    .join(_tracks, _tracks.c.id == _certificates.c.track_id)
     .outerjoin(_replacements, _replacements.c.id == _certificates.c.superseded_by_id)
-    .outerjoin(track_modules, track_modules.c.track_id == _tracks.c.id)
-    .outerjoin(_modules, _modules.c.id == track_modules.c.module_id)
-    .order_by(_modules.c.code)
 )
 _BY_SERIAL = _FACTS.where(_certificates.c.serial == sa.bindparam("serial"))
-_BY_PDF_DIGEST = _FACTS.where(_certificates.c.pdf_sha256 == sa.bindparam("digest"))
+# An uploaded file: the signed original, or the REVOKED copy served after a revocation.
+_BY_PDF_DIGEST = _FACTS.where(sa.or_(_certificates.c.pdf_sha256 == sa.bindparam("digest"),
+                                     _certificates.c.revoked_pdf_sha256 == sa.bindparam("digest")))
 
 
 def _facts(statement: sa.Select, **params: str) -> CertificateFacts | None:
     # A connection of its own rather than the ORM session: a read that needs no unit of work, and
     # about half the cost per call.
     with db.engine.connect() as connection:
-        rows = connection.execute(statement, params).all()
-    if not rows:
+        row = connection.execute(statement, params).first()
+    if row is None:
         return None
-    first = rows[0]
-    modules = tuple(ModuleFacts(r.module_code, (r.module_fr, r.module_ar, r.module_en), r.module_hours)
-                    for r in rows if r.module_code is not None and r.id == first.id)
     return CertificateFacts(
-        id=first.id, serial=first.serial, token=first.token, verification_code=first.verification_code,
-        holder=first.holder, holder_ar=first.holder_ar, holder_tfng=first.holder_tfng, issued_on=first.issued_on,
-        expires_on=first.expires_on, revoked_at=first.revoked_at, superseded_at=first.superseded_at,
-        superseded_by=first.superseded_by, purged_at=first.purged_at,
-        track=TrackFacts(first.track_code, (first.track_fr, first.track_ar, first.track_en), modules))
+        id=row.id, serial=row.serial, token=row.token, verification_code=row.verification_code,
+        holder=row.holder, holder_ar=row.holder_ar, holder_tfng=row.holder_tfng, issued_on=row.issued_on,
+        expires_on=row.expires_on, revoked_at=row.revoked_at, superseded_at=row.superseded_at,
+        superseded_by=row.superseded_by, purged_at=row.purged_at, track=Certified.from_record(row.certified))
 
 
 def certificate_facts(serial: str) -> CertificateFacts | None:
@@ -163,7 +126,7 @@ def verify_code(serial: str, code: str) -> Verdict:
         return Verdict("not_found")
     certificate = certificate_facts(serial)
     if certificate is not None and not codes_match(certificate.verification_code, code or ""):
-        return Verdict("invalid")
+        return Verdict("mismatch")
     return _judge(certificate)
 
 

@@ -8,10 +8,11 @@ from flask_login import current_user
 
 from accounts.permissions import require_role
 from certificates import keys, operations, verification
-from certificates.forms import CodeForm, PdfCheckForm, RevokeForm
+from certificates.forms import CodeForm, PdfCheckForm, ReinstateForm, RevokeForm
 from certificates.loaders import get_certificate_or_404, pdf_response
 from certificates.models import VerificationCount
 from certificates.queries import certificates_of_trainee
+from certificates.rules import expiry_phase
 from certificates.serializers import public_json
 from common import clock
 from common.errors import DomainError, wants_json
@@ -24,6 +25,11 @@ from skills.loaders import get_cohort_or_404
 bp = Blueprint("certificates", __name__)
 
 MAX_PDF_CHECK_BYTES = 5 * 1024 * 1024
+
+
+@bp.context_processor
+def _wording():
+    return {"expiry_phase": expiry_phase}
 
 
 def _private(response: Response) -> Response:
@@ -102,6 +108,7 @@ def _check_pdf(form, pdf_form):
 def jwks():
     response = make_response(keys.keystore().jwks())
     response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Access-Control-Allow-Origin"] = "*"  # wallets and verifiers fetch it from any origin
     return response
 
 
@@ -142,6 +149,25 @@ def revoke(serial: str):
     return render_template("certificates/revoke.html", form=form, certificate=certificate)
 
 
+@bp.route("/certificates/<serial>/reinstate", methods=["GET", "POST"])
+@require_role("admin")
+def reinstate(serial: str):
+    """Lift a revocation made by mistake: confirmed, with a reason, audited."""
+    certificate = get_certificate_or_404(serial)
+    form = ReinstateForm()
+    if form.validate_on_submit():
+        try:
+            operations.reinstate_certificate(current_user, certificate, form.reason.data)
+        except DomainError as error:
+            db.session.rollback()
+            flash(" ".join([str(error.message)] + [str(m) for ms in error.fields.values() for m in ms]), "error")
+        else:
+            db.session.commit()
+            flash(_("The revocation of certificate %(serial)s is lifted: it is current again.", serial=serial), "success")
+        return redirect(url_for("skills.trainee", trainee_id=certificate.trainee_id))
+    return render_template("certificates/reinstate.html", form=form, certificate=certificate)
+
+
 @bp.route("/certificates/<serial>/reissue", methods=["GET", "POST"])
 @require_role("admin")
 def reissue(serial: str):
@@ -175,4 +201,5 @@ def issue_for_cohort(code: str):
         return redirect(url_for("jobs.show", job_id=job.id))
     return render_template("confirm.html", form=form, back=url_for("skills.cohort", code=cohort.code),
                            question=_("Issue certificates to every eligible trainee of %(code)s? Trainees who "
-                                      "already hold one keep it; nobody gets two.", code=cohort.code))
+                                      "already hold one keep it; nobody gets two; nobody whose certificate was "
+                                      "revoked gets a new one.", code=cohort.code))

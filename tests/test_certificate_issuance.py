@@ -235,7 +235,11 @@ def test_typed_serial_and_code(client, make_eligible):
     assert ok.status_code == 200 and "Valid certificate" in ok.get_data(as_text=True)
     wrong = client.post("/verify", data={"code-serial": issued["serial"], "code-code": "ZZZZ-ZZZZ"},
                         headers={"Accept-Language": "en"})
-    assert wrong.status_code == 400 and "Not genuine" in wrong.get_data(as_text=True)
+    # A slip of the keyboard is not a forgery: the page says the code does not match and to check it.
+    text = wrong.get_data(as_text=True)
+    assert wrong.status_code == 404 and "The code does not match" in text and "Check what you typed" in text
+    assert "Not genuine" not in text and "Do not trust" not in text
+    assert issued["holder"] not in text  # nothing of the certificate is shown for a wrong code
     unknown = client.post("/verify", data={"code-serial": "KF-1999-000001", "code-code": code})
     assert unknown.status_code == 404
 

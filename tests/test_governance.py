@@ -27,12 +27,15 @@ def today(monkeypatch):
 
 @pytest.fixture
 def make_certificate(app):
+    from certificates.operations import certified_record
+
     def make(trainee, track, issued_on, *, expires_on=None, revoked_at=None, cohort=None):
         certificate = Certificate(
             serial=f"KF-{issued_on.year}-{next(_serial):06d}", trainee_id=trainee.id, track_id=track.id,
             cohort_id=cohort.id if cohort else None, holder=trainee.name, holder_ar=trainee.name_ar,
             issued_on=issued_on, expires_on=expires_on, kid="00000000", token=str(next(_serial)),
-            verification_code="0000-0000", pdf_sha256="0" * 64, revoked_at=revoked_at)
+            verification_code="0000-0000", pdf_sha256="0" * 64, revoked_at=revoked_at,
+            certified=certified_record(track), status_index=next(_serial))
         db.session.add(certificate)
         db.session.commit()
         return certificate

@@ -24,6 +24,7 @@ from tests.test_certificate_issuance import make_eligible  # noqa: F401 - the fi
 
 BASE = TEST_CONFIG["BASE_URL"]
 STATUS_LIST = "/credentials/status/revocation"
+MESSAGE_LIST = "/credentials/status/message"
 JWT = {"Accept": "application/vc+jwt"}
 
 # Open Badges 3.0 (1EdTech, spec 3.0): the @context and types of an OpenBadgeCredential, and what the
@@ -39,8 +40,11 @@ REQUIRED = {
     "BitstringStatusListEntry": {"type", "statusPurpose", "statusListIndex", "statusListCredential"},
     "BitstringStatusList": {"type", "statusPurpose", "encodedList"},
 }
-# Open Badges 3.0, 8.2.3: "Additional JOSE Headers are NOT allowed"; typ, if present, MUST be "JWT".
+# Open Badges 3.0, 8.2.3: "Additional JOSE Headers are NOT allowed"; typ "JWT". RFC 7515 4.1.9: typ is the
+# media type served (without "application/"): "JWT" as application/jwt or text/plain, "vc+jwt" as
+# application/vc+jwt (VC-JOSE-COSE), the one a client gets only by asking for it.
 JOSE_HEADERS = {"alg", "kid", "jwk", "typ"}
+TYP = {"application/vc+jwt": "vc+jwt", "application/jwt": "JWT", "text/plain": "JWT"}
 # 8.2.4.1: iss = issuer.id, jti = id, nbf = validFrom, sub = credentialSubject.id (exp = validUntil).
 JWT_CLAIMS = {"iss", "jti", "nbf", "sub"}
 DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -81,9 +85,9 @@ def verify_jws(client, jws: str) -> tuple[dict, dict]:
     return header, json.loads(b64url_decode(encoded_payload))
 
 
-def status_bits(client) -> tuple[bytes, dict]:
-    """The revocation bitstring as any verifier reads it: anonymous GET, verify, base64url, gunzip."""
-    response = client.get(STATUS_LIST)
+def status_bits(client, url: str = STATUS_LIST) -> tuple[bytes, dict]:
+    """A status bitstring as any verifier reads it: anonymous GET, verify, base64url, gunzip."""
+    response = client.get(url)
     assert response.status_code == 200 and response.mimetype == "text/plain"
     assert response.headers["Cache-Control"] == "no-store"
     _, payload = verify_jws(client, response.get_data(as_text=True))
@@ -93,6 +97,12 @@ def status_bits(client) -> tuple[bytes, dict]:
     bits = gzip.decompress(b64url_decode(encoded[1:]))
     assert len(bits) >= MIN_STATUS_BYTES
     return bits, payload
+
+
+def entry(vc: dict, purpose: str) -> dict:
+    """The credential's BitstringStatusListEntry of a purpose."""
+    (found,) = [e for e in vc["credentialStatus"] if e["statusPurpose"] == purpose]
+    return found
 
 
 def bit(bits: bytes, index: int) -> int:
@@ -132,7 +142,7 @@ def test_credential_signature_verifies_with_the_published_key(client, issued):
     jws = get_jws(client, serial, headers)
     header, payload = verify_jws(client, jws)
 
-    assert set(header) <= JOSE_HEADERS and header["typ"] == "JWT"
+    assert set(header) <= JOSE_HEADERS and header["typ"] == "vc+jwt"  # asked for as application/vc+jwt
     # kid is a URL on the issuer's own site that dereferences to the JWK; the header copy is that same key.
     assert header["kid"].startswith(f"{BASE}/issuers/kafaa/")
     dereferenced = client.get(urlsplit(header["kid"]).path)
@@ -152,11 +162,16 @@ def test_credential_signature_verifies_with_the_published_key(client, issued):
     wrapped = client.get(f"/api/v1/certificates/{serial}/credential", headers=headers)
     assert wrapped.status_code == 200 and wrapped.mimetype == "application/json"
     assert wrapped.headers["Cache-Control"] == "private, no-store"
-    assert wrapped.json["serial"] == serial and wrapped.json["jwt"] == jws
+    assert wrapped.json["serial"] == serial
+    assert verify_jws(client, wrapped.json["jwt"]) == ({**header, "typ": "JWT"}, payload)
     assert wrapped.json["credential"] == {k: v for k, v in payload.items() if k not in JWT_CLAIMS | {"exp"}}
-    for accept in ("application/jwt", "text/plain"):
+    for accept in ("application/jwt", "text/plain", "application/vc+jwt"):
         plain = client.get(f"/api/v1/certificates/{serial}/credential", headers={**headers, "Accept": accept})
-        assert plain.mimetype == accept and plain.get_data(as_text=True) == jws
+        again_header, again = verify_jws(client, plain.get_data(as_text=True))
+        assert plain.mimetype == accept and again_header["typ"] == TYP[accept] and again == payload
+    for accept, media in (("application/vc+jwt", "application/vc+jwt"), ("*/*", "text/plain")):
+        listed = client.get(STATUS_LIST, headers={"Accept": accept})
+        assert listed.mimetype == media and verify_jws(client, listed.get_data(as_text=True))[0]["typ"] == TYP[media]
 
 
 def test_tampered_credential_fails_verification(client, issued):
@@ -218,11 +233,14 @@ def test_open_badges_required_properties(client, issued, app):
         assert module["code"] in narrative and f"({module['hours']:g} h)" in narrative
     assert "80 %" in narrative and "heures" in narrative
 
-    status = vc["credentialStatus"]
-    assert REQUIRED["BitstringStatusListEntry"] <= set(status)
-    assert status["type"] == "BitstringStatusListEntry" and status["statusPurpose"] == "revocation"
-    assert status["statusListCredential"] == f"{BASE}{STATUS_LIST}"
-    assert status["statusListIndex"].isdigit()
+    revocation, message = entry(vc, "revocation"), entry(vc, "message")
+    for status in (revocation, message):
+        assert REQUIRED["BitstringStatusListEntry"] <= set(status) and status["type"] == "BitstringStatusListEntry"
+        assert status["statusListIndex"].isdigit()
+    assert revocation["statusListCredential"] == f"{BASE}{STATUS_LIST}"
+    assert message["statusListCredential"] == f"{BASE}{MESSAGE_LIST}"
+    # Bitstring Status List v1.0: a "message" entry says what each value of its statusSize bits means.
+    assert message["statusSize"] == 1 and [m["status"] for m in message["statusMessage"]] == ["0x0", "0x1"]
 
     # The issuer profile and the achievement are published at their ids, to anyone.
     client.post("/logout")
@@ -272,12 +290,12 @@ def test_status_list_bit_flips_when_the_certificate_is_revoked(client, issued):
     kept_serial, _, kept_headers, _ = issue()
     _, vc = verify_jws(client, get_jws(client, serial, headers))
     _, kept = verify_jws(client, get_jws(client, kept_serial, kept_headers))
-    index = int(vc["credentialStatus"]["statusListIndex"])
-    kept_index = int(kept["credentialStatus"]["statusListIndex"])
+    index = int(entry(vc, "revocation")["statusListIndex"])
+    kept_index = int(entry(kept, "revocation")["statusListIndex"])
     assert index != kept_index
 
     bits, status_vc = status_bits(client)
-    assert status_vc["id"] == f"{BASE}{STATUS_LIST}" == vc["credentialStatus"]["statusListCredential"]
+    assert status_vc["id"] == f"{BASE}{STATUS_LIST}" == entry(vc, "revocation")["statusListCredential"]
     assert status_vc["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
     assert status_vc["issuer"] == vc["issuer"]["id"] == status_vc["iss"]
     subject = status_vc["credentialSubject"]
@@ -304,20 +322,26 @@ def test_status_list_bit_flips_when_the_certificate_is_revoked(client, issued):
     assert client.get(STATUS_LIST, headers=JWT).mimetype == "application/vc+jwt"
 
 
-def test_status_list_bit_is_set_when_the_certificate_is_superseded(client, issued):
+def test_a_superseded_certificate_is_told_apart_from_a_revoked_one(client, issued):
+    """Superseded (a corrected name, a renewal) sets the bit of the "message" list, never the revocation bit:
+    a wallet does not call a corrected certificate revoked."""
     issue, admin_headers = issued
     serial, _, headers, _ = issue()
     _, vc = verify_jws(client, get_jws(client, serial, headers))
-    index = int(vc["credentialStatus"]["statusListIndex"])
+    index = int(entry(vc, "revocation")["statusListIndex"])
+    assert int(entry(vc, "message")["statusListIndex"]) == index
 
     reissued = client.post(f"/api/v1/certificates/{serial}/reissue", headers=admin_headers)
     assert reissued.status_code == 201, reissued.json
     _, new_vc = verify_jws(client, get_jws(client, reissued.json["serial"], headers))
-    new_index = int(new_vc["credentialStatus"]["statusListIndex"])
+    new_index = int(entry(new_vc, "revocation")["statusListIndex"])
 
-    bits, _ = status_bits(client)
-    assert bit(bits, index) == 1  # the replaced credential is no longer accepted
-    assert bit(bits, new_index) == 0
+    revocation, _ = status_bits(client)
+    message, message_vc = status_bits(client, MESSAGE_LIST)
+    assert message_vc["credentialSubject"]["statusPurpose"] == "message"
+    assert bit(revocation, index) == 0 and not any(revocation)
+    assert bit(message, index) == 1 and bit(message, new_index) == 0
+    assert sum(bin(b).count("1") for b in message) == 1
 
 
 def test_status_list_encoding():

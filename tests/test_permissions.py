@@ -199,6 +199,8 @@ API = [
     ("GET", "/api/v1/certificates/{serial}", None, HOLDER_OR_ADMIN),
     ("GET", "/api/v1/certificates/{serial}/pdf", None, HOLDER_OR_ADMIN),
     ("POST", "/api/v1/certificates/{serial}/revoke", lambda v: {"reason": "test"}, ADMIN_WRITES(200)),
+    # The certificate is not revoked: an admin is refused with 409, anyone else before that.
+    ("POST", "/api/v1/certificates/{serial}/reinstate", lambda v: {"reason": "test"}, ADMIN_WRITES(409)),
     ("POST", "/api/v1/certificates/{serial}/reissue", None, ADMIN_WRITES(201)),
     ("GET", "/api/v1/me/certificates", None, ALL),
     ("GET", "/api/v1/jobs/{job}", None, CREATOR_OR_ADMIN),
@@ -283,6 +285,8 @@ HTML = [
     ("GET", "/me/certificates", None, {"trainee": 200, "other_trainee": 200}),
     ("GET", "/certificates/{serial}/revoke", None, {"admin": 200}),
     ("POST", "/certificates/{serial}/revoke", lambda v: {"reason": "test"}, {"admin": 302}),
+    ("GET", "/certificates/{serial}/reinstate", None, {"admin": 200}),
+    ("POST", "/certificates/{serial}/reinstate", lambda v: {"reason": "test", "confirm": "y"}, {"admin": 302}),
     ("GET", "/certificates/{serial}/reissue", None, {"admin": 200}),
     ("POST", "/certificates/{serial}/reissue", HTML_FORM, {"admin": 302}),
     ("GET", "/cohorts/{cohort}/certificates", None, {"admin": 200}),
@@ -342,7 +346,7 @@ PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/v1/tokens"), (
           ("POST", "/login"), ("POST", "/logout"), ("POST", "/language"), ("GET", "/invitation/<token>"),
           ("POST", "/invitation/<token>"), ("GET", "/static/<path:filename>"), ("GET", "/v/<token>"),
           ("GET", "/verify"), ("POST", "/verify"), ("GET", "/.well-known/jwks.json"),
-          ("GET", "/credentials/status/revocation"), ("GET", "/issuers/kafaa"), ("GET", "/issuers/kafaa/keys/<kid>"),
+          ("GET", "/credentials/status/revocation"), ("GET", "/credentials/status/message"), ("GET", "/issuers/kafaa"), ("GET", "/issuers/kafaa/keys/<kid>"),
           ("GET", "/achievements/<code>"), ("GET", "/privacy")}
 
 
