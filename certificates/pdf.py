@@ -41,6 +41,7 @@ MARGIN = 56.0
 GREEN = HexColor("#0B6E4F")
 GREY = HexColor("#555555")
 RED = Color(0.78, 0.06, 0.06, alpha=0.35)
+DOCUMENT_LANG = "fr-MA"
 
 
 
@@ -81,8 +82,12 @@ def render_certificate(content: CertificateContent, *, revoked: bool = False) ->
     """Draw the certificate and return unsigned PDF bytes (sign them with PdfSigner.sign)."""
     fonts.register_fonts()
     buf = io.BytesIO()
-    c = Canvas(buf, pagesize=(PAGE_W, PAGE_H), pageCompression=1)
-    c.setTitle(f"Certificat {content.serial}")
+    # The initial font is one of ours, so no unembedded Helvetica is referenced; the document's main
+    # language is French as written in Morocco (the Arabic lines are its translation).
+    c = Canvas(buf, pagesize=(PAGE_W, PAGE_H), pageCompression=1, lang=DOCUMENT_LANG,
+               initialFontName=fonts.LATIN)
+    c.setTitle(f"Certificat de formation {content.serial} — {content.holder}")
+    c.setViewerPreference("DisplayDocTitle", "true")
     c.setAuthor(content.issuer_name)
     c.setSubject(f"{content.holder} — {content.track_title_fr}")
 
