@@ -21,7 +21,6 @@ from __future__ import annotations
 import importlib.resources
 import importlib.util
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -80,16 +79,21 @@ def register_fonts() -> Fonts:
     return Fonts(coverage=coverage, reshaper=reshaper, reshaper_marked=marked)
 
 
+_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f]")
+_TIFINAGH = re.compile("[\u2d30-\u2d7f]")
+
+
 def has_arabic(text: str) -> bool:
-    return any("\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" for ch in text)
+    return _ARABIC.search(text) is not None
 
 
 def has_tifinagh(text: str) -> bool:
-    return any("\u2d30" <= ch <= "\u2d7f" for ch in text)
+    return _TIFINAGH.search(text) is not None
 
 
 # A number as typed: digits (Western, Arabic-Indic or Eastern) joined by - / . : , (dates, laws, hours).
 _NUMBER = re.compile(r"[0-9\u0660-\u0669\u06f0-\u06f9]+(?:[-/.:,][0-9\u0660-\u0669\u06f0-\u06f9]+)*")
+_ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed]")
 _LRI, _PDI, _LRO, _POP = "\u2066", "\u2069", "\u202d", "\u202c"
 _BIDI_CONTROLS = dict.fromkeys(map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
                                         "\u2066\u2067\u2068\u2069"))
@@ -105,7 +109,7 @@ def visual(text: str) -> str:
     if not has_arabic(text):
         return text
     loaded = register_fonts()
-    marked = any(unicodedata.category(ch) == "Mn" for ch in text)
+    marked = _ARABIC_MARKS.search(text) is not None
     shaped = (loaded.reshaper_marked if marked else loaded.reshaper).reshape(text)
     # Isolated, so the number does not reorder its neighbours; overridden left to right, so Arabic-Indic
     # digits (bidi class AN, where "-" between them stays a neutral) keep their typed order as well.
