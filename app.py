@@ -30,7 +30,7 @@ from accounts.cli import users_cli
 from accounts.models import User
 from accounts.roles import ROLES
 from audit.cli import audit_cli
-from certificates import bulk, queries as certificate_queries
+from certificates import bulk, keys, queries as certificate_queries
 from certificates.cli import certificates_cli, keys_cli
 from certificates.operations import verification_counter
 from common import logs, security, templating
@@ -74,6 +74,12 @@ class Config:
     PDF_SIGNER_CERT: str | None = None
     PDF_SIGNER_KEY: str | None = None
     PDF_SIGNER_KEY_PASSWORD: str | None = None
+    # An RFC 3161 timestamp authority: signatures then carry a trusted time (PAdES B-T, B-LT when the
+    # chain in PDF_SIGNER_CERT ends with its root). See docs/operations.md.
+    TSA_URL: str | None = None
+    # Lets an https instance start without PDF_SIGNER_CERT, signing with a generated development
+    # certificate that says so in its subject. For test and staging instances only.
+    PDF_SIGNER_DEVELOPMENT = False
     PER_PAGE = 25
     API_MAX_PER_PAGE = 200
     INVITATION_MAX_AGE_DAYS = 7
@@ -105,7 +111,7 @@ class Config:
 
     ENV_KEYS = ("DATABASE_URL", "SECRET_KEY", "BASE_URL", "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME",
                 "MAIL_PASSWORD", "MAIL_SENDER", "REDIS_URL", "KEYS_DIR", "EXPORTS_DIR", "ISSUER_NAME", "ISSUER_NAME_AR",
-                "PDF_SIGNER_CERT", "PDF_SIGNER_KEY", "PDF_SIGNER_KEY_PASSWORD", "PRIVACY_CONTROLLER",
+                "PDF_SIGNER_CERT", "PDF_SIGNER_KEY", "PDF_SIGNER_KEY_PASSWORD", "TSA_URL", "PDF_SIGNER_DEVELOPMENT", "PRIVACY_CONTROLLER",
                 "PRIVACY_CONTACT_EMAIL", "CNDP_REFERENCE", "RETENTION_OUTBOX_DAYS", "RETENTION_API_TOKENS_DAYS",
                 "RETENTION_PERSON_YEARS", "TRUSTED_PROXIES", "VERIFICATION_FLUSH_SECONDS",
                 "LOGIN_ACCOUNT_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT", "VERIFY_RATE_LIMIT")
@@ -120,6 +126,8 @@ def _config_from_env(app: Flask) -> None:
             app.config[key] = int(value) if key in Config.INTEGER_KEYS else value
     if os.environ.get("RATELIMIT_ENABLED") is not None:
         app.config["RATELIMIT_ENABLED"] = os.environ["RATELIMIT_ENABLED"] not in ("0", "false", "no")
+    if os.environ.get("PDF_SIGNER_DEVELOPMENT") is not None:
+        app.config["PDF_SIGNER_DEVELOPMENT"] = os.environ["PDF_SIGNER_DEVELOPMENT"] not in ("0", "false", "no", "")
     if os.environ.get("MAIL_USE_TLS") is not None:
         app.config["MAIL_USE_TLS"] = os.environ["MAIL_USE_TLS"] not in ("0", "false", "no")
 
@@ -157,6 +165,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(app)
     app.config["BASE_URL"] = app.config["BASE_URL"].rstrip("/")
     app.config["SESSION_COOKIE_SECURE"] = app.config["BASE_URL"].startswith("https://")
+    keys.check_signer_settings(app.config)  # refuse to start rather than sign with a look-alike
 
     if app.config["TRUSTED_PROXIES"]:
         proxies = app.config["TRUSTED_PROXIES"]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import io
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -21,7 +24,8 @@ from pyhanko.keys import load_cert_from_pemder, load_certs_from_pemder, load_pri
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields as sig_fields
-from pyhanko.sign import signers
+from pyhanko.sign import signers, timestamps
+from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -41,6 +45,7 @@ MARGIN = 56.0
 GREEN = HexColor("#0B6E4F")
 GREY = HexColor("#555555")
 RED = Color(0.78, 0.06, 0.06, alpha=0.35)
+DOCUMENT_LANG = "fr-MA"
 
 
 
@@ -81,8 +86,12 @@ def render_certificate(content: CertificateContent, *, revoked: bool = False) ->
     """Draw the certificate and return unsigned PDF bytes (sign them with PdfSigner.sign)."""
     fonts.register_fonts()
     buf = io.BytesIO()
-    c = Canvas(buf, pagesize=(PAGE_W, PAGE_H), pageCompression=1)
-    c.setTitle(f"Certificat {content.serial}")
+    # The initial font is one of ours, so no unembedded Helvetica is referenced; the document's main
+    # language is French as written in Morocco (the Arabic lines are its translation).
+    c = Canvas(buf, pagesize=(PAGE_W, PAGE_H), pageCompression=1, lang=DOCUMENT_LANG,
+               initialFontName=fonts.LATIN)
+    c.setTitle(f"Certificat de formation {content.serial} — {content.holder}")
+    c.setViewerPreference("DisplayDocTitle", "true")
     c.setAuthor(content.issuer_name)
     c.setSubject(f"{content.holder} — {content.track_title_fr}")
 
@@ -224,9 +233,15 @@ class _CachedKeySigner(signers.SimpleSigner):
         return super().sign_raw(data, digest_algorithm)
 
 
-def generate_dev_signer(directory: Path | str, *, common_name: str = "Kafaa (développement)",
-                        organisation: str = "Programme national Kafaa") -> tuple[Path, Path]:
-    """Write a self-signed ECDSA P-256 certificate and key (0600) for development; return paths."""
+DEVELOPMENT_CN = "Kafaa DEVELOPMENT signer — not for production"
+
+
+def generate_dev_signer(directory: Path | str, *, common_name: str = DEVELOPMENT_CN,
+                        organisation: str = "Programme national Kafaa (development)") -> tuple[Path, Path]:
+    """Write a self-signed ECDSA P-256 certificate and key (0600) for development; return paths.
+
+    Its subject says it is a development signer, so nobody mistakes what a PDF reader shows for a
+    real one."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     cert_path, key_path = directory / "pdf-signer.crt", directory / "pdf-signer.pem"
@@ -264,26 +279,64 @@ def generate_dev_signer(directory: Path | str, *, common_name: str = "Kafaa (dé
     return cert_path, key_path
 
 
-class PdfSigner:
-    """Loads the issuer's X.509 certificate and key once; `sign` applies a PAdES B-B signature.
+def fingerprint(cert: asn1_x509.Certificate) -> str:
+    """SHA-256 of the DER certificate as PDF readers and openssl show it: AB:CD:..."""
+    return ":".join(f"{b:02X}" for b in hashlib.sha256(cert.dump()).digest())
 
-    The signature certifies the document (DocMDP: no changes allowed), so a PDF reader flags
-    any alteration, including ones appended later as incremental updates.
+
+def _is_self_signed(cert: asn1_x509.Certificate) -> bool:
+    return cert.self_signed in ("maybe", "yes")
+
+
+def _leaf_and_chain(certs: Sequence[asn1_x509.Certificate], private_key: object
+                    ) -> tuple[asn1_x509.Certificate, list[asn1_x509.Certificate]]:
+    """The certificate of this private key, and the others (intermediates, perhaps the root)."""
+    if not certs:
+        raise ValueError("PDF_SIGNER_CERT holds no certificate")
+    public = private_key.public_key()  # type: ignore[attr-defined]
+    spki = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    for cert in certs:
+        if cert.public_key.dump() == spki:
+            return cert, [c for c in certs if c is not cert]
+    raise ValueError("no certificate in PDF_SIGNER_CERT matches the private key in PDF_SIGNER_KEY")
+
+
+class PdfSigner:
+    """Loads the issuer's X.509 certificate, chain and key once; `sign` applies a PAdES signature.
+
+    - B-B: the signer's certificate and every other certificate given (intermediates, root) are
+      embedded in the signature, so a reader can build the path to a root it trusts.
+    - B-T: with a timestamper (an RFC 3161 authority, TSA_URL), the signature carries a timestamp:
+      proof that it existed at that time, not a time the signer claims.
+    - B-LT: with a validation context as well, the certificates' revocation data (CRL, OCSP) are
+      fetched at signing time and stored in the document (DSS), so it can be checked offline later.
+    The signature certifies the document (DocMDP: no changes allowed), so a PDF reader flags any
+    alteration, including ones appended later as incremental updates (a DSS update is allowed).
     """
 
     def __init__(self, cert_path: Path | str, key_path: Path | str, *,
                  key_password: bytes | None = None, chain_paths: Sequence[Path | str] = (),
+                 timestamper: timestamps.TimeStamper | None = None,
+                 validation_context: Callable[[], ValidationContext] | None = None,
+                 development: bool = False,
                  reason: str = "Certificat délivré par le programme national Kafaa",
                  location: str = "Maroc") -> None:
-        cert = load_cert_from_pemder(str(cert_path))
         key_info = load_private_key_from_pemder(str(key_path), passphrase=key_password)
-        chain = list(load_certs_from_pemder([str(p) for p in chain_paths]))
+        private_key = serialization.load_der_private_key(key_info.dump(), password=None)
+        certs = list(load_certs_from_pemder([str(cert_path), *map(str, chain_paths)]))
+        cert, chain = _leaf_and_chain(certs, private_key)
         self.certificate: asn1_x509.Certificate = cert
+        self.chain: list[asn1_x509.Certificate] = chain
+        self.development = development
+        self.timestamped = timestamper is not None
+        self.long_term = validation_context is not None and timestamper is not None
+        self._timestamper = timestamper
+        self._validation_context = validation_context if self.long_term else None
         self._signer = _CachedKeySigner(
             signing_cert=cert,
             signing_key=key_info,
             cert_registry=SimpleCertificateStore.from_certs([cert, *chain]),
-            private_key=serialization.load_der_private_key(key_info.dump(), password=None),
+            private_key=private_key,
         )
         meta = signers.PdfSignatureMetadata(
             field_name="KafaaSignature",
@@ -293,9 +346,24 @@ class PdfSigner:
             docmdp_permissions=sig_fields.MDPPerm.NO_CHANGES,
             reason=reason,
             location=location,
+            embed_validation_info=self.long_term,
         )
-        self._pdf_signer = signers.PdfSigner(meta, signer=self._signer)
-        self._reserved = self._measure_reserved()
+        self._meta = meta
+        self._pdf_signer = self._make_pdf_signer()
+        self._reserved: int | None = None
+        self._reserved_lock = threading.Lock()
+        if timestamper is None:
+            self._reserved = self._measure_reserved()
+        # With a timestamp authority, the size is measured at the first signature instead: measuring
+        # asks the authority for a token, and a server should start even while the TSA is down.
+
+    def _make_pdf_signer(self) -> signers.PdfSigner:
+        meta = self._meta
+        if self._validation_context is not None:
+            # A fresh context per signature: one kept for the life of a worker would keep serving
+            # the revocation data it fetched first, however old.
+            meta = dataclasses.replace(meta, validation_context=self._validation_context())
+        return signers.PdfSigner(meta, signer=self._signer, timestamper=self._timestamper)
 
     def _measure_reserved(self) -> int:
         # Left to itself, pyHanko sizes the signature by making a dummy one first, doubling the
@@ -310,19 +378,48 @@ class PdfSigner:
         return len(contents) * 2  # reserved as a hex string
 
     @classmethod
-    def from_directory(cls, directory: Path | str) -> PdfSigner:
-        """Use directory/pdf-signer.{crt,pem}, generating a self-signed pair on first run."""
+    def from_directory(cls, directory: Path | str, **kwargs: object) -> PdfSigner:
+        """Use directory/pdf-signer.{crt,pem}, generating a self-signed development pair on first run
+        (again if the one there predates the DEVELOPMENT subject)."""
         directory = Path(directory)
         cert_path, key_path = directory / "pdf-signer.crt", directory / "pdf-signer.pem"
         with keys_directory_lock(directory):
-            if not (cert_path.exists() and key_path.exists()):
+            if not (cert_path.exists() and key_path.exists()) or not _says_development(cert_path):
                 generate_dev_signer(directory)
-        return cls(cert_path, key_path)
+        return cls(cert_path, key_path, development=True, **kwargs)  # type: ignore[arg-type]
 
     def sign(self, pdf: bytes) -> bytes:
+        if self._reserved is None:
+            with self._reserved_lock:
+                if self._reserved is None:
+                    self._reserved = self._measure_reserved() + 2048  # room for a longer TSA answer
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-        out = self._pdf_signer.sign_pdf(writer, bytes_reserved=self._reserved)
+        pdf_signer = self._pdf_signer if self._validation_context is None else self._make_pdf_signer()
+        out = pdf_signer.sign_pdf(writer, bytes_reserved=self._reserved)
         return out.getvalue()
+
+    def description(self) -> dict[str, object]:
+        """What a relying party needs to recognise this signer (published on /verify and as JSON)."""
+        cert = self.certificate
+        return {
+            "fingerprint_sha256": fingerprint(cert),
+            "subject": cert.subject.human_friendly,
+            "issuer": cert.issuer.human_friendly,
+            "serial_number": format(cert.serial_number, "X"),
+            "not_before": cert.not_valid_before.isoformat(),
+            "not_after": cert.not_valid_after.isoformat(),
+            "self_signed": _is_self_signed(cert),
+            "development": self.development,
+            "chain": [{"subject": c.subject.human_friendly, "fingerprint_sha256": fingerprint(c)}
+                      for c in self.chain],
+            "timestamp": self.timestamped,
+            "long_term_validation": self.long_term,
+        }
+
+
+def _says_development(cert_path: Path) -> bool:
+    cert = load_cert_from_pemder(str(cert_path))
+    return "DEVELOPMENT" in cert.subject.human_friendly
 
 
 def validate_signature(pdf: bytes, trust_roots: Sequence[asn1_x509.Certificate] | None = None) -> bool:
@@ -342,6 +439,9 @@ def validate_signature(pdf: bytes, trust_roots: Sequence[asn1_x509.Certificate] 
         status = validate_pdf_signature(sigs[0], context)
     except Exception:  # a damaged file is simply not a valid one
         return False
-    whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    # The whole file, or the whole file but a later revision that only adds validation data (B-LT).
+    whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE or (
+        status.coverage == SignatureCoverageLevel.ENTIRE_REVISION
+        and status.modification_level == ModificationLevel.LTA_UPDATES)
     ok = status.intact and status.valid and whole
     return bool(ok and status.trusted)

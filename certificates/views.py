@@ -112,6 +112,21 @@ def jwks():
     return response
 
 
+@bp.get("/.well-known/kafaa-signer.json")
+def signer():
+    """Who signs the PDFs: the certificate's SHA-256 fingerprint, to compare with what a PDF reader
+    shows (documented in docs/operations.md). Readable from any origin, like the JWK set."""
+    response = make_response(keys.pdf_signer().description())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.context_processor
+def _pdf_signer() -> dict:
+    return {"pdf_signer_description": lambda: keys.pdf_signer().description()}
+
+
 @bp.get("/certificates/<serial>.pdf")
 @require_role()
 def download(serial: str):

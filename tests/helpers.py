@@ -25,6 +25,7 @@ TEST_CONFIG = {
     "ARGON2_MEMORY_COST": 64,  # parallelism 4 needs at least 8 KiB per lane
     "SECRET_KEY": "test-secret",
     "BASE_URL": "https://kafaa.test",
+    "PDF_SIGNER_DEVELOPMENT": True,  # https without PDF_SIGNER_CERT: a generated development signer
     "SERVER_NAME": None,
     "JOBS_SYNCHRONOUS": True,  # background jobs finish before the request that started them returns
     "JOBS_IN_PROCESS": True,  # even when REDIS_URL is set (CI); test_jobs.py runs the RQ path itself

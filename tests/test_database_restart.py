@@ -123,7 +123,7 @@ def test_a_restart_under_load_answers_503_then_recovers_by_itself(app, client, c
         "api read": (f"/api/v1/certificates/{issued.json['serial']}", {**headers, "Accept-Language": "en"}),
     }
     env = {"DATABASE_URL": cluster.url, "KEYS_DIR": keys_dir, "SECRET_KEY": "restart-secret",
-           "BASE_URL": app.config["BASE_URL"], "EXPORTS_DIR": str(tmp_path / "exports"), "RATELIMIT_ENABLED": "0",
+           "BASE_URL": app.config["BASE_URL"], "PDF_SIGNER_DEVELOPMENT": "1", "EXPORTS_DIR": str(tmp_path / "exports"), "RATELIMIT_ENABLED": "0",
            "REDIS_URL": ""}
     # probe: (phase when the request was sent, status, content type, body)
     answers: dict[str, list[tuple[str, int, str, str]]] = defaultdict(list)

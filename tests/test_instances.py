@@ -51,7 +51,7 @@ def instances(app, keys_dir, tmp_path):
 
     keystore(), pdf_signer()  # the keys every instance loads, made before they start (shared KEYS_DIR)
     env = {"DATABASE_URL": app.config["DATABASE_URL"], "REDIS_URL": REDIS_URL, "KEYS_DIR": keys_dir,
-           "SECRET_KEY": "instances-secret", "BASE_URL": app.config["BASE_URL"],
+           "SECRET_KEY": "instances-secret", "BASE_URL": app.config["BASE_URL"], "PDF_SIGNER_DEVELOPMENT": "1",
            "EXPORTS_DIR": str(tmp_path / "exports"), "VERIFY_RATE_LIMIT": f"{VERIFY_LIMIT} per minute",
            "TRUSTED_PROXIES": "1", "RATELIMIT_ENABLED": "1"}
     with gunicorn(env, tmp_path, name="first") as first, gunicorn(env, tmp_path, name="second") as second:
