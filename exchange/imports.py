@@ -35,6 +35,7 @@ from flask_babel import force_locale, lazy_gettext as _l
 
 from accounts.models import User
 from audit.operations import record as audit
+from common import validation as v
 from common.errors import Conflict, DomainError, FieldErrors, ValidationFailed
 from common.extensions import db
 from common.i18n import LANGUAGES
@@ -228,6 +229,10 @@ def read_table(filename: str, data: bytes, *, max_rows: int) -> Table:
     for number, cells in records:
         if all(cell is None for cell in cells):
             continue
+        for index, cell in enumerate(cells):
+            if v.has_control(cell):  # the one input-cleaning rule (common.validation), dry run and commit alike
+                heading = headers[index] if header_row and index < len(headers) else None
+                raise refuse(v.CONTROL_MESSAGE, row=number, column=v.CONTROL_RE.sub("", heading or "")[:40] or None)
         if not header_row:
             header_row, headers = number, cells
             continue
