@@ -82,13 +82,14 @@ def _field_name(name: str) -> str:
 
 
 def guard_request() -> None:
-    """The one gate every request passes: no control character (NUL and the like) in the path, the query
-    string, the form fields or a JSON body, whatever the view does next. Refused with 422 in the reader's
-    language, as problem+json on the API. Field-level rules (names refuse direction marks as well) stay in
+    """The one gate every request passes: no control character (NUL and the like) in the query string, the
+    form fields or a JSON body, whatever the view does next. Refused with 422 in the reader's language, as
+    problem+json on the API; in a path segment (a code, a serial), 404: such a path names nothing. Field-level rules (names refuse direction marks as well) stay in
     common.validation, which the operations call. Uploaded files are not read here: imports check every
     cell (exchange.imports.read_table)."""
-    sources = [("path", value) for value in (request.view_args or {}).values() if isinstance(value, str)]
-    sources += [(key, key) for key in request.args] + list(request.args.items(multi=True))
+    if any(v.has_control(value) for value in (request.view_args or {}).values()):
+        raise NotFound()  # a path naming nothing that can exist
+    sources = [(key, key) for key in request.args] + list(request.args.items(multi=True))
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
             sources += [(key, key) for key in request.form] + list(request.form.items(multi=True))

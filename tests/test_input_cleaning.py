@@ -44,9 +44,10 @@ def test_nul_and_other_controls_are_refused_in_every_kind_of_input(client, login
     # Query parameters, on the API and on web pages, and path segments.
     assert client.get("/api/v1/trainees?q=a%00b", headers=headers).status_code == 422
     login(admin)
-    for path in ("/trainees?q=a%00b", "/cohorts?q=%1b[31m", "/modules?q=%00", "/admin/users?q=%00",
-                 "/cohorts/C%00"):
+    for path in ("/trainees?q=a%00b", "/cohorts?q=%1b[31m", "/modules?q=%00", "/admin/users?q=%00"):
         assert client.get(path).status_code == 422, path
+    assert client.get("/cohorts/C%00").status_code == 404  # a path naming nothing
+    assert client.get("/api/v1/cohorts/C%00", headers=headers).status_code == 404
     # Form fields.
     answer = client.post("/trainees/new", data={**_trainee(), "name": NUL, "gender": ""})
     assert answer.status_code == 422 and "caractères de contrôle" in answer.get_data(as_text=True)
