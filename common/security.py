@@ -42,6 +42,11 @@ def security_headers(response):
     return response
 
 
+# Public pages that answer any path with their own verdict: the verification URL /v/<token> checks the token's
+# signature before anything reaches the database, and says "not genuine" to a relying party rather than 404.
+VIEW_JUDGES_ITS_PATH = frozenset({"certificates.verify_token"})
+
+
 def carries_personal_data() -> bool:
     """Whether this answer may hold someone's data: every API answer (a token, a record), and every answer
     to a request with a session (a signed-in page, an export, a PDF, a job's download)."""
@@ -59,7 +64,8 @@ def no_store_personal_data(response):
     """Cache-Control: no-store on every answer that may carry personal data, so neither a shared cache
     nor the browser's back button keeps it. A view that chose public caching on purpose (the public
     verification pages and keys, the API description) keeps its choice; send_file's no-cache does not count."""
-    if carries_personal_data() and "public" not in response.headers.get("Cache-Control", ""):
+    chosen = response.headers.get("Cache-Control", "")
+    if carries_personal_data() and "public" not in chosen and "no-store" not in chosen:
         response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -87,7 +93,8 @@ def guard_request() -> None:
     problem+json on the API; in a path segment (a code, a serial), 404: such a path names nothing. Field-level rules (names refuse direction marks as well) stay in
     common.validation, which the operations call. Uploaded files are not read here: imports check every
     cell (exchange.imports.read_table)."""
-    if any(v.has_control(value) for value in (request.view_args or {}).values()):
+    if request.endpoint not in VIEW_JUDGES_ITS_PATH and any(
+            v.has_control(value) for value in (request.view_args or {}).values()):
         raise NotFound()  # a path naming nothing that can exist
     sources = [(key, key) for key in request.args] + list(request.args.items(multi=True))
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
