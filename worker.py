@@ -9,3 +9,11 @@ from jobs.runner import run_with_app
 
 def run_job(job_id: int) -> None:
     run_with_app(create_app(), job_id)
+
+
+def deliver_mail(ids: list[int]) -> None:
+    """Send mail from the outbox once its transaction has committed (accounts.mail.hand_over queues this)."""
+    from accounts.mail import deliver
+
+    with create_app().app_context():
+        deliver(ids)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, g, request
 from flask_babel import lazy_gettext as _l
 
-from accounts.operations import user_for_token
+from accounts.operations import token_for
 from common.api import API_PREFIX
 from common.errors import Unauthorized
 
@@ -17,12 +17,12 @@ def api_blueprint(name: str, import_name: str) -> Blueprint:
 
 
 def authenticate_bearer() -> None:
-    g.api_user = None
+    g.api_user = g.api_token = None
     header = request.headers.get("Authorization", "")
     if not header:
         return
     scheme, _, raw = header.partition(" ")
-    user = user_for_token(raw.strip()) if scheme.lower() == "bearer" and raw.strip() else None
-    if user is None:
+    token = token_for(raw.strip()) if scheme.lower() == "bearer" and raw.strip() else None
+    if token is None:
         raise Unauthorized(_l("The token is missing, expired or not valid. Ask for a new one at /api/v1/tokens."))
-    g.api_user = user
+    g.api_user, g.api_token = token.user, token

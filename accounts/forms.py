@@ -31,3 +31,7 @@ class InviteForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired()])
     role = SelectField(_l("Role"), choices=choices(ROLES))
     trainee_id = IntegerField(_l("Trainee record number (trainee accounts only)"), validators=[Optional()])
+
+
+class ConfirmForm(FlaskForm):
+    """A destructive action's confirmation page: only its CSRF token."""

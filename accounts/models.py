@@ -67,7 +67,9 @@ class ApiToken(db.Model):
 
 
 class OutboxMessage(db.Model):
-    """Every mail the application sends, kept so admins can read it when no mail server is set."""
+    """Every mail the application sends, kept so admins can read it when no mail server is set. It is
+    written in the transaction of what it tells, and sent after that transaction commits (accounts.mail);
+    a failed attempt leaves it here with the time of the next one."""
 
     __tablename__ = "outbox_messages"
 
@@ -77,3 +79,7 @@ class OutboxMessage(db.Model):
     body: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    # When to try (again); None once sent, when no mail server is set, or after the last attempt.
+    next_attempt_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
+    last_error: Mapped[Optional[str]] = mapped_column(sa.String(300))

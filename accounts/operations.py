@@ -117,8 +117,11 @@ def _checked_password(errors: FieldErrors, password: Any, confirm: Any) -> str |
 
 
 def _store_password(actor: User | None, user: User, password: str) -> None:
+    """A new password ends every session and every API token of the account: whoever held the old one
+    (or a copied cookie, or a stolen token) is out. The caller starts a fresh session if it signs in."""
     user.password_hash = hash_password(password)
-    audit(actor or user, "user.password", "user", user.id)
+    ended = _end_everything(user)
+    audit(actor or user, "user.password", "user", user.id, after={"tokens_revoked": ended})
 
 
 def set_password(actor: User | None, user: User, password: Any, confirm: Any = None) -> None:
@@ -174,11 +177,77 @@ def issue_api_token(user: User) -> str:
     return raw
 
 
-def user_for_token(raw: str) -> User | None:
+def token_for(raw: str) -> ApiToken | None:
+    """The live token behind a raw bearer value: not expired, not revoked, of an active account."""
     token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _token_hash(raw)))
     if token is None or token.expires_at <= utcnow() or not token.user.active:
         return None
-    return token.user
+    return token
+
+
+def user_for_token(raw: str) -> User | None:
+    token = token_for(raw)
+    return None if token is None else token.user
+
+
+def live_tokens(user: User) -> sa.Select:
+    """The account's API tokens that still work, newest first (expired ones wait for purge)."""
+    return (sa.select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.expires_at > utcnow())
+            .order_by(ApiToken.id.desc()))
+
+
+def revoke_token(actor: User | None, token: ApiToken) -> None:
+    """The token stops working at once: its row is deleted (only its hash was ever stored)."""
+    user_id, token_id = token.user_id, token.id
+    db.session.delete(token)
+    db.session.flush()
+    audit(actor, "token.revoke", "user", user_id, before={"token_id": token_id})
+
+
+def _end_everything(user: User) -> int:
+    """Every web session (the session token changes) and every API token of the account ends.
+    Returns how many tokens were revoked."""
+    user.session_token = secrets.token_hex(16)
+    ended = db.session.execute(sa.delete(ApiToken).where(ApiToken.user_id == user.id)).rowcount or 0
+    db.session.flush()
+    return ended
+
+
+def sign_out_everywhere(actor: User | None, user: User) -> int:
+    """An admin's answer to a lost laptop or a leaked token: every session and token of the account ends."""
+    ended = _end_everything(user)
+    audit(actor, "user.sign_out_everywhere", "user", user.id, after={"tokens_revoked": ended})
+    return ended
+
+
+CANNOT_DISABLE_SELF = _l("You cannot disable your own account: ask another administrator.")
+
+
+def disable_user(actor: User | None, user: User) -> None:
+    """The account can no longer sign in; its sessions and tokens stop at their next request (and stay
+    ended if it is enabled again)."""
+    if actor is not None and actor.id == user.id:
+        raise Conflict(CANNOT_DISABLE_SELF)
+    if not user.active:
+        return
+    user.active = False
+    ended = _end_everything(user)
+    audit(actor, "user.disable", "user", user.id, before={"active": True},
+          after={"active": False, "tokens_revoked": ended})
+
+
+def enable_user(actor: User | None, user: User) -> None:
+    if user.active:
+        return
+    user.active = True
+    db.session.flush()
+    audit(actor, "user.enable", "user", user.id, before={"active": False}, after={"active": True})
+
+
+def user_by_email(email: Any) -> User | None:
+    if not isinstance(email, str) or v.has_control(email):
+        return None
+    return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
 
 
 def start_web_session(user: User) -> None:

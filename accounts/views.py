@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from accounts import operations
-from accounts.forms import InviteForm, LoginForm, SetPasswordForm
-from accounts.models import OutboxMessage, User
+from accounts.forms import ConfirmForm, InviteForm, LoginForm, SetPasswordForm
+from accounts.models import ApiToken, OutboxMessage, User
 from accounts.permissions import require_role
 from common.errors import DomainError, ValidationFailed
 from common.extensions import db
@@ -122,6 +122,74 @@ def reinvite(user_id: int):
     db.session.commit()
     flash(_("Invitation sent to %(email)s.", email=user.email), "success")
     return redirect(url_for("accounts.users"))
+
+
+@bp.get("/admin/users/<int:user_id>")
+@require_role("admin")
+def user(user_id: int):
+    """One account: its state, its live API tokens, and what an admin can end."""
+    account = db.get_or_404(User, user_id)
+    tokens = db.session.scalars(operations.live_tokens(account)).all()
+    return render_template("accounts/user.html", account=account, tokens=tokens, form=ConfirmForm())
+
+
+def _confirmed(account: User, question: str, act, done: str):
+    """GET: the confirmation page; POST: do it, audited by the operation, and go back to the account."""
+    form = ConfirmForm()
+    back = url_for("accounts.user", user_id=account.id)
+    if form.validate_on_submit():
+        try:
+            act()
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+            return redirect(back)
+        db.session.commit()
+        flash(done, "success")
+        return redirect(back)
+    return render_template("confirm.html", form=form, back=back, question=question)
+
+
+@bp.route("/admin/users/<int:user_id>/tokens/<int:token_id>/revoke", methods=["GET", "POST"])
+@require_role("admin")
+def revoke_token(user_id: int, token_id: int):
+    account = db.get_or_404(User, user_id)
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == account.id))
+    if token is None:
+        abort(404)
+    return _confirmed(account, _("Revoke API token #%(id)s of %(email)s? Scripts using it stop working at once.",
+                                 id=token.id, email=account.email),
+                      lambda: operations.revoke_token(current_user, token), _("The token is revoked."))
+
+
+@bp.route("/admin/users/<int:user_id>/sign-out", methods=["GET", "POST"])
+@require_role("admin")
+def sign_out_everywhere(user_id: int):
+    account = db.get_or_404(User, user_id)
+    return _confirmed(account, _("Sign %(email)s out everywhere? Every session ends and every API token is "
+                                 "revoked.", email=account.email),
+                      lambda: operations.sign_out_everywhere(current_user, account),
+                      _("%(email)s is signed out everywhere.", email=account.email))
+
+
+@bp.route("/admin/users/<int:user_id>/disable", methods=["GET", "POST"])
+@require_role("admin")
+def disable_user(user_id: int):
+    account = db.get_or_404(User, user_id)
+    return _confirmed(account, _("Disable the account %(email)s? It can no longer sign in, and its sessions and "
+                                 "API tokens end.", email=account.email),
+                      lambda: operations.disable_user(current_user, account),
+                      _("The account %(email)s is disabled.", email=account.email))
+
+
+@bp.post("/admin/users/<int:user_id>/enable")
+@require_role("admin")
+def enable_user(user_id: int):
+    account = db.get_or_404(User, user_id)
+    operations.enable_user(current_user, account)
+    db.session.commit()
+    flash(_("The account %(email)s is enabled again.", email=account.email), "success")
+    return redirect(url_for("accounts.user", user_id=account.id))
 
 
 @bp.get("/admin/outbox")

@@ -40,6 +40,8 @@ class RowPage:
 
 
 def paginate_rows(query: sa.Select, page: int, per_page: int) -> RowPage:
+    """A page of rows; a page number past the last gives the last page, below 1 the first."""
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    page = max(1, min(page, math.ceil(total / per_page) or 1))
     items = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
     return RowPage(items=items, page=page, per_page=per_page, total=total)

@@ -60,8 +60,15 @@ def url_with(_endpoint: str | None = None, **changes) -> str:
 
 
 def bdi(value) -> Markup:
-    """Isolate a date, number or Latin name inside a sentence, so Arabic text does not reorder it."""
+    """Isolate a date, number or name inside a sentence, so Arabic text does not reorder it, and a name
+    holding direction marks (stored before they were refused) cannot reorder what surrounds it."""
     return Markup("<bdi>{}</bdi>").format(value)
+
+
+def isolate(value) -> str:
+    """The same isolation where markup cannot go (a page title, an attribute): FIRST STRONG ISOLATE ...
+    POP DIRECTIONAL ISOLATE around the text."""
+    return "" if value is None else f"\u2068{value}\u2069"
 
 
 def back_arrow() -> str:
@@ -74,5 +81,5 @@ def init_app(app: Flask, vocabularies: dict[str, dict]) -> None:
                                  LANGUAGES=LANGUAGES, url_with=url_with, display_name=display_name,
                                  back_arrow=back_arrow, **vocabularies)
     app.jinja_env.filters.update(localdate=localdate, localdatetime=localdatetime, percent=percent,
-                                 number=number, bdi=bdi)
+                                 number=number, bdi=bdi, isolate=isolate)
     app.jinja_env.add_extension("jinja2.ext.i18n")  # {% trans %} blocks, wired to Flask-Babel

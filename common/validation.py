@@ -14,7 +14,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 
 from common.clock import MOROCCO
-from common.errors import FieldErrors
+from common.errors import FieldErrors, ValidationFailed
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 
@@ -24,11 +24,38 @@ REQUIRED = _l("This field is required.")
 ID_MAX = 2**31 - 1
 
 
+# Control characters (C0 but tab, line feed and carriage return; DEL; C1): NUL ends a string in C and
+# PostgreSQL refuses it; the others are invisible and have no place in what people type.
+CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Bidirectional controls: embeddings and overrides (U+202A-U+202E), isolates (U+2066-U+2069), the
+# left-to-right and right-to-left marks (U+200E, U+200F) and the Arabic letter mark (U+061C). Inside a
+# name they can reorder the text printed around it ("Amine<U+202E> 9102-FK :laireS ,DILAV" reads
+# "Amine VALID, Serial: KF-2019").
+BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+CONTROL_MESSAGE = _l("Remove the invisible control characters (such as NUL) from this text.")
+BIDI_MESSAGE = _l("Remove the invisible direction marks (such as U+202E) from this name: they can make the text "
+                  "around it read differently.")
+
+
+def has_control(value: Any) -> bool:
+    """Whether a string holds a control character (tab, line feed and carriage return excepted)."""
+    return isinstance(value, str) and CONTROL_RE.search(value) is not None
+
+
+def has_bidi_control(value: Any) -> bool:
+    return isinstance(value, str) and BIDI_RE.search(value) is not None
+
+
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
 def text(errors: FieldErrors, name: str, value: Any, *, required: bool = True, max_length: int = 200) -> str | None:
+    """One line of text, its runs of spaces made one. Control characters are refused, not removed: what
+    is stored is what the person typed."""
+    if isinstance(value, str) and has_control(value):
+        errors.add(name, CONTROL_MESSAGE)
+        return None
     if _blank(value):
         if required:
             errors.add(name, REQUIRED)
@@ -41,6 +68,26 @@ def text(errors: FieldErrors, name: str, value: Any, *, required: bool = True, m
         errors.add(name, _l("At most %(max)d characters.", max=max_length))
         return None
     return value
+
+
+def person_name(errors: FieldErrors, name: str, value: Any, *, required: bool = True,
+                max_length: int = 200) -> str | None:
+    """A person's name, as printed on pages and certificates: text without control characters and without
+    bidirectional controls, so it can never reorder what is printed around it."""
+    if has_bidi_control(value):
+        errors.add(name, BIDI_MESSAGE)
+        return None
+    return text(errors, name, value, required=required, max_length=max_length)
+
+
+def query_text(value: Any, *, max_length: int = 200) -> str:
+    """A search term from the query string (?q=): trimmed and cut to max_length. Control characters never
+    get here (the request guard refuses them), but a caller outside a request is checked too."""
+    if not isinstance(value, str):
+        return ""
+    if has_control(value):
+        raise ValidationFailed.single("q", CONTROL_MESSAGE)
+    return value.strip()[:max_length]
 
 
 def code(errors: FieldErrors, name: str, value: Any) -> str | None:

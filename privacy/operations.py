@@ -32,6 +32,8 @@ def _requested_value(errors: FieldErrors, field: str | None, value: Any) -> str 
         return v.email(errors, "value", value)
     if field == "other":
         return v.text(errors, "value", value, max_length=500)
+    if field in NAME_FIELDS:
+        return v.person_name(errors, "value", value, max_length=200)
     return v.text(errors, "value", value, max_length=200)
 
 

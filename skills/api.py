@@ -26,7 +26,7 @@ from common.openapi import (
     obj,
     page_of,
 )
-from skills import operations, queries
+from skills import operations, permissions, queries
 from skills.filters import COHORT_STATUSES, list_filters, params as filter_params
 from skills.loaders import (
     get_cohort_or_404,
@@ -199,7 +199,9 @@ def update_trainee(trainee_id: int):
             responses={200: obj({"trainee_id": INTEGER, "tracks": array(PROGRESS)})})
 def trainee_progress(trainee_id: int):
     trainee = get_trainee_or_404(trainee_id)
-    return {"trainee_id": trainee.id, "tracks": [progress_json(p) for p in queries.trainee_progress(trainee.id)]}
+    scope = permissions.progress_scope(current_actor())  # a trainer: the cohorts they teach only
+    return {"trainee_id": trainee.id,
+            "tracks": [progress_json(p) for p in queries.trainee_progress(trainee.id, scope)]}
 
 
 # --- cohorts, enrollments, sessions, attendance, results -----------------------------------------------
@@ -215,7 +217,8 @@ def list_cohorts():
     query = queries.cohorts(f.q, taught_by=actor if actor.role == "trainer" else None,
                             track_id=f.track.id if f.track else None, sector=f.sector, region=f.region,
                             status=f.status)
-    return paginated(query, cohort_json)
+    people = actor.role != "governance"  # the governance cell sees counts, never people
+    return paginated(query, lambda cohort: cohort_json(cohort, people))
 
 
 @bp.post("/cohorts")
@@ -230,7 +233,7 @@ def create_cohort():
 @require_role(*STAFF)
 @documented("Get a cohort", tag="Cohorts", responses={200: COHORT})
 def get_cohort(code: str):
-    return cohort_json(get_cohort_or_404(code))
+    return cohort_json(get_cohort_or_404(code), people=current_actor().role != "governance")
 
 
 @bp.put("/cohorts/<code>")

@@ -164,9 +164,9 @@ TRAINEE_FIELDS = ("name", "name_ar", "name_tfng", "email", "category", "sector",
 def trainee_values(errors: FieldErrors, data: dict[str, Any]) -> dict[str, Any]:
     """Validated trainee fields. Shared with spreadsheet imports so both apply the same rules."""
     return {
-        "name": v.text(errors, "name", data.get("name")),
-        "name_ar": v.text(errors, "name_ar", data.get("name_ar")),
-        "name_tfng": v.text(errors, "name_tfng", data.get("name_tfng"), required=False),
+        "name": v.person_name(errors, "name", data.get("name")),
+        "name_ar": v.person_name(errors, "name_ar", data.get("name_ar")),
+        "name_tfng": v.person_name(errors, "name_tfng", data.get("name_tfng"), required=False),
         "email": v.email(errors, "email", data.get("email")),
         "category": v.choice(errors, "category", data.get("category"), CATEGORIES),
         "sector": v.choice(errors, "sector", data.get("sector"), SECTORS),

@@ -40,6 +40,15 @@ def can_view_trainee(user: User, trainee: Trainee) -> bool:
     return False
 
 
+def progress_scope(user: User) -> list[int] | None:
+    """The cohorts whose attendance and results this user may see a trainee's progress in: every cohort
+    (None) for admins and for the trainee themself, only the cohorts they teach for a trainer. A trainee
+    shared with another trainer's cohort shows the trainer nothing of that cohort."""
+    if user.role != "trainer":
+        return None
+    return list(db.session.scalars(sa.select(cohort_trainers.c.cohort_id).where(cohort_trainers.c.user_id == user.id)))
+
+
 def check(allowed: bool) -> None:
     if not allowed:
         raise Forbidden()

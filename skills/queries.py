@@ -86,9 +86,10 @@ def cohorts(q: str | None = None, *, taught_by: User | None = None, track_id: in
     return query
 
 
-def cohorts_of_trainee(trainee_id: int) -> sa.Select:
-    return (sa.select(Cohort).join(Enrollment, Enrollment.cohort_id == Cohort.id)
-            .where(Enrollment.trainee_id == trainee_id).order_by(Cohort.starts_on.desc()))
+def cohorts_of_trainee(trainee_id: int, cohort_ids: Iterable[int] | None = None) -> sa.Select:
+    query = (sa.select(Cohort).join(Enrollment, Enrollment.cohort_id == Cohort.id)
+             .where(Enrollment.trainee_id == trainee_id).order_by(Cohort.starts_on.desc()))
+    return query if cohort_ids is None else query.where(Cohort.id.in_(list(cohort_ids)))
 
 
 def latest_cohort_of(trainee_id: int, track_id: int) -> sa.Select:
@@ -142,22 +143,24 @@ class TrackProgress:
     eligibility: Eligibility
 
 
-def track_eligibility(track: Track, trainee_ids: Iterable[int]) -> dict[int, Eligibility]:
-    """Eligibility for one track of many trainees, over every cohort of that track they attended.
-    Three grouped queries, whatever the number of trainees."""
+def track_eligibility(track: Track, trainee_ids: Iterable[int],
+                      cohort_ids: Iterable[int] | None = None) -> dict[int, Eligibility]:
+    """Eligibility for one track of many trainees, over every cohort of that track they attended (or only
+    over cohort_ids, when given). Three grouped queries, whatever the number of trainees."""
     ids = list(trainee_ids)
+    in_scope = [Cohort.track_id == track.id] + ([Cohort.id.in_(list(cohort_ids))] if cohort_ids is not None else [])
     counts = {row.trainee_id: (row.attended, row.counted) for row in db.session.execute(
         sa.select(Attendance.trainee_id, *_attended_and_counted())
         .join(TrainingSession, TrainingSession.id == Attendance.session_id)
         .join(Cohort, Cohort.id == TrainingSession.cohort_id)
-        .where(Cohort.track_id == track.id, Attendance.trainee_id.in_(ids))
+        .where(*in_scope, Attendance.trainee_id.in_(ids))
         .group_by(Attendance.trainee_id))}
     passed: dict[int, set[str]] = {}
     for trainee_id, code in db.session.execute(
             sa.select(ModuleResult.trainee_id, Module.code).distinct()
             .join(Module, Module.id == ModuleResult.module_id)
             .join(Cohort, Cohort.id == ModuleResult.cohort_id)
-            .where(Cohort.track_id == track.id, ModuleResult.passed, ModuleResult.trainee_id.in_(ids))):
+            .where(*in_scope, ModuleResult.passed, ModuleResult.trainee_id.in_(ids))):
         passed.setdefault(trainee_id, set()).add(code)
     required = [m.code for m in track.modules]
     return {trainee_id: eligibility(required, passed.get(trainee_id, ()), *counts.get(trainee_id, (0, 0)),
@@ -165,14 +168,18 @@ def track_eligibility(track: Track, trainee_ids: Iterable[int]) -> dict[int, Eli
             for trainee_id in ids}
 
 
-def trainee_progress(trainee_id: int) -> list[TrackProgress]:
-    """A trainee's progress in every track they are enrolled in, one entry per track."""
-    tracks_enrolled = db.session.scalars(
-        sa.select(Track).where(Track.id.in_(
-            sa.select(Cohort.track_id).join(Enrollment, Enrollment.cohort_id == Cohort.id)
-            .where(Enrollment.trainee_id == trainee_id)))
-        .order_by(Track.code)).all()
-    return [TrackProgress(track, track_eligibility(track, [trainee_id])[trainee_id]) for track in tracks_enrolled]
+def trainee_progress(trainee_id: int, cohort_ids: Iterable[int] | None = None) -> list[TrackProgress]:
+    """A trainee's progress in every track they are enrolled in, one entry per track. With cohort_ids
+    (a trainer's own cohorts, skills.permissions.progress_scope), only those cohorts' tracks, measured
+    over those cohorts' attendance and results."""
+    enrolled = sa.select(Cohort.track_id).join(Enrollment, Enrollment.cohort_id == Cohort.id).where(
+        Enrollment.trainee_id == trainee_id)
+    if cohort_ids is not None:
+        cohort_ids = list(cohort_ids)
+        enrolled = enrolled.where(Cohort.id.in_(cohort_ids))
+    tracks_enrolled = db.session.scalars(sa.select(Track).where(Track.id.in_(enrolled)).order_by(Track.code)).all()
+    return [TrackProgress(track, track_eligibility(track, [trainee_id], cohort_ids)[trainee_id])
+            for track in tracks_enrolled]
 
 
 def required_module_codes(track_id: int) -> sa.Select:

@@ -56,13 +56,18 @@ def trainee_json(trainee: Trainee) -> dict[str, Any]:
 
 COHORT = schema("Cohort", obj({
     "code": STRING, "track": STRING, "sector": enum(SECTORS), "region": enum(REGIONS),
-    "language": enum(TRAINING_LANGUAGES), "starts_on": DATE, "ends_on": DATE, "trainers": array(STRING)}))
+    "language": enum(TRAINING_LANGUAGES), "starts_on": DATE, "ends_on": DATE,
+    "trainers": {**array(STRING), "description": "The trainers' email addresses; always empty for the governance "
+                                                 "cell, which sees counts, never people."},
+    "trainer_count": INTEGER}))
 
 
-def cohort_json(cohort: Cohort) -> dict[str, Any]:
+def cohort_json(cohort: Cohort, people: bool = True) -> dict[str, Any]:
+    """people=False (the governance cell): how many trainers, not who."""
     return {"code": cohort.code, "track": cohort.track.code, "sector": cohort.sector, "region": cohort.region,
             "language": cohort.language, "starts_on": cohort.starts_on.isoformat(),
-            "ends_on": cohort.ends_on.isoformat(), "trainers": [u.email for u in cohort.trainers]}
+            "ends_on": cohort.ends_on.isoformat(),
+            "trainers": [u.email for u in cohort.trainers] if people else [], "trainer_count": len(cohort.trainers)}
 
 
 SESSION = schema("Session", obj({"id": INTEGER, "cohort": STRING, "module": STRING, "starts_at": DATETIME,

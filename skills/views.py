@@ -17,7 +17,7 @@ from common.errors import DomainError
 from common.extensions import db
 from common.forms import apply_errors, choices
 from common.templating import current_language
-from skills import operations, queries
+from skills import operations, permissions, queries
 from skills.forms import CohortForm, ConfirmForm, EnrolForm, ModuleForm, SessionForm, TrackForm, TraineeForm
 from skills.loaders import (
     get_cohort_or_404,
@@ -171,9 +171,10 @@ TRAINEE_PAGE_EXTRAS: dict[str, Callable[[Any], Any]] = {}
 def trainee(trainee_id: int):
     trainee = get_trainee_or_404(trainee_id)
     extras = {name: value_of(trainee) for name, value_of in TRAINEE_PAGE_EXTRAS.items()}
+    scope = permissions.progress_scope(current_user)  # a trainer: the cohorts they teach only
     return render_template("skills/progress.html", trainee=trainee,
-                           progress=queries.trainee_progress(trainee.id),
-                           cohorts=db.session.scalars(queries.cohorts_of_trainee(trainee.id)).all(),
+                           progress=queries.trainee_progress(trainee.id, scope),
+                           cohorts=db.session.scalars(queries.cohorts_of_trainee(trainee.id, scope)).all(),
                            today=clock.today(), **extras)
 
 
@@ -258,6 +259,7 @@ def _render_cohort(cohort, *, session_form=None, enrol_form=None, status: int = 
     rates = _roster_rates(cohort, [t.id for t in roster.items]) if roster else {}
     sessions = db.paginate(queries.cohort_sessions(cohort.id), per_page=20, page=request.args.get("spage", 1, type=int))
     return render_template("skills/cohort.html", cohort=cohort, manage=manage, roster=roster, rates=rates,
+                           show_people=show_people,
                            sessions=sessions, session_form=session_form or _session_form(cohort),
                            enrol_form=enrol_form or EnrolForm(prefix="enrol"), q=request.args.get("q")), status
 

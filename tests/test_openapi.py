@@ -83,12 +83,20 @@ def registry(make_user, make_track, make_trainee, make_cohort, make_session):
     return accounts, known
 
 
+# Operations that end the caller's own access (its token, its sessions, its account) would leave every later
+# request of the run at 401: test_account_control.py covers them.
+ENDS_ACCESS = {"DELETE /api/v1/tokens/current", "DELETE /api/v1/users/{user_id}/tokens/{token_id}",
+               "POST /api/v1/users/{user_id}/sign-out", "POST /api/v1/users/{user_id}/disable"}
+
+
 def _fuzz(schema, base_url: str, headers: dict, known: dict, examples: int) -> list[str]:
     """Every operation, `examples` generated requests each: as generated (mostly unknown ids and codes), and
     again with the path pointing at real rows. Returns one line per failing operation."""
     failures = []
     for result in schema.get_all_operations():
         operation = result.ok()
+        if operation.label in ENDS_ACCESS:
+            continue
         strategy = operation.as_strategy()
 
         @settings(max_examples=examples, deadline=None, database=None, derandomize=True, print_blob=False,

@@ -164,6 +164,10 @@ CREATOR_OR_ADMIN = {"admin": 200, "trainer": 404, "other_trainer": 404, "governa
 # (method, url, body, {role: expected}); roles not named get 403, anonymous gets 401.
 API = [
     ("GET", "/api/v1/me", None, ALL),
+    ("GET", "/api/v1/users/{user}/tokens", None, ADMIN_WRITES(200)),
+    ("POST", "/api/v1/users/{user}/sign-out", None, ADMIN_WRITES(200)),
+    ("POST", "/api/v1/users/{user}/disable", None, ADMIN_WRITES(200)),
+    ("POST", "/api/v1/users/{user}/enable", None, ADMIN_WRITES(200)),
     ("GET", "/api/v1/openapi.json", None, EVERYONE),
     ("GET", "/api/v1/modules", None, ALL),
     ("POST", "/api/v1/modules", _module_body, ADMIN_WRITES(201)),
@@ -241,6 +245,12 @@ HTML = [
     ("POST", "/admin/users", lambda v: {"email": f"inv{next(_unique)}@example.ma", "role": "trainer"}, {"admin": 302}),
     ("POST", "/admin/users/{user}/invite", HTML_FORM, {"admin": 302}),
     ("GET", "/admin/outbox", None, {"admin": 200}),
+    ("GET", "/admin/users/{user}", None, {"admin": 200}),
+    ("GET", "/admin/users/{user}/sign-out", None, {"admin": 200}),
+    ("POST", "/admin/users/{user}/sign-out", HTML_FORM, {"admin": 302}),
+    ("GET", "/admin/users/{user}/disable", None, {"admin": 200}),
+    ("POST", "/admin/users/{user}/disable", HTML_FORM, {"admin": 302}),
+    ("POST", "/admin/users/{user}/enable", HTML_FORM, {"admin": 302}),
     ("GET", "/modules", None, {"admin": 200}),
     ("POST", "/modules", lambda v: {"code": f"HM{next(_unique)}", "title_fr": "a", "title_ar": "ب", "title_en": "c",
                                     "hours": "3"}, {"admin": 302}),
@@ -347,7 +357,12 @@ PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/v1/tokens"), (
           ("POST", "/invitation/<token>"), ("GET", "/static/<path:filename>"), ("GET", "/v/<token>"),
           ("GET", "/verify"), ("POST", "/verify"), ("GET", "/.well-known/jwks.json"),
           ("GET", "/credentials/status/revocation"), ("GET", "/credentials/status/message"), ("GET", "/issuers/kafaa"), ("GET", "/issuers/kafaa/keys/<kid>"),
-          ("GET", "/achievements/<code>"), ("GET", "/privacy")}
+          ("GET", "/achievements/<code>"), ("GET", "/privacy"),
+          # A token revokes itself, or an admin revokes one: tested in test_account_control.py, as they end
+          # the very token a matrix row would go on with.
+          ("DELETE", "/api/v1/tokens/current"), ("DELETE", "/api/v1/users/{user}/tokens/{token_id}"),
+          ("GET", "/admin/users/{user}/tokens/{token_id}/revoke"),
+          ("POST", "/admin/users/{user}/tokens/{token_id}/revoke")}
 
 
 def _expected(table_row, role, anonymous_status):
@@ -416,3 +431,51 @@ def test_every_route_is_in_the_matrix(app):
                 unlisted.append(f"{method} {rule.rule}")
     assert not unlisted, f"routes missing from the permission matrix: {unlisted}"
     db.session.rollback()
+
+
+# --- least privilege ------------------------------------------------------------------------------------
+
+def test_a_trainer_sees_progress_only_in_the_cohorts_they_teach(client, login, token_for, make_user, make_track,
+                                                                make_trainee, make_cohort, make_session):
+    """A trainee shared by two cohorts of two tracks: each trainer sees the progress of their own cohort."""
+    from skills import operations
+
+    mine, theirs = make_user("trainer"), make_user("trainer")
+    shared = make_trainee()
+    own_track, other_track = make_track(code="OWN"), make_track(code="OTHER")
+    own = make_cohort(track=own_track, code="MINE", trainers=[mine], trainees=[shared])
+    other = make_cohort(track=other_track, code="THEIRS", trainers=[theirs], trainees=[shared])
+    session = make_session(other)
+    admin = make_user("admin")
+    operations.record_attendance(admin, session, [{"trainee_id": shared.id, "status": "present"}])
+    operations.record_results(admin, other, [{"trainee_id": shared.id, "module": m.code, "passed": True}
+                                             for m in other_track.modules])
+    db.session.commit()
+    tracks = client.get(f"/api/v1/trainees/{shared.id}/progress", headers=token_for(mine)).json["tracks"]
+    assert [t["track"] for t in tracks] == ["OWN"]
+    assert {t["track"] for t in client.get(f"/api/v1/trainees/{shared.id}/progress",
+                                           headers=token_for(admin)).json["tracks"]} == {"OWN", "OTHER"}
+    login(mine)
+    page = client.get(f"/trainees/{shared.id}").get_data(as_text=True)
+    assert own.code in page and other.code not in page
+    assert other_track.modules[0].code not in page  # nothing of the other track's modules or results
+    login(theirs)
+    page = client.get(f"/trainees/{shared.id}").get_data(as_text=True)
+    assert other.code in page and own.code not in page
+
+
+def test_the_governance_cell_sees_no_trainer_address(client, login, token_for, make_user, make_cohort):
+    trainer = make_user("trainer", email="trainer.secret@example.ma")
+    cohort = make_cohort(trainers=[trainer])
+    governance = make_user("governance")
+    headers = token_for(governance)
+    for answer in (client.get(f"/api/v1/cohorts/{cohort.code}", headers=headers).json,
+                   client.get("/api/v1/cohorts", headers=headers).json["items"][0]):
+        assert answer["trainers"] == [] and answer["trainer_count"] == 1
+    login(governance)
+    page = client.get(f"/cohorts/{cohort.code}").get_data(as_text=True)
+    assert "trainer.secret" not in page and "1 formateur" in page
+    assert "trainer.secret" not in client.get("/cohorts").get_data(as_text=True)
+    # Admins still see who teaches.
+    assert client.get(f"/api/v1/cohorts/{cohort.code}", headers=token_for(make_user("admin"))).json["trainers"] == [
+        trainer.email]

@@ -191,3 +191,103 @@ def test_bandit_finds_nothing_of_medium_severity_or_above():
     result = subprocess.run([str(Path(sys.executable).parent / "bandit"), "-q", "-r", *packages, "-ll"],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _parallel_wrong_passwords(urls: list[str], email: str, attempts: int) -> dict[int, int]:
+    """`attempts` wrong passwords for one account sent at once from as many threads, spread over the servers."""
+    import threading
+    from collections import Counter
+
+    import requests
+
+    statuses: list[int] = []
+    start = threading.Barrier(attempts)
+
+    def attempt(index: int) -> None:
+        start.wait()
+        response = requests.post(f"{urls[index % len(urls)]}/api/v1/tokens", json={"email": email, "password": "wrong!"},
+                                 timeout=60)
+        statuses.append(response.status_code)
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return dict(Counter(statuses))
+
+
+@pytest.mark.multiprocess
+def test_parallel_wrong_passwords_are_counted_before_the_password_is_checked(app, live_url, admin):
+    """48 wrong passwords at once on the threaded development server: only the limit (5) reach the
+    password check (401); the rest are refused (429) before it. Flask-Limiter's deduct_when let 88 through."""
+    tally = _parallel_wrong_passwords([live_url], admin.email, 48)
+    print(f"\n48 parallel wrong passwords on the development server: {tally}")
+    assert tally == {401: 5, 429: 43}
+
+
+@pytest.mark.multiprocess
+@pytest.mark.skipif(not __import__("os").environ.get("REDIS_URL"), reason="REDIS_URL is not set: counting across "
+                                                                         "instances needs Redis")
+def test_parallel_wrong_passwords_are_counted_across_instances(app, database_url, keys_dir, tmp_path, new_app,
+                                                                admin):
+    """Two instances sharing Redis, 48 wrong passwords at once spread over both: 5 processed in all."""
+    import os
+    import threading
+    import uuid
+
+    from werkzeug.serving import make_server
+
+    from tests.conftest import QuietHandler
+
+    email = admin.email
+    config = {"DATABASE_URL": database_url, "KEYS_DIR": keys_dir, "RATELIMIT_STORAGE_URI": os.environ["REDIS_URL"],
+              # a key of its own in Redis, so earlier runs' counts never touch this one
+              "LOGIN_ACCOUNT_RATE_LIMIT": f"5 per {100 + uuid.uuid4().int % 800} minutes"}
+    servers, urls = [], []
+    for instance in (new_app(config), new_app(config)):
+        server = make_server("127.0.0.1", 0, instance, threaded=True, request_handler=QuietHandler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        urls.append(f"http://127.0.0.1:{server.server_port}")
+    try:
+        tally = _parallel_wrong_passwords(urls, email, 48)
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+    print(f"\n48 parallel wrong passwords over two instances sharing Redis: {tally}")
+    assert tally == {401: 5, 429: 43}
+
+
+def test_a_successful_sign_in_gives_its_count_back(client, admin):
+    for _ in range(4):
+        assert client.post("/api/v1/tokens", json={"email": admin.email, "password": "wrong!"}).status_code == 401
+    for _ in range(10):  # each success is counted first, then given back: the four failures stay four
+        assert client.post("/api/v1/tokens", json={"email": admin.email, "password": PASSWORD}).status_code == 201
+    assert client.post("/api/v1/tokens", json={"email": admin.email, "password": "wrong!"}).status_code == 401
+    assert client.post("/api/v1/tokens", json={"email": admin.email, "password": "wrong!"}).status_code == 429
+
+
+def test_answers_with_personal_data_are_never_stored_by_caches(client, login, admin, make_trainee, token_for):
+    trainee = make_trainee()
+    headers = token_for(admin)
+    # Every API answer, a fresh token included.
+    assert client.post("/api/v1/tokens", json={"email": admin.email, "password": PASSWORD}).headers[
+        "Cache-Control"] == "no-store"
+    for path in ("/api/v1/me", f"/api/v1/trainees/{trainee.id}", "/api/v1/trainees"):
+        assert client.get(path, headers=headers).headers["Cache-Control"] == "no-store", path
+    with client.get("/api/v1/exports/trainees.csv", headers=headers) as export:
+        assert export.headers["Cache-Control"] == "no-store"
+    # Every signed-in page, and what a signed-in person downloads.
+    login(admin)
+    for path in ("/trainees", f"/trainees/{trainee.id}", "/admin/users", "/admin/outbox", "/cohorts"):
+        assert client.get(path).headers["Cache-Control"] == "no-store", path
+    with client.get("/exports/trainees.csv") as export:
+        assert export.headers["Cache-Control"] == "no-store"
+    # Public pages keep their own caching: the keys are public, static files are not personal.
+    client.post("/logout")
+    anonymous = client.application.test_client()
+    assert anonymous.get("/.well-known/jwks.json").headers["Cache-Control"] == "public, max-age=300"
+    with anonymous.get("/static/kafaa.css") as static:
+        assert "no-store" not in static.headers.get("Cache-Control", "")
+    assert "no-store" not in anonymous.get("/privacy").headers.get("Cache-Control", "")

@@ -16,6 +16,7 @@ from typing import Any, Iterator
 
 from flask_babel import lazy_gettext as _l
 
+from common import validation as v
 from exchange.exports import FORMULA_START
 from exchange.imports.faults import refuse
 from skills.operations import MAX_BATCH
@@ -161,6 +162,10 @@ def read_table(filename: str, data: bytes, *, max_rows: int) -> Table:
     for number, cells in records:
         if all(cell is None for cell in cells):
             continue
+        for index, cell in enumerate(cells):
+            if v.has_control(cell):  # the one input-cleaning rule (common.validation), dry run and commit alike
+                heading = headers[index] if header_row and index < len(headers) else None
+                raise refuse(v.CONTROL_MESSAGE, row=number, column=v.CONTROL_RE.sub("", heading or "")[:40] or None)
         if not header_row:
             header_row, headers = number, cells
             continue
