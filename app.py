@@ -100,6 +100,10 @@ class Config:
     # X-Forwarded-Proto. 0 trusts neither header: behind a proxy, every visitor would then share the proxy's
     # address and its rate limits.
     TRUSTED_PROXIES = 0
+    # Background jobs: a running job writes a heartbeat this often; one silent for JOB_STALE_SECONDS (its
+    # worker killed, crashed or restarted) is marked failed, and an admin can start it again.
+    JOB_HEARTBEAT_SECONDS = 15
+    JOB_STALE_SECONDS = 120
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; timeouts are the session's job
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
@@ -108,9 +112,10 @@ class Config:
                 "PDF_SIGNER_CERT", "PDF_SIGNER_KEY", "PDF_SIGNER_KEY_PASSWORD", "PRIVACY_CONTROLLER",
                 "PRIVACY_CONTACT_EMAIL", "CNDP_REFERENCE", "RETENTION_OUTBOX_DAYS", "RETENTION_API_TOKENS_DAYS",
                 "RETENTION_PERSON_YEARS", "TRUSTED_PROXIES", "VERIFICATION_FLUSH_SECONDS",
-                "LOGIN_ACCOUNT_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT", "VERIFY_RATE_LIMIT")
+                "LOGIN_ACCOUNT_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT", "VERIFY_RATE_LIMIT", "JOB_HEARTBEAT_SECONDS",
+                "JOB_STALE_SECONDS")
     INTEGER_KEYS = ("MAIL_PORT", "RETENTION_OUTBOX_DAYS", "RETENTION_API_TOKENS_DAYS", "RETENTION_PERSON_YEARS",
-                    "TRUSTED_PROXIES", "VERIFICATION_FLUSH_SECONDS")
+                    "TRUSTED_PROXIES", "VERIFICATION_FLUSH_SECONDS", "JOB_HEARTBEAT_SECONDS", "JOB_STALE_SECONDS")
 
 
 def _config_from_env(app: Flask) -> None:

@@ -31,6 +31,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 from flask_babel import force_locale, lazy_gettext as _l
 
 from accounts.models import User
@@ -689,6 +691,24 @@ def drop_upload(token: str) -> None:
             (_uploads_dir() / f"{token}{suffix}").unlink(missing_ok=True)
 
 
+def _after_commit(callback: Callable[[], None]) -> None:
+    """Run this once the current transaction commits; forget it if it rolls back. The import job's rows
+    commit with the job's outcome (jobs.runner), so its file is dropped only then: a run whose outcome is
+    dropped (its worker declared stopped) leaves the file for the retry."""
+    db.session().info.setdefault("after_commit", []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session) -> None:
+    for callback in session.info.pop("after_commit", []):
+        callback()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_commit(session, _transaction) -> None:
+    session.info.pop("after_commit", None)
+
+
 def cohort_by_code(code: str | None) -> Cohort | None:
     """The cohort to enrol into, or None when none is asked; an unknown code is refused (422)."""
     if not code or not code.strip():
@@ -730,5 +750,5 @@ def import_trainees_job(job, progress) -> tuple[dict[str, Any], None]:
             db.session.rollback()
             report = refused_report(error, dry_run)
     if not dry_run and not report.get("errors"):
-        drop_upload(upload.token)
+        _after_commit(lambda: drop_upload(upload.token))
     return {**report, "token": upload.token if dry_run and not report.get("errors") else None}, None
