@@ -52,7 +52,11 @@ MAX_TRAINEE_ROWS = 20_000  # the programme trains hundreds: a bigger file is a m
 MAX_ATTENDANCE_ROWS = MAX_BATCH  # what record_attendance accepts at once (a session's roster is far smaller)
 MAX_LISTED_ERRORS = 1000  # `error_count` gives the total
 ASYNC_ABOVE_ROWS = 1000  # the web page runs bigger trainee files as a job with a progress bar
-UPLOAD_MAX_AGE_SECONDS = 24 * 3600
+
+
+def upload_max_age_seconds() -> int:
+    """How long a kept upload lives (RETENTION_UPLOADS_HOURS): it holds the people of the file."""
+    return current_app.config["RETENTION_UPLOADS_HOURS"] * 3600
 MAX_XLSX_UNPACKED = 256 * 1024 * 1024  # a 16 MB upload that unpacks to more is a zip bomb, not a roster
 IN_CHUNK = 900  # values per SQL IN (...): well under every backend's parameter limit
 PROGRESS_EVERY = 500
@@ -654,7 +658,7 @@ def keep_upload(user: User, kind: str, filename: str, data: bytes, **meta: Any) 
     """Keep an uploaded file for its owner's confirmation step; returns the random token naming it.
     Files older than a day are removed on the way."""
     folder = _uploads_dir()
-    cutoff = time.time() - UPLOAD_MAX_AGE_SECONDS
+    cutoff = time.time() - upload_max_age_seconds()
     for old in folder.iterdir():
         try:
             if old.stat().st_mtime < cutoff:
@@ -675,7 +679,7 @@ def take_upload(token: str | None, user: User | None, kind: str) -> Upload | Non
     folder = _uploads_dir()
     try:
         meta = json.loads((folder / f"{token}.json").read_text())
-        if time.time() - (folder / f"{token}.json").stat().st_mtime > UPLOAD_MAX_AGE_SECONDS:
+        if time.time() - (folder / f"{token}.json").stat().st_mtime > upload_max_age_seconds():
             return None
         data = (folder / f"{token}.data").read_bytes()
     except (FileNotFoundError, ValueError):
