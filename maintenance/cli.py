@@ -27,7 +27,7 @@ def backup_command(path: Path) -> None:
         raise _refused(error)
     rows = sum(t["rows"] for t in manifest["tables"].values())
     click.echo(_("Backup written to %(path)s: %(tables)d tables, %(rows)d rows, %(keys)d key files.",
-                 path=str(path), tables=len(manifest["tables"]), rows=rows, keys=len(manifest["keys"])))
+                 path=str(path), tables=len(manifest["tables"]), rows=rows, keys=len(backups.key_files(manifest))))
     click.echo(_("It holds personal data and the private signing keys: keep it as safe as the server."))
 
 
