@@ -102,10 +102,19 @@ class Config:
     RETENTION_OUTBOX_DAYS = 90
     RETENTION_API_TOKENS_DAYS = 30
     RETENTION_PERSON_YEARS = 5
+    # Files in EXPORTS_DIR hold names too: a bulk issuance's ZIP of PDFs and a quarterly report live
+    # RETENTION_JOB_FILES_DAYS (time to download and print them; a job can be run again), an uploaded import
+    # file RETENTION_UPLOADS_HOURS (between its dry run and its import). `flask purge` deletes them.
+    RETENTION_JOB_FILES_DAYS = 30
+    RETENTION_UPLOADS_HOURS = 24
     # How many reverse proxies (load balancer, TLS terminator) stand in front and set X-Forwarded-For and
     # X-Forwarded-Proto. 0 trusts neither header: behind a proxy, every visitor would then share the proxy's
     # address and its rate limits.
     TRUSTED_PROXIES = 0
+    # Background jobs: a running job writes a heartbeat this often; one silent for JOB_STALE_SECONDS (its
+    # worker killed, crashed or restarted) is marked failed, and an admin can start it again.
+    JOB_HEARTBEAT_SECONDS = 15
+    JOB_STALE_SECONDS = 120
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; timeouts are the session's job
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
@@ -113,10 +122,12 @@ class Config:
                 "MAIL_PASSWORD", "MAIL_SENDER", "REDIS_URL", "KEYS_DIR", "EXPORTS_DIR", "ISSUER_NAME", "ISSUER_NAME_AR",
                 "PDF_SIGNER_CERT", "PDF_SIGNER_KEY", "PDF_SIGNER_KEY_PASSWORD", "TSA_URL", "PDF_SIGNER_DEVELOPMENT", "PRIVACY_CONTROLLER",
                 "PRIVACY_CONTACT_EMAIL", "CNDP_REFERENCE", "RETENTION_OUTBOX_DAYS", "RETENTION_API_TOKENS_DAYS",
-                "RETENTION_PERSON_YEARS", "TRUSTED_PROXIES", "VERIFICATION_FLUSH_SECONDS",
-                "LOGIN_ACCOUNT_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT", "VERIFY_RATE_LIMIT")
+                "RETENTION_PERSON_YEARS", "RETENTION_JOB_FILES_DAYS", "RETENTION_UPLOADS_HOURS", "TRUSTED_PROXIES", "VERIFICATION_FLUSH_SECONDS",
+                "LOGIN_ACCOUNT_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT", "VERIFY_RATE_LIMIT", "JOB_HEARTBEAT_SECONDS",
+                "JOB_STALE_SECONDS")
     INTEGER_KEYS = ("MAIL_PORT", "RETENTION_OUTBOX_DAYS", "RETENTION_API_TOKENS_DAYS", "RETENTION_PERSON_YEARS",
-                    "TRUSTED_PROXIES", "VERIFICATION_FLUSH_SECONDS")
+                    "RETENTION_JOB_FILES_DAYS", "RETENTION_UPLOADS_HOURS",
+                    "TRUSTED_PROXIES", "VERIFICATION_FLUSH_SECONDS", "JOB_HEARTBEAT_SECONDS", "JOB_STALE_SECONDS")
 
 
 def _config_from_env(app: Flask) -> None:
@@ -143,8 +154,25 @@ def _secret_key(app: Flask) -> str:
     return key
 
 
+def _owner_only(app: Flask) -> None:
+    """Every file this process writes holds personal data or keys (the SQLite database and its -wal/-shm,
+    certificate ZIPs, reports, uploads, backups): readable by its owner only, 0600, folders 0700. A database
+    made by an older version is closed to others too (SQLite gives its side files the database's mode)."""
+    os.umask(0o077)
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    instance.chmod(0o700)
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///") and uri != "sqlite:///:memory:":
+        database = Path(uri.removeprefix("sqlite:///"))
+        for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+            if path.exists():
+                path.chmod(0o600)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    os.umask(0o077)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_object(Config)
     app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'kafaa.db'}"
@@ -161,6 +189,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # A server can drop idle connections; SQLite has none to lose, so it skips the extra round trip.
         engine_options["pool_pre_ping"] = True
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**engine_options, **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
+    _owner_only(app)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app)
     app.config["BASE_URL"] = app.config["BASE_URL"].rstrip("/")

@@ -12,17 +12,17 @@ from __future__ import annotations
 import smtplib
 from datetime import timedelta
 from email.message import EmailMessage
+from functools import partial
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from accounts.models import OutboxMessage
+from common.database import after_commit
 from common.extensions import db
 from common.types import utcnow
 
-PENDING = "kafaa.outbox.pending"  # key in Session.info: ids of messages to send once the transaction commits
 MAX_ATTEMPTS = 8
 FIRST_RETRY_SECONDS = 60  # then doubled at each attempt, up to MAX_RETRY_SECONDS
 MAX_RETRY_SECONDS = 6 * 3600
@@ -38,27 +38,17 @@ def send_mail(recipient: str, subject: str, body: str) -> OutboxMessage:
     db.session.add(message)
     db.session.flush()
     if sending:
-        db.session.info.setdefault(PENDING, []).append(message.id)
+        after_commit(partial(hand_over, [message.id]))
     else:
         # The log names the outbox entry, never the address or the body (which may hold a link).
         current_app.logger.info("Mail #%s “%s” kept in the outbox (MAIL_SERVER is not set).", message.id, subject)
     return message
 
 
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    ids = session.info.pop(PENDING, None)
-    if ids and has_app_context():
-        hand_over(ids)
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(PENDING, None)  # what was rolled back never happened: nothing to tell
-
-
 def hand_over(ids: list[int]) -> None:
     """Send these messages (and any other due) now, or through the RQ worker when Redis is set."""
+    if not has_app_context():
+        return
     config = current_app.config
     if config.get("REDIS_URL") and not config.get("JOBS_IN_PROCESS"):
         try:

@@ -23,7 +23,7 @@ from certificates.pdf import CertificateContent, render_certificate
 from certificates.rules import Certified, expiry, format_serial, status_list_size
 from certificates.signing import make_token, verification_code, verify_url
 from common import clock
-from common.database import insert_or_update
+from common.database import insert_or_update, lock_row
 from common.errors import Conflict, DomainError, NotFound, ValidationFailed
 from common.extensions import db
 from common.types import utcnow
@@ -184,7 +184,7 @@ def issue_certificate(actor: User | None, trainee: Trainee, track: Track, *,
     """
     # Requests for the same trainee (two instances, a double click) queue here, so the later one finds the
     # certificate the earlier one issued instead of tripping the one-current-certificate index (a 500).
-    db.session.refresh(trainee, with_for_update=True)
+    lock_row(trainee)
     if trainee.purged_at is not None:
         raise Conflict(_l("The personal data of trainee %(id)s was deleted at the end of its retention period: "
                           "no certificate can be issued to them.", id=trainee.id))
@@ -227,13 +227,33 @@ def issue_certificate(actor: User | None, trainee: Trainee, track: Track, *,
     return certificate, True
 
 
+def lock_current(certificate: Certificate) -> None:
+    """Decide once about a current certificate (reissue): lock its holder, then the certificate itself, read
+    it again and refuse it once revoked or superseded. Of eight reissues at once, the first makes the new
+    certificate; the others wait here, then find this one superseded (409), never a second current one.
+    The holder comes first, as in issue_certificate and a correction's approval (which updates the trainee
+    before reissuing), so two decisions never wait on each other in opposite orders."""
+    lock_row(certificate.trainee)
+    lock_row(certificate)
+    if certificate.revoked_at is not None or certificate.superseded_at is not None:
+        raise Conflict(_l("Only the current certificate can be reissued; %(serial)s is not.",
+                          serial=certificate.serial))
+
+
+def lock_unrevoked(certificate: Certificate) -> None:
+    """Decide once about revoking: lock the certificate, read it again, refuse it when already revoked. Of
+    two revocations at once, the later one sees the first and is refused, rather than overwrite its reason
+    and audit a second revocation."""
+    lock_row(certificate)
+    if certificate.revoked_at is not None:
+        raise Conflict(_l("Certificate %(serial)s is already revoked.", serial=certificate.serial))
+
+
 def reissue_certificate(actor: User, certificate: Certificate, *, correction: bool = False) -> Certificate:
     """Reissue from the trainee's current record. A renewal checks eligibility again and gives new dates.
     A correction (an admin approved a corrected name) certifies the same achievement: it keeps the dates,
     so it can never extend a certificate, and needs no new eligibility check."""
-    if certificate.revoked_at is not None or certificate.superseded_at is not None:
-        raise Conflict(_l("Only the current certificate can be reissued; %(serial)s is not.",
-                          serial=certificate.serial))
+    lock_current(certificate)
     dates = (certificate.issued_on, certificate.expires_on) if correction else None
     new, _ = issue_certificate(actor, certificate.trainee, certificate.track, replacing=certificate,
                                known_eligible=correction, dates=dates,
@@ -246,11 +266,7 @@ def revoke_certificate(actor: User, certificate: Certificate, reason: Any) -> Ce
         raise ValidationFailed.single("reason", _l("Say why the certificate is revoked."))
     if len(reason) > 500:
         raise ValidationFailed.single("reason", _l("At most %(max)d characters.", max=500))
-    # Locked and read again: of two revocations at once, the later one sees the first and is refused,
-    # rather than overwrite its reason and audit a second revocation.
-    db.session.refresh(certificate, with_for_update=True)
-    if certificate.revoked_at is not None:
-        raise Conflict(_l("Certificate %(serial)s is already revoked.", serial=certificate.serial))
+    lock_unrevoked(certificate)
     certificate.revoked_at = utcnow()
     certificate.revocation_reason = reason.strip()
     certificate.revoked_by_id = actor.id

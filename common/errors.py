@@ -119,6 +119,18 @@ HTTP_TITLES = {
 
 DATABASE_RETRY_AFTER_SECONDS = 5  # a restart or failover usually takes a few seconds
 
+# PostgreSQL gave up one of two transactions waiting on each other (deadlock) or could not serialise it: the
+# request did nothing and may succeed at once if run again.
+RETRYABLE_SQLSTATES = {"40P01", "40001"}
+CONCURRENT_TITLE = _l("A change made at the same moment got in the way.")
+CONCURRENT_CHANGE = _l("Another change to the same records was being saved at the same moment, and this one "
+                       "could not be completed: nothing was saved. Reload the page and try again.")
+
+
+def sqlstate(error: BaseException) -> str | None:
+    """The SQLSTATE of a database error (PostgreSQL's; None for SQLite's and others)."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None)
+
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
@@ -147,6 +159,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(sa.exc.InterfaceError)
     @app.errorhandler(sa.exc.DisconnectionError)
     def database_unavailable(error: Exception):
+        if sqlstate(error) in RETRYABLE_SQLSTATES:
+            return concurrent_change(error)
         forget_signed_in_user()
         try:
             db.session.rollback()
@@ -161,6 +175,22 @@ def register_error_handlers(app: Flask) -> None:
                                                           message=HTTP_TITLES[503]), 503))
         response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
         return response
+
+    def concurrent_change(error: Exception):
+        """A deadlock or serialization failure: the transaction was rolled back whole, so the view runs once
+        more from the start (the request's body is kept); a second failure is a clear 409."""
+        db.session.rollback()
+        if not g.get("_database_retried"):
+            g._database_retried = True
+            app.logger.info("Retrying %s %s after %s", request.method, request.path, sqlstate(error))
+            try:
+                return app.dispatch_request()
+            except Exception as again:  # answered by the same handlers (this one says 409 if it recurs)
+                return app.handle_user_exception(again)
+        app.logger.warning("Gave up %s %s after a second %s", request.method, request.path, sqlstate(error))
+        if wants_json():
+            return problem(409, CONCURRENT_TITLE, CONCURRENT_CHANGE)
+        return render_template("errors/error.html", status=409, message=CONCURRENT_CHANGE), 409
 
     def forget_signed_in_user() -> None:
         """The answer is written in the user's language and the page's header shows who is signed in, but

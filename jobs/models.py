@@ -9,6 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from common.extensions import db
 from common.types import UTCDateTime, utcnow
 
+# job.error when the process running it stopped (killed, crashed, restarted) before it finished.
+WORKER_STOPPED = "worker_stopped"
+
 
 class Job(db.Model):
     __tablename__ = "jobs"
@@ -25,6 +28,11 @@ class Job(db.Model):
     created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # While running: the process running it ("host:pid") and when it last said it was alive (each progress
+    # report, and every JOB_HEARTBEAT_SECONDS). A job silent for JOB_STALE_SECONDS, or whose process is gone,
+    # is marked failed with WORKER_STOPPED (jobs.runner.check_alive).
+    worker: Mapped[Optional[str]] = mapped_column(sa.String(120))
+    heartbeat_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     @property
     def percent(self) -> int:

@@ -4,6 +4,7 @@ every table and of every file, checked before a restore and compared again after
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -23,7 +24,8 @@ from common.extensions import db
 from common.types import utcnow
 from maintenance.checksums import alembic_revision, differences, table_checksums
 
-FORMAT = "kafaa-backup/1"
+FORMAT = "kafaa-backup/2"
+MAC_LABEL = b"kafaa backup manifest v2"  # the MAC key: HMAC-SHA256(SECRET_KEY, label), never in the backup
 MANIFEST = "manifest.json"
 KEYS = "keys"
 DATABASE_FILES = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
@@ -82,6 +84,20 @@ def _files_checksums(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): _sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def _mac_key() -> bytes:
+    """A key for the manifest's MAC, derived from SECRET_KEY with a label of its own (so it is no other
+    use's key). It is not in the backup: a backup can only be restored by an installation sharing the
+    SECRET_KEY, and whoever alters the backup cannot make a manifest that passes."""
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), MAC_LABEL, hashlib.sha256).digest()
+
+
+def manifest_mac(manifest: dict[str, Any]) -> str:
+    """HMAC-SHA256 of the manifest without its own "mac" member, over a canonical JSON form."""
+    body = {k: v for k, v in manifest.items() if k != "mac"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hmac.new(_mac_key(), text.encode(), hashlib.sha256).hexdigest()
+
+
 # --- backup -------------------------------------------------------------------------------------------
 
 def _backup_sqlite(target: Path) -> tuple[dict, str | None]:
@@ -134,11 +150,17 @@ def create_backup(folder: Path) -> dict[str, Any]:
         shutil.copytree(keys_dir, folder / KEYS)
     manifest = {
         "format": FORMAT, "created_at": utcnow().isoformat(), "database": kind, "alembic_revision": revision,
-        "file": database_file.name, "file_sha256": _sha256(database_file), "tables": tables,
-        "keys": _files_checksums(folder / KEYS) if (folder / KEYS).is_dir() else {},
+        "file": database_file.name, "tables": tables,
+        "files": _files_checksums(folder),  # every file of the backup (the database, the keys) with its SHA-256
     }
+    manifest["mac"] = manifest_mac(manifest)
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
     return manifest
+
+
+def key_files(manifest: dict[str, Any]) -> list[str]:
+    """The backup's signing-key files, as the manifest lists them (keys/...)."""
+    return sorted(name for name in manifest["files"] if Path(name).parts[0] == KEYS)
 
 
 # --- restore ------------------------------------------------------------------------------------------
@@ -152,8 +174,16 @@ def check_backup(folder: Path) -> dict[str, Any]:
         manifest = json.loads(manifest_path.read_text())
     except (ValueError, UnicodeDecodeError):
         manifest = None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or not isinstance(manifest.get("tables"), dict):
+    if isinstance(manifest, dict) and manifest.get("format") == "kafaa-backup/1":
+        raise BackupRefused(_l("This backup was made by an older version, without an authenticated manifest: it "
+                               "cannot be checked, so it is not restored. Restore it with the version that made "
+                               "it, then make a new backup."))
+    if (not isinstance(manifest, dict) or manifest.get("format") != FORMAT or not isinstance(manifest.get("tables"), dict)
+            or not isinstance(manifest.get("files"), dict) or not isinstance(manifest.get("mac"), str)):
         raise BackupRefused(_l("%(file)s is not a Kafaa backup manifest.", file=str(manifest_path)))
+    if not hmac.compare_digest(manifest["mac"], manifest_mac(manifest)):
+        raise BackupRefused(_l("The backup's manifest fails its authentication check: it was altered, or made by an "
+                               "installation with another SECRET_KEY. Nothing was restored."))
     kind = _dialect()
     if manifest.get("database") != kind:
         raise BackupRefused(_l("This backup is of a %(backup)s database but the configured database is %(current)s: "
@@ -162,9 +192,13 @@ def check_backup(folder: Path) -> dict[str, Any]:
     database_file = folder / DATABASE_FILES[kind]
     if manifest.get("file") != database_file.name or not database_file.is_file():
         raise BackupRefused(_l("The backup is incomplete: %(file)s is missing.", file=str(database_file)))
-    expected = {database_file.name: manifest.get("file_sha256"),
-                **{f"{KEYS}/{name}": digest for name, digest in manifest.get("keys", {}).items()}}
-    for name, digest in expected.items():
+    expected: dict[str, str] = manifest["files"]
+    found = {name for name in _files_checksums(folder) if name != MANIFEST}
+    unlisted = sorted(found - expected.keys())
+    if unlisted or any(p.is_symlink() for p in folder.rglob("*")):
+        raise BackupRefused(_l("The backup holds files its manifest does not list: %(files)s. Nothing was restored.",
+                               files=", ".join(unlisted) or _l("symbolic links")))
+    for name, digest in sorted(expected.items()):
         path = folder / name
         if not path.is_file() or _sha256(path) != digest:
             raise BackupRefused(_l("The backup is damaged: %(file)s does not match its checksum in %(manifest)s.",
@@ -205,10 +239,13 @@ def restore_backup(folder: Path, manifest: dict[str, Any]) -> RestoreResult:
     db.engine.dispose()  # no pooled connection may keep a table locked or a stale page cached
     (_restore_sqlite if kind == "sqlite" else _restore_postgresql)(folder / DATABASE_FILES[kind])
     db.engine.dispose()
-    keys_backup = folder / KEYS
-    if keys_backup.is_dir():
-        # Keys made after the backup stay: they verify nothing restored, but harm nothing either.
-        shutil.copytree(keys_backup, current_app.config["KEYS_DIR"], dirs_exist_ok=True)
+    # Only the key files the authenticated manifest lists (check_backup refused any other). Keys made after
+    # the backup stay: they verify nothing restored, but harm nothing either.
+    keys_dir = Path(current_app.config["KEYS_DIR"])
+    for name in key_files(manifest):
+        target = keys_dir / Path(name).relative_to(KEYS)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(folder / name, target)
     with db.engine.connect() as connection:
         tables, revision = table_checksums(connection), alembic_revision(connection)
     result = RestoreResult(tables, differences(manifest["tables"], tables), revision)

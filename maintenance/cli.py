@@ -27,7 +27,7 @@ def backup_command(path: Path) -> None:
         raise _refused(error)
     rows = sum(t["rows"] for t in manifest["tables"].values())
     click.echo(_("Backup written to %(path)s: %(tables)d tables, %(rows)d rows, %(keys)d key files.",
-                 path=str(path), tables=len(manifest["tables"]), rows=rows, keys=len(manifest["keys"])))
+                 path=str(path), tables=len(manifest["tables"]), rows=rows, keys=len(backups.key_files(manifest))))
     click.echo(_("It holds personal data and the private signing keys: keep it as safe as the server."))
 
 
@@ -62,7 +62,8 @@ def restore_command(path: Path, yes: bool) -> None:
 
 def _kind_labels() -> dict[str, str]:
     return {"outbox": _("Outbox mails to delete"), "api_tokens": _("Expired API tokens to delete"),
-            "people": _("People whose personal data is to be deleted (anonymised)")}
+            "people": _("People whose personal data is to be deleted (anonymised)"),
+            "files": _("Files past their retention period (ZIPs, reports, uploads) to delete")}
 
 
 @click.command("purge")
@@ -85,5 +86,5 @@ def purge_command(dry_run: bool, yes: bool) -> None:
     with click.progressbar(length=max(counts["people"], 1), label=_("People"), show_pos=True) as bar:
         done = retention.purge(now, lambda done, total: bar.update(done - bar.pos))
     db.session.commit()
-    click.echo(_("Purged: %(outbox)d outbox mails, %(api_tokens)d API tokens, %(people)d people anonymised.",
-                 **done))
+    click.echo(_("Purged: %(outbox)d outbox mails, %(api_tokens)d API tokens, %(people)d people anonymised, "
+                 "%(files)d files deleted.", **done))

@@ -13,12 +13,20 @@ Kinds of data, each with its period in the configuration:
   accounts, certificates and correction requests are erased; the chain links a digest of those values,
   so it still verifies (audit.chain).
 
+- files in EXPORTS_DIR: an uploaded import file (RETENTION_UPLOADS_HOURS after it was kept), anything a
+  job wrote, such as a cohort's ZIP of certificate PDFs or a quarterly report (RETENTION_JOB_FILES_DAYS
+  after it was written). Their jobs then say the file is gone. Purging people also deletes every ZIP that
+  holds one of their certificates, and every kept upload (a file of names, at most a day old: its owner
+  sends it again).
+
 Invitation links are not stored (they are signed and expire after INVITATION_MAX_AGE_DAYS): they survive
 only in the outbox mails that carried them.
 """
 from __future__ import annotations
 
+import zipfile
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Callable
 
 import sqlalchemy as sa
@@ -29,10 +37,12 @@ from audit.operations import erase_personal_values, record as audit
 from certificates.models import CURRENT, Certificate, CertificateFile, purged_token
 from common import clock
 from common.extensions import db
+from jobs.models import Job
 from privacy.models import CorrectionRequest
 from skills.models import Attendance, Cohort, Enrollment, ModuleResult, Trainee
 
-KINDS = ("outbox", "api_tokens", "people")
+KINDS = ("outbox", "api_tokens", "people", "files")
+UPLOADS = "uploads"  # EXPORTS_DIR/uploads: files kept between an import's dry run and the import
 BATCH = 500
 
 
@@ -80,11 +90,67 @@ def _count(query: sa.Select) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
 
 
+def _exports() -> Path:
+    return Path(current_app.config["EXPORTS_DIR"])
+
+
+def _files() -> list[Path]:
+    root = _exports()
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
+
+
+def _is_upload(path: Path) -> bool:
+    return path.parent == _exports() / UPLOADS
+
+
+def expired_files(now: datetime) -> list[Path]:
+    """Files of EXPORTS_DIR past their retention period (by when they were written)."""
+    uploads = (now - timedelta(hours=current_app.config["RETENTION_UPLOADS_HOURS"])).timestamp()
+    others = (now - timedelta(days=current_app.config["RETENTION_JOB_FILES_DAYS"])).timestamp()
+    return [p for p in _files() if p.stat().st_mtime < (uploads if _is_upload(p) else others)]
+
+
+def files_naming(serials: set[str]) -> list[Path]:
+    """The ZIPs of EXPORTS_DIR holding a PDF of one of these certificates (named SERIAL_holder.pdf), and
+    every kept upload."""
+    found = []
+    for path in _files():
+        if _is_upload(path):
+            found.append(path)
+        elif path.suffix == ".zip" and serials:
+            try:
+                with zipfile.ZipFile(path) as archive:
+                    if any(name.split("_", 1)[0] in serials for name in archive.namelist()):
+                        found.append(path)
+            except zipfile.BadZipFile:
+                continue
+    return found
+
+
+def _delete_files(paths: list[Path]) -> int:
+    """Delete the files, forget them on their jobs, and remove the folders left empty."""
+    deleted = 0
+    for path in paths:
+        try:
+            path.unlink()
+            deleted += 1
+        except FileNotFoundError:  # gone already
+            continue
+    if paths:
+        db.session.execute(sa.update(Job).where(Job.result_path.in_([str(p) for p in paths]))
+                           .values(result_path=None).execution_options(synchronize_session=False))
+    root = _exports()
+    for folder in sorted({p.parent for p in paths}, key=lambda p: len(p.parts), reverse=True):
+        if folder != root and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    return deleted
+
+
 def plan(now: datetime) -> dict[str, int]:
     """What a purge would delete or anonymise now, per kind."""
     return {"outbox": _count(sa.select(OutboxMessage.id).where(_expired_outbox(now))),
             "api_tokens": _count(sa.select(ApiToken.id).where(_expired_tokens(now))),
-            "people": _count(expired_people(now))}
+            "people": _count(expired_people(now)), "files": len(expired_files(now))}
 
 
 def _anonymise_people(ids: list[int], now: datetime) -> None:
@@ -103,6 +169,8 @@ def _anonymise_people(ids: list[int], now: datetime) -> None:
             .execution_options(synchronize_session=False))
     certificates = db.session.execute(
         sa.select(Certificate.id, Certificate.serial, Certificate.token).where(Certificate.trainee_id.in_(ids))).all()
+    # Their PDFs must not stay downloadable from a bulk issuance's job page.
+    _delete_files(files_naming({c.serial for c in certificates}))
     # Entries about them recorded names and addresses (before/after of edits): erased, the chain kept.
     erase_personal_values({"trainee": [str(i) for i in ids], "user": [str(i) for i in user_ids],
                            "certificate": [c.serial for c in certificates],
@@ -129,6 +197,7 @@ def purge(now: datetime, progress: Callable[[int, int], None] | None = None) -> 
         if progress:
             progress(min(start + BATCH, len(people)), len(people))
     counts["people"] = len(people)
+    counts["files"] = _delete_files(expired_files(now))
     db.session.expire_all()  # the bulk updates bypassed the objects loaded in this session
     audit(None, "retention.purge", "retention", now.date().isoformat(), after=counts)
     return counts

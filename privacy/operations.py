@@ -15,6 +15,7 @@ from audit.operations import record as audit
 from certificates.models import Certificate
 from certificates.operations import reissue_certificate
 from common import clock, validation as v
+from common.database import lock_row
 from common.errors import Conflict, FieldErrors, NotFound
 from common.extensions import db
 from common.types import utcnow
@@ -85,6 +86,9 @@ def _note(errors: FieldErrors, value: Any, *, required: bool) -> str:
 
 
 def _ensure_pending(correction: CorrectionRequest) -> None:
+    """Decide once: lock the request, read it again, and refuse it if another decision came first. Of two
+    admins (or two instances) deciding at once, the later one waits here, then finds it handled (409)."""
+    lock_row(correction)
     if correction.status != "pending":
         raise Conflict(_l("This request has already been handled."))
 
@@ -122,20 +126,20 @@ def _apply(actor: User, correction: CorrectionRequest) -> list[str]:
 def approve_correction(actor: User, correction: CorrectionRequest, note: Any = None) -> list[str]:
     """Apply the correction (a name reissues every valid certificate), mark the request approved and tell
     the trainee. Returns the new certificates' serials."""
-    _ensure_pending(correction)
     errors = FieldErrors()
     note = _note(errors, note, required=False)
     errors.raise_if_any()
+    _ensure_pending(correction)
     reissued = _apply(actor, correction)
     _decide(actor, correction, "approved", note, reissued=reissued)
     return reissued
 
 
 def reject_correction(actor: User, correction: CorrectionRequest, note: Any) -> None:
-    _ensure_pending(correction)
     errors = FieldErrors()
     note = _note(errors, note, required=True)
     errors.raise_if_any()
+    _ensure_pending(correction)
     _decide(actor, correction, "rejected", note)
 
 

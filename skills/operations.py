@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from accounts.models import User
 from audit.operations import record as audit
 from common import validation as v
-from common.database import insert_or_update
+from common.database import insert_or_update, lock_row
 from common.errors import Conflict, FieldErrors, ValidationFailed
 from common.extensions import db
 from common.types import utcnow
@@ -469,7 +469,7 @@ def lock_session(session: TrainingSession) -> None:
     """Writers of a session's attendance (other instances, other workers) queue here until this transaction
     ends. Otherwise two could both find no record and both insert one (a 500 on the unique index), or both
     change the same record and each take its old status off the cohort's totals."""
-    db.session.refresh(session, with_for_update=True)
+    lock_row(session)
 
 
 def _adjust_totals(cohort_id: int, statuses, *, removed: bool = False) -> None:
@@ -509,6 +509,10 @@ def record_results(actor: User, cohort: Cohort, records: Any) -> int:
     _check_enrolled(errors, cohort.id, parsed)
     errors.raise_if_any()
 
+    # Writers of a cohort's results queue on the cohort's row: otherwise two saves at once could both find
+    # no result and both insert one (a 500 on the unique constraint). The later one then reads the first's
+    # rows and updates them, or finds them equal.
+    lock_row(cohort)
     existing = {(r.trainee_id, r.module_id): r for r in db.session.scalars(sa.select(ModuleResult).where(
         ModuleResult.cohort_id == cohort.id, ModuleResult.trainee_id.in_([trainee_id for _, trainee_id in parsed])))}
     before, after = {}, {}

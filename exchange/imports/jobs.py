@@ -2,15 +2,17 @@
 more than ASYNC_ABOVE_ROWS rows). app.py registers it under the kind "exchange.import_trainees"."""
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask_babel import force_locale, lazy_gettext as _l
 
 from accounts.models import User
+from common.database import after_commit
 from common.errors import DomainError
 from common.extensions import db
-from exchange.imports.faults import fault, refused_report
 from exchange.imports import readers
+from exchange.imports.faults import fault, refused_report
 from exchange.imports.trainees import cohort_by_code, import_trainees
 from exchange.imports.uploads import drop_upload, take_upload
 
@@ -37,6 +39,8 @@ def import_trainees_job(job, progress) -> tuple[dict[str, Any], None]:
             db.session.rollback()
             report = refused_report(error, dry_run)
     if not dry_run and not report.get("errors"):
-        drop_upload(upload.token)
+        # The rows commit with the job's outcome (jobs.runner): drop the file only then, so a run whose outcome
+        # is dropped (its worker declared stopped) leaves the file for the retry.
+        after_commit(partial(drop_upload, upload.token))
     return {**report, "token": upload.token if dry_run and not report.get("errors") else None}, None
 

@@ -14,8 +14,6 @@ from flask import current_app
 
 from accounts.models import User
 
-UPLOAD_MAX_AGE_SECONDS = 24 * 3600
-
 
 @dataclass
 class Upload:
@@ -28,6 +26,11 @@ class Upload:
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 
+
+def upload_max_age_seconds() -> int:
+    """How long a kept upload lives (RETENTION_UPLOADS_HOURS): it holds the people of the file."""
+    return current_app.config["RETENTION_UPLOADS_HOURS"] * 3600
+
 def _uploads_dir() -> Path:
     path = Path(current_app.config["EXPORTS_DIR"]) / "uploads"
     path.mkdir(parents=True, exist_ok=True)
@@ -38,7 +41,7 @@ def keep_upload(user: User, kind: str, filename: str, data: bytes, **meta: Any) 
     """Keep an uploaded file for its owner's confirmation step; returns the random token naming it.
     Files older than a day are removed on the way."""
     folder = _uploads_dir()
-    cutoff = time.time() - UPLOAD_MAX_AGE_SECONDS
+    cutoff = time.time() - upload_max_age_seconds()
     for old in folder.iterdir():
         try:
             if old.stat().st_mtime < cutoff:
@@ -59,7 +62,7 @@ def take_upload(token: str | None, user: User | None, kind: str) -> Upload | Non
     folder = _uploads_dir()
     try:
         meta = json.loads((folder / f"{token}.json").read_text())
-        if time.time() - (folder / f"{token}.json").stat().st_mtime > UPLOAD_MAX_AGE_SECONDS:
+        if time.time() - (folder / f"{token}.json").stat().st_mtime > upload_max_age_seconds():
             return None
         data = (folder / f"{token}.data").read_bytes()
     except (FileNotFoundError, ValueError):

@@ -2,6 +2,7 @@
 signing keys, so a certificate still verifies; a damaged, foreign or missing backup is refused."""
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 
 from certificates.models import Certificate
 from common.extensions import db
+from maintenance.backup import manifest_mac
 from maintenance.checksums import table_checksums
 from tests.helpers import table_counts
 
@@ -52,7 +54,8 @@ def test_round_trip_restores_every_table_and_certificates_still_verify(app, clie
     assert result.exit_code == 0, result.output
     manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
     assert manifest["tables"] == before and manifest["alembic_revision"]
-    assert {"current", "pdf-signer.pem"} <= {Path(name).name for name in manifest["keys"]}
+    assert {"current", "pdf-signer.pem"} <= {Path(name).name for name in manifest["files"] if name.startswith("keys/")}
+    assert manifest["file"] in manifest["files"] and len(manifest["mac"]) == 64
 
     _wipe()
     # Another instance of the application, whose keys folder was lost too.
@@ -116,9 +119,69 @@ def test_restore_refuses_a_backup_of_another_kind_of_database(app, tmp_path):
     manifest = json.loads(manifest_path.read_text())
     other = "postgresql" if manifest["database"] == "sqlite" else "sqlite"
     manifest["database"] = other
+    manifest["mac"] = manifest_mac(manifest)  # made by an installation with the same SECRET_KEY
     manifest_path.write_text(json.dumps(manifest))
     result = app.test_cli_runner().invoke(args=["restore", str(tmp_path / "backup"), "--yes"])
     assert result.exit_code != 0 and other in result.output and db.engine.dialect.name in result.output
+
+
+# --- the manifest is authenticated, and lists every file ------------------------------------------------
+
+def _restore(app, path) -> str:
+    result = app.test_cli_runner().invoke(args=["restore", str(path), "--yes"])  # in French
+    assert result.exit_code != 0, result.output
+    return result.output
+
+
+@pytest.fixture
+def backup(app, certified, tmp_path):
+    certified(size=2, certified=1)
+    assert app.test_cli_runner().invoke(args=["backup", str(tmp_path / "backup")]).exit_code == 0
+    db.session.execute(sa.text("DELETE FROM verification_counts"))  # a later change a restore would undo
+    db.session.commit()
+    return tmp_path / "backup"
+
+
+def test_restore_refuses_a_file_the_manifest_does_not_list(app, backup, tmp_path):
+    """A planted public key would be published in the JWKS: it is refused, and nothing is restored."""
+    counts, before = table_counts(), _checksums()
+    keys_before = sorted(p.name for p in Path(app.config["KEYS_DIR"]).rglob("*"))
+    planted = backup / "keys" / "planted.pub.pem"
+    planted.write_text("-----BEGIN PUBLIC KEY-----\nMFkw...\n-----END PUBLIC KEY-----\n")
+    output = _restore(app, backup)
+    assert "que son manifeste ne liste pas" in output and "keys/planted.pub.pem" in output
+    assert table_counts() == counts and _checksums() == before
+    assert sorted(p.name for p in Path(app.config["KEYS_DIR"]).rglob("*")) == keys_before
+
+
+def test_restore_refuses_an_altered_manifest(app, backup):
+    counts = table_counts()
+    manifest_path = backup / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    key = next(name for name in manifest["files"] if name.endswith(".key"))
+    (backup / key).write_text("forged")
+    manifest["files"][key] = hashlib.sha256(b"forged").hexdigest()  # the checksum updated to match, the MAC not
+    manifest_path.write_text(json.dumps(manifest))
+    assert "échoue à la vérification de son authenticité" in _restore(app, backup)
+    del manifest["mac"]
+    manifest_path.write_text(json.dumps(manifest))
+    assert "n'est pas un manifeste de sauvegarde Kafaa" in _restore(app, backup)
+    assert table_counts() == counts
+
+
+def test_restore_refuses_a_backup_made_with_another_secret_key(app, backup, new_app):
+    other = new_app({"DATABASE_URL": app.config["DATABASE_URL"], "KEYS_DIR": app.config["KEYS_DIR"],
+                     "SECRET_KEY": "another-secret"})
+    with other.app_context():
+        assert "une autre SECRET_KEY" in _restore(other, backup)
+
+
+def test_restore_refuses_an_unauthenticated_old_backup(app, backup):
+    manifest_path = backup / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["format"] = "kafaa-backup/1"
+    manifest_path.write_text(json.dumps(manifest))
+    assert "sans manifeste authentifié" in _restore(app, backup)
 
 
 def test_postgresql_tools_missing_is_said_plainly(app, tmp_path, monkeypatch):
