@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Flask, request, url_for
-from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, format_percent, format_time, get_locale
 from markupsafe import Markup
 
 from common.i18n import LANGUAGES, RTL_LANGUAGES
@@ -28,6 +28,11 @@ def localdate(value: date | datetime | str | None, format: str = "medium") -> st
 
 def localdatetime(value: datetime | None, format: str = "medium") -> str:
     return "" if value is None else format_datetime(value, format)  # Flask-Babel converts to Africa/Casablanca
+
+
+def localtime(value: datetime | None, format: str = "short") -> str:
+    """The time of day in Morocco, in the reader's language ("09:30")."""
+    return "" if value is None else format_time(value, format)
 
 
 def percent(value: Decimal | float | None) -> str:
@@ -73,6 +78,6 @@ def init_app(app: Flask, vocabularies: dict[str, dict]) -> None:
     app.jinja_env.globals.update(current_language=current_language, text_direction=text_direction,
                                  LANGUAGES=LANGUAGES, url_with=url_with, display_name=display_name,
                                  back_arrow=back_arrow, **vocabularies)
-    app.jinja_env.filters.update(localdate=localdate, localdatetime=localdatetime, percent=percent,
+    app.jinja_env.filters.update(localdate=localdate, localdatetime=localdatetime, localtime=localtime, percent=percent,
                                  number=number, bdi=bdi)
     app.jinja_env.add_extension("jinja2.ext.i18n")  # {% trans %} blocks, wired to Flask-Babel
