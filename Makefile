@@ -52,9 +52,18 @@ run: setup
 	@echo "Kafaa is on http://127.0.0.1:$(PORT) — demo accounts are listed in README.md"
 	$(BIN)/flask run --port $(PORT)
 
+# The browser tests inject axe-core (accessibility checks) from npm, pinned in tests/browser/package.json.
+# Without npm they skip those checks and say why.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  (npm ci --prefix tests/browser --no-audit --no-fund --silent && touch $@) \
+	    || echo "npm ci failed: the browser tests' accessibility checks (axe-core) will be skipped"; \
+	else echo "npm is missing: the browser tests' accessibility checks (axe-core) will be skipped"; fi
+
 # On every core: each worker has its own databases (tests/conftest.py). `make test PYTEST_ARGS=` runs in one.
 PYTEST_ARGS ?= -n auto
-test: dev-setup
+test: dev-setup $(AXE)
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest $(PYTEST_ARGS)
 

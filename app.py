@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask_babel import refresh as flask_babel_refresh
+from flask_babel import lazy_gettext as _l, refresh as flask_babel_refresh
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 from werkzeug.utils import import_string
@@ -219,6 +219,7 @@ def register_extensions(app: Flask) -> None:
     login.init_app(app)
     login.login_view = "accounts.login"
     login.login_message_category = "warning"
+    login.login_message = _l("Please sign in to see this page.")
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     security.init_app(app)

@@ -50,6 +50,6 @@ def check_in():
         session_id = v.row_id(errors, "session_id", data["session_id"])
         errors.raise_if_any()
         session = db.get_or_404(TrainingSession, session_id)
-    status, created = operations.check_in(current_actor(), data.get("code"), session)
+    done = operations.check_in(current_actor(), data.get("code"), session)
     db.session.commit()
-    return {"status": status, "recorded": created}, 201 if created else 200
+    return {"status": done.status, "recorded": done.created}, 201 if done.created else 200

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -53,13 +54,30 @@ def _open_sessions_accepting(code: str, now) -> list[TrainingSession]:
     return [s for s in opened if rules.accepts(s.checkin_secret, code, now)]
 
 
-def check_in(user: User, code: Any, session: TrainingSession | None = None) -> tuple[str, bool]:
-    """Check the trainee in with a code seen on the projector. Returns (status, newly recorded)."""
+class CheckIn(NamedTuple):
+    status: str
+    created: bool  # False when already checked in (or set by hand): nothing changed
+    session: TrainingSession
+
+
+def code_is_current(session: TrainingSession, code: Any) -> bool:
+    """Whether this code is the one on this session's screen now (for a ticket to remember the scan)."""
+    return (session.checkin_opened_at is not None and isinstance(code, str) and bool(rules.normalise(code))
+            and rules.accepts(session.checkin_secret, code, clock.now()))
+
+
+def check_in(user: User, code: Any, session: TrainingSession | None = None, *,
+             scanned_at: datetime | None = None) -> CheckIn:
+    """Check the trainee in with a code seen on the projector.
+
+    scanned_at: the moment the code was scanned, from a ticket that vouches for it (checkin.tickets); the
+    code, the session's window and the late/present status are then judged at that moment, so the minutes
+    spent signing in do not count. Check-in must still be open."""
     if user.role != "trainee" or user.trainee_id is None:
         raise Forbidden(_l("Only a trainee account can check in."))
     if not isinstance(code, str) or not rules.normalise(code):
         raise ValidationFailed.single("code", _l("Type the code shown on the screen."))
-    now = clock.now()
+    now = scanned_at or clock.now()
     if session is None:
         matches = _open_sessions_accepting(code, now)
         if not matches:
@@ -80,7 +98,7 @@ def check_in(user: User, code: Any, session: TrainingSession | None = None) -> t
         raise CheckinRefused(_l("Check-in is only possible during the session."))
     status = rules.status_at(session.starts_at, session.checkin_late_after_minutes, now)
     record, created = skill_operations.record_checkin(user, session, user.trainee_id, status)
-    return record.status, created
+    return CheckIn(record.status, created, session)
 
 
 def _enrolled(trainee_id: int, cohort_id: int) -> bool:

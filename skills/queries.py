@@ -4,6 +4,7 @@ SQL, never by looping over rows in Python."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
 from typing import Iterable
 
 import sqlalchemy as sa
@@ -108,6 +109,33 @@ def cohort_roster(cohort_id: int, q: str | None = None) -> sa.Select:
 def cohort_sessions(cohort_id: int) -> sa.Select:
     return (sa.select(TrainingSession).where(TrainingSession.cohort_id == cohort_id)
             .order_by(TrainingSession.starts_at, TrainingSession.id))
+
+
+def _today_bounds():
+    """Today in Morocco, as UTC instants [start, end)."""
+    start = datetime.combine(clock.today(), time(0), tzinfo=clock.MOROCCO)
+    return start.astimezone(timezone.utc), (start + timedelta(days=1)).astimezone(timezone.utc)
+
+
+def cohort_sessions_for_trainers(cohort_id: int) -> sa.Select:
+    """A cohort's sessions in the order a trainer needs them: today's, then the upcoming ones (soonest
+    first), then the past ones (most recent first)."""
+    start, end = _today_bounds()
+    bucket = sa.case((TrainingSession.starts_at < start, 2), (TrainingSession.starts_at < end, 0), else_=1)
+    return (sa.select(TrainingSession).where(TrainingSession.cohort_id == cohort_id)
+            .order_by(bucket, sa.case((TrainingSession.starts_at >= start, TrainingSession.starts_at)),
+                      TrainingSession.starts_at.desc(), TrainingSession.id))
+
+
+def sessions_today(*, taught_by: User | None = None) -> sa.Select:
+    """Today's sessions (Morocco's day), of the cohorts a trainer teaches, or of all cohorts."""
+    start, end = _today_bounds()
+    query = (sa.select(TrainingSession).where(TrainingSession.starts_at >= start, TrainingSession.starts_at < end)
+             .order_by(TrainingSession.starts_at, TrainingSession.id))
+    if taught_by is not None:
+        query = query.where(TrainingSession.cohort_id.in_(
+            sa.select(cohort_trainers.c.cohort_id).where(cohort_trainers.c.user_id == taught_by.id)))
+    return query
 
 
 def session_attendance(session_id: int) -> sa.Select:

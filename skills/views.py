@@ -6,8 +6,9 @@ from typing import Any, Callable
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
+from markupsafe import escape
 
 from accounts.models import User
 from accounts.permissions import require_role
@@ -16,7 +17,7 @@ from common import clock
 from common.errors import DomainError
 from common.extensions import db
 from common.forms import apply_errors, choices
-from common.templating import current_language
+from common.templating import bdi, current_language, localdatetime
 from skills import operations, permissions, queries
 from skills.forms import CohortForm, ConfirmForm, EnrolForm, ModuleForm, SessionForm, TrackForm, TraineeForm
 from skills.loaders import (
@@ -26,7 +27,7 @@ from skills.loaders import (
     get_track_or_404,
     get_trainee_or_404,
 )
-from skills.models import Track
+from skills.models import Track, TrainingSession
 from skills.permissions import can_manage_cohort
 from skills.rules import attendance_rate, meets_attendance
 from skills.vocab import ATTENDANCE_STATUSES
@@ -206,7 +207,11 @@ def cohorts():
     query = queries.cohorts(request.args.get("q"), taught_by=current_user if current_user.role == "trainer" else None,
                             sector=request.args.get("sector") or None, region=request.args.get("region") or None)
     page = db.paginate(query, per_page=25)
-    return render_template("skills/cohorts.html", page=page, q=request.args.get("q"))
+    today = None
+    if current_user.role in ("admin", "trainer"):  # a shortcut to the attendance screens of the day
+        today = db.session.scalars(queries.sessions_today(
+            taught_by=current_user if current_user.role == "trainer" else None).limit(20)).all()
+    return render_template("skills/cohorts.html", page=page, q=request.args.get("q"), today_sessions=today)
 
 
 @bp.route("/cohorts/new", methods=["GET", "POST"])
@@ -257,10 +262,13 @@ def _render_cohort(cohort, *, session_form=None, enrol_form=None, status: int = 
     show_people = current_user.role != "governance"  # the governance cell sees counts, never people
     roster = db.paginate(queries.cohort_roster(cohort.id, request.args.get("q")), per_page=25) if show_people else None
     rates = _roster_rates(cohort, [t.id for t in roster.items]) if roster else {}
-    sessions = db.paginate(queries.cohort_sessions(cohort.id), per_page=20, page=request.args.get("spage", 1, type=int))
+    sessions = db.paginate(queries.cohort_sessions_for_trainers(cohort.id), per_page=20,
+                           page=request.args.get("spage", 1, type=int))
+    today = db.session.scalars(queries.sessions_today().where(TrainingSession.cohort_id == cohort.id)).all()
     return render_template("skills/cohort.html", cohort=cohort, manage=manage, roster=roster, rates=rates,
                            show_people=show_people,
-                           sessions=sessions, session_form=session_form or _session_form(cohort),
+                           sessions=sessions, today_sessions=today, day=clock.today(),
+                           session_form=session_form or _session_form(cohort),
                            enrol_form=enrol_form or EnrolForm(prefix="enrol"), q=request.args.get("q")), status
 
 
@@ -323,26 +331,50 @@ def unenrol(code: str, trainee_id: int):
 @bp.route("/cohorts/<code>/sessions/<int:session_id>", methods=["GET", "POST"])
 @require_role("admin", "trainer")
 def attendance(code: str, session_id: int):
-    """The trainer's attendance screen: every enrolled trainee on one page, one save."""
+    """The trainer's attendance screen: every enrolled trainee on one page, one save.
+
+    Nobody is preset: a row the trainer has not chosen stays empty and is not saved, so a forgotten row
+    is never recorded as present. "Mark everyone present" fills the empty rows on screen (saving nothing);
+    the trainer then corrects the exceptions and saves."""
     cohort = get_cohort_or_404(code, manage=True)
     session = get_session_or_404(session_id, cohort=cohort)
     form = ConfirmForm()
     status = 200
-    if request.method == "POST":
-        records = [{"trainee_id": int(key.split("-", 1)[1]), "status": value}
-                   for key, value in request.form.items() if key.startswith("status-") and key[7:].isdigit()]
-        if form.validate_on_submit():
-            done = _save(form, lambda: operations.record_attendance(current_user, session, records),
-                         _("Attendance saved."), url_for("skills.attendance", code=code, session_id=session.id))
-            if done:
-                return done
-        status = 422
     roster = db.session.scalars(queries.cohort_roster(cohort.id)).all()
     current = {a.trainee_id: a for a in db.session.scalars(queries.session_attendance(session.id))}
+    chosen = {t.id: current[t.id].status for t in roster if t.id in current}
+    if request.method == "POST":
+        submitted = {int(key[7:]): value for key, value in request.form.items()
+                     if key.startswith("status-") and key[7:].isdigit() and value}
+        chosen.update(submitted)
+        if form.validate_on_submit():
+            if request.form.get("fill") == "present":
+                filled = [t.id for t in roster if t.id not in chosen]
+                chosen.update({tid: "present" for tid in filled})
+                flash(ngettext("%(num)d trainee marked present on screen: correct the exceptions, then save.",
+                               "%(num)d trainees marked present on screen: correct the exceptions, then save.",
+                               len(filled)), "info")
+            elif not submitted:
+                form.form_errors.append(_("Choose a status for at least one trainee: nothing was saved."))
+                status = 422
+            else:
+                records = [{"trainee_id": tid, "status": value} for tid, value in submitted.items()]
+                left = sum(1 for t in roster if t.id not in chosen)
+                message = _("Attendance saved.")
+                if left:
+                    message += " " + ngettext("%(num)d trainee has no status yet and was not saved.",
+                                              "%(num)d trainees have no status yet and were not saved.", left)
+                done = _save(form, lambda: operations.record_attendance(current_user, session, records),
+                             message, url_for("skills.attendance", code=code, session_id=session.id))
+                if done:
+                    return done
+                status = 422
+        else:
+            status = 422
     rates = _roster_rates(cohort, [t.id for t in roster])
     return render_template("skills/attendance.html", cohort=cohort, session=session, roster=roster,
-                           current=current, rates=rates, form=form,
-                           submitted=request.form if request.method == "POST" else {},
+                           current=current, chosen=chosen, rates=rates, form=form,
+                           missing=sum(1 for t in roster if t.id not in chosen),
                            statuses=ATTENDANCE_STATUSES), status
 
 
@@ -358,8 +390,9 @@ def delete_session(code: str, session_id: int):
         flash(_("Session deleted."), "success")
         return redirect(url_for("skills.cohort", code=cohort.code))
     return render_template("confirm.html", form=form, back=url_for("skills.cohort", code=cohort.code),
-                           question=_("Delete the session of %(when)s and the attendance taken at it?",
-                                      when=session.starts_at.isoformat(" ", "minutes")))
+                           # The date in words, in Morocco's time, isolated so Arabic text keeps its order.
+                           question=escape(_("Delete the session of %(when)s and the attendance taken at it?"))
+                           % {"when": bdi(localdatetime(session.starts_at, "short"))})
 
 
 @bp.route("/cohorts/<code>/results", methods=["GET", "POST"])

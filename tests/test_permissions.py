@@ -315,6 +315,8 @@ HTML = [
     ("POST", "/cohorts/{cohort}/sessions/{session}/checkin", lambda v: {"late_after_minutes": "5"},
      COHORT_WRITERS(302)),
     ("GET", "/cohorts/{cohort}/sessions/{session}/checkin/state", None, COHORT_WRITERS(200)),
+    ("GET", "/cohorts/{cohort}/sessions/{session}/checkin/room", None, COHORT_WRITERS(200)),
+    ("GET", "/cohorts/{cohort}/sessions/{session}/checkin/room/state", None, COHORT_WRITERS(200)),
     ("GET", "/cohorts/{cohort}/sessions/{session}/checkin/close", None, COHORT_WRITERS(200)),
     ("POST", "/cohorts/{cohort}/sessions/{session}/checkin/close", HTML_FORM, COHORT_WRITERS(302)),
     ("GET", "/checkin", None, TRAINEES(200)),

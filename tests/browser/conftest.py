@@ -114,3 +114,29 @@ def screenshot(app):
         _taken.append(path)
         return path
     return shoot
+
+
+# axe-core, from npm (tests/browser/package.json, installed by `make test` when npm is there).
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+AXE_BLOCKING = ("serious", "critical")
+
+
+@pytest.fixture
+def axe():
+    """check(page, where): run axe-core on the page as it is now; fail on any serious or critical
+    violation. Without axe-core (npm missing), the test is skipped and says why."""
+    if not AXE.exists():
+        pytest.skip(f"axe-core is not installed at {AXE}: `make test` installs it with npm "
+                    "(npm was missing, or `npm ci --prefix tests/browser` failed)")
+
+    def check(page, where: str) -> None:
+        if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+            # Evaluated through the DevTools protocol: the page's Content-Security-Policy (script-src 'self')
+            # would refuse a <script> tag added to it, and must stay as it is for the test to mean anything.
+            page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
+        results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+        blocking = [f"{v['impact']} {v['id']}: {v['help']} — "
+                    + "; ".join(" ".join(n["target"]) for n in v["nodes"][:5])
+                    for v in results["violations"] if v["impact"] in AXE_BLOCKING]
+        assert not blocking, f"axe-core on {where}:\n" + "\n".join(blocking)
+    return check
