@@ -1,7 +1,7 @@
 """outbox: mail is sent after the commit and retried, so each message counts its attempts
 
 Revision ID: b7e2f4c81a90
-Revises: a3c91d7e5b20
+Revises: b7d41e2c9a10
 Create Date: 2026-11-27 10:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7e2f4c81a90'
-down_revision = 'a3c91d7e5b20'
+down_revision = 'b7d41e2c9a10'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """jobs: the process running a job and its heartbeat, so a job whose worker died is marked failed
 
 Revision ID: 6e1f0b7d2a44
-Revises: a3c91d7e5b20
+Revises: b7e2f4c81a90
 Create Date: 2026-12-06 01:30:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '6e1f0b7d2a44'
-down_revision = 'a3c91d7e5b20'
+down_revision = 'b7e2f4c81a90'
 branch_labels = None
 depends_on = None
 
