@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from accounts.models import ApiToken, OutboxMessage, User
 from audit.models import AuditEntry
 from common.extensions import db
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 def _actions(target_id: int) -> list[str]:

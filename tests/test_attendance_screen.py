@@ -10,7 +10,7 @@ from common import clock
 from common.clock import MOROCCO
 from common.extensions import db
 from skills.models import Attendance
-from tests.conftest import table_counts
+from tests.helpers import table_counts
 
 TODAY_9AM = datetime(2026, 11, 16, 9, 0, tzinfo=MOROCCO)
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from common.extensions import db
 from skills.models import Trainee
-from tests.conftest import PASSWORD, table_counts
+from tests.helpers import PASSWORD, table_counts
 
 SPOOF = "Amine\u202e 9102-FK :laireS ,DILAV"
 NUL = "Amina\x00 El Idrissi"

@@ -23,7 +23,7 @@ from common.extensions import db
 from privacy.models import CorrectionRequest
 from skills import operations as skills
 from skills.models import ModuleResult
-from tests.conftest import TEST_CONFIG
+from tests.helpers import TEST_CONFIG
 
 EN = {"Accept-Language": "en"}
 

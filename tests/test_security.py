@@ -237,7 +237,7 @@ def test_parallel_wrong_passwords_are_counted_across_instances(app, database_url
 
     from werkzeug.serving import make_server
 
-    from tests.conftest import QuietHandler
+    from tests.helpers import QuietHandler
 
     email = admin.email
     config = {"DATABASE_URL": database_url, "KEYS_DIR": keys_dir, "RATELIMIT_STORAGE_URI": os.environ["REDIS_URL"],

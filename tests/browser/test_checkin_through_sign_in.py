@@ -21,7 +21,7 @@ from common import clock
 from common.extensions import db
 from tests.browser.test_browser_flows import BROWSER_LOCALE, LANGS, assert_no_horizontal_scroll, log_in
 from tests.browser.test_checkin_flow import QR_IS_SVG, scan
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright module: "
                                "`make dev-setup` installs it from requirements-dev.txt")

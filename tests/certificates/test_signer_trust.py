@@ -27,7 +27,7 @@ from certificates import keys
 from certificates.pdf import DEVELOPMENT_CN, CertificateContent, PdfSigner, fingerprint, render_certificate, \
     validate_signature
 from tests.certificates.pki import SIGNER_CN, ThrowawayPki, build
-from tests.conftest import TEST_CONFIG
+from tests.helpers import TEST_CONFIG
 
 
 @pytest.fixture(scope="module")
