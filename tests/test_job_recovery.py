@@ -24,6 +24,9 @@ from skills import operations as skills
 from skills.models import Trainee
 from tests.test_imports import FRENCH_HEADER, _row, _token, csv_file
 
+# Jobs, their heartbeat and the recovery of stopped ones write on connections of their own.
+pytestmark = pytest.mark.multiprocess
+
 EN = {"Accept-Language": "en"}
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -80,7 +83,6 @@ def test_only_admins_retry_and_only_a_failed_job(client, admin, make_user, token
     assert client.post(f"/jobs/{job.id}/retry").status_code in (403, 404)
 
 
-@pytest.mark.multiprocess
 def test_kill_9_in_the_middle_of_a_bulk_issuance_then_retry_issues_nobody_twice(
         app, client, admin, token_for, login, make_track, make_trainee, make_cohort, monkeypatch):
     """A real worker process, killed with SIGKILL once it has issued a few certificates."""

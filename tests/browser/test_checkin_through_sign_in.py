@@ -27,7 +27,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need
                                "`make dev-setup` installs it from requirements-dev.txt")
 expect = sync_api.expect
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.multiprocess]  # a live server answers the browser
 POLL_WAIT_MS = 8_000
 
 
