@@ -57,7 +57,9 @@ def carries_personal_data() -> bool:
     if current_app.config["SESSION_COOKIE_NAME"] in request.cookies or session.modified:
         return True
     user = g.get("_login_user")  # Flask-Login's per-request cache: read only if the request loaded it
-    return bool(user is not None and user.is_authenticated)
+    # is_anonymous, not is_authenticated: the latter reads `active`, a database load that fails (and turns the
+    # answer into a bare 500) when the database has just gone away and the rollback expired the user.
+    return bool(user is not None and not user.is_anonymous)
 
 
 def no_store_personal_data(response):

@@ -34,5 +34,6 @@ def test_bulk_issuance_runs_through_an_rq_worker(app, client, login, admin, make
     SimpleWorker([queue], connection=connection).work(burst=True)
     db.session.expire_all()
     job = db.session.get(Job, job_id)
-    assert job.status == "done" and job.summary == {"issued": 0, "already_held": 0, "not_eligible": 1}
+    counts = {key: job.summary[key] for key in ("issued", "already_held", "not_eligible")}
+    assert job.status == "done" and counts == {"issued": 0, "already_held": 0, "not_eligible": 1}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Job)) == 1

@@ -41,7 +41,8 @@ def instances(database_url, keys_dir, tmp_path_factory):
         db.engine.dispose()
     workdir = tmp_path_factory.mktemp("races")
     env = {"DATABASE_URL": database_url, "KEYS_DIR": keys_dir, "SECRET_KEY": TEST_CONFIG["SECRET_KEY"],
-           "BASE_URL": TEST_CONFIG["BASE_URL"], "EXPORTS_DIR": str(workdir / "exports"), "RATELIMIT_ENABLED": "0"}
+           "BASE_URL": TEST_CONFIG["BASE_URL"], "PDF_SIGNER_DEVELOPMENT": "1", "EXPORTS_DIR": str(workdir / "exports"),
+           "RATELIMIT_ENABLED": "0"}
     with gunicorn(env, workdir, name="first") as first, gunicorn(env, workdir, name="second") as second:
         yield first, second
     for name in ("first", "second"):
