@@ -205,6 +205,8 @@ def flaky_route(app):
     return state
 
 
+# These add a route, so they take an app of their own (multiprocess), never the worker's shared one.
+@pytest.mark.multiprocess
 @pytest.mark.parametrize("code", ["40P01", "40001"])
 def test_a_deadlock_is_retried_once(client, flaky_route, code):
     flaky_route["code"] = code
@@ -213,6 +215,7 @@ def test_a_deadlock_is_retried_once(client, flaky_route, code):
     assert db.session.scalars(sa.select(OutboxMessage.subject)).all() == ["call 2"]  # the first try left nothing
 
 
+@pytest.mark.multiprocess
 def test_a_second_deadlock_is_a_clear_409_and_saves_nothing(client, flaky_route):
     flaky_route["failures"] = 5
     response = client.post("/api/v1/test-race", headers=EN)
