@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Response, g, request
+from flask import g, request
 
 from accounts.bearer import api_blueprint
 from accounts.permissions import current_actor, require_role
