@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 
 from accounts.permissions import require_role
@@ -17,7 +17,7 @@ from certificates.serializers import public_json
 from common import clock
 from common.errors import DomainError, wants_json
 from common.extensions import csrf, db
-from common.i18n import public_page
+from common.i18n import page_context, public_page
 from common.security import verification_limit
 from jobs import runner
 from skills.forms import ConfirmForm
@@ -44,7 +44,8 @@ def _private(response: Response) -> Response:
 def _public_page(template: str, status: int = 200, **context) -> Response:
     """A public verification page: no form object, no CSRF token, no session, nothing of the signed-in
     layout (templates/public_base.html), so no cookie is set and the page renders fast."""
-    return _private(make_response(render_template(template, today=clock.today(), **context), status))
+    return _private(make_response(render_template(
+        template, today=clock.today(), **page_context(str(get_locale())), **context), status))
 
 
 def _verdict_response(verdict, **context):
