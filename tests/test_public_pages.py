@@ -166,3 +166,16 @@ def test_verdict_in_large_type_with_an_icon_then_the_facts(visitor, issue):
     assert verdict_at < facts_at
     assert re.search(r'<h1><span class="icon" aria-hidden="true">✓</span> Valid certificate</h1>', text)
     assert 'class="mark"' in text and "#0B6E4F" in text  # the programme's mark in the certificate's green
+
+
+def test_tifinagh_renders_with_the_font_shipped_with_the_app(visitor):
+    """A Tifinagh name on a verification page needs no font on the phone: the CSS points Tifinagh letters at
+    Noto Sans Tifinagh, served from static/ with its licence beside it."""
+    with visitor.get("/static/kafaa.css") as css:
+        rule = re.search(r"@font-face \{[^}]*\}", css.get_data(as_text=True)).group(0)
+    assert 'url("fonts/NotoSansTifinagh-Regular.ttf")' in rule and "U+2D30-2D7F" in rule
+    with visitor.get("/static/fonts/NotoSansTifinagh-Regular.ttf") as font:
+        assert font.status_code == 200 and font.data[:4] == b"\x00\x01\x00\x00"  # a TrueType font
+        assert "Set-Cookie" not in font.headers
+    with visitor.get("/static/fonts/NotoSansTifinagh-OFL.txt") as licence:
+        assert b"SIL OPEN FONT LICENSE" in licence.data.upper()
