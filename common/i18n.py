@@ -11,14 +11,17 @@ from flask import current_app, g, has_request_context, request, session
 from flask_babel import get_translations
 from flask_login import current_user
 from jinja2 import pass_context
-from markupsafe import Markup
+from markupsafe import escape
 
 LANGUAGES = ("fr", "ar", "en")
 RTL_LANGUAGES = frozenset({"ar"})
-# The public pages (landing, verification, privacy notice) speak these; the back office speaks LANGUAGES.
-PUBLIC_LANGUAGES = LANGUAGES
-# Each language named in itself, for the public pages' language links.
-LANGUAGE_NAMES = {"fr": "Français", "ar": "العربية", "en": "English"}
+# The public pages (landing, verification, privacy notice summary) also speak Standard Moroccan Tamazight
+# (zgh, Tifinagh, left to right). The back office speaks LANGUAGES only: select_locale gives zgh to a view
+# marked public_page and to nothing else, so a back-office page never shows a half-translated catalog.
+PUBLIC_LANGUAGES = LANGUAGES + ("zgh",)
+# Each language named in itself, for the public pages' language links, in the order of the national
+# identity card (Arabic, Tamazight, French), then English.
+LANGUAGE_NAMES = {"ar": "العربية", "zgh": "ⵜⴰⵎⴰⵣⵉⵖⵜ", "fr": "Français", "en": "English"}
 
 
 def public_page(view):
@@ -72,7 +75,8 @@ def page_context(locale: str) -> dict:
     """Template context for a page rendered on the hot path (the public verification page), in `locale`:
     - `_` and `gettext` bound once to this request's catalog. Flask-Babel's own look up the domain, the
       locale and the catalog again for every string (a third of the page's time); these behave the same
-      (Jinja's newstyle gettext: escaped, then formatted with its keyword arguments);
+      (Jinja's newstyle gettext: formatted with its keyword arguments, escaped), except that the
+      catalog string is escaped too: these pages translate plain text only;
     - `day(date)` and `number(decimal)`, as the localdate and number filters write them, remembered per
       value and language: pure formatting (a verdict is never cached).
     - `lang` and `dir`, decided once."""
@@ -82,7 +86,7 @@ def page_context(locale: str) -> dict:
     def gettext(context, string: str, **variables) -> str:
         text = translate(string)
         if context.eval_ctx.autoescape:
-            text = Markup(text)
+            text = escape(text)  # a catalog string is text: escaped, where Jinja's would trust it as markup
         return text % variables
 
     return {"gettext": gettext, "_": gettext, "lang": locale, "dir": "rtl" if locale in RTL_LANGUAGES else "ltr",

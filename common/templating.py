@@ -92,7 +92,7 @@ def init_app(app: Flask, vocabularies: dict[str, dict]) -> None:
     """vocabularies: the packages' closed lists (code -> label) that templates show, by global name."""
     app.jinja_env.globals.update(current_language=current_language, text_direction=text_direction,
                                  LANGUAGES=LANGUAGES, url_with=url_with,
-                                 public_languages=[(code, LANGUAGE_NAMES[code]) for code in PUBLIC_LANGUAGES], display_name=display_name,
+                                 public_languages=[(code, name) for code, name in LANGUAGE_NAMES.items() if code in PUBLIC_LANGUAGES], display_name=display_name,
                                  back_arrow=back_arrow, **vocabularies)
     app.jinja_env.filters.update(localdate=localdate, localdatetime=localdatetime, localtime=localtime, percent=percent,
                                  number=number, bdi=bdi, isolate=isolate)

@@ -179,3 +179,19 @@ def test_tifinagh_renders_with_the_font_shipped_with_the_app(visitor):
         assert "Set-Cookie" not in font.headers
     with visitor.get("/static/fonts/NotoSansTifinagh-OFL.txt") as licence:
         assert b"SIL OPEN FONT LICENSE" in licence.data.upper()
+
+
+def test_amazigh_on_the_public_pages_only(client, visitor, issue):
+    make, _ = issue
+    issued = make()
+    for path in ("/", "/verify", "/privacy", _path(issued["verify_url"])):
+        response, text = _public_get(visitor, path + "?lang=zgh")
+        assert '<html lang="zgh" dir="ltr"' in text and "ⵙⵏⵇⴷ" in text, path
+    _, text = _public_get(visitor, _path(issued["verify_url"]), headers={"Accept-Language": "zgh, ar;q=0.8"})
+    assert "ⴰⵙⵖⵉⵡⵙ ⵉⵖⵓⴷⴰⵏ" in text  # the verdict, in Tifinagh
+    _, text = _public_get(visitor, "/privacy?lang=zgh")
+    assert 'href="/privacy?lang=ar"' in text and 'href="/privacy?lang=fr"' in text  # the full text
+    # The back office stays French, Arabic or English, whatever is asked.
+    for headers, query in (({"Accept-Language": "zgh"}, ""), ({}, "?lang=zgh")):
+        page = client.get("/login" + query, headers=headers).get_data(as_text=True)
+        assert '<html lang="zgh"' not in page and '<html lang="fr"' in page
