@@ -10,7 +10,6 @@ from babel.numbers import format_decimal
 from flask import current_app, g, has_request_context, request, session
 from flask_babel import get_translations
 from flask_login import current_user
-from jinja2 import pass_context
 from markupsafe import escape
 
 LANGUAGES = ("fr", "ar", "en")
@@ -76,18 +75,16 @@ def page_context(locale: str) -> dict:
     - `_` and `gettext` bound once to this request's catalog. Flask-Babel's own look up the domain, the
       locale and the catalog again for every string (a third of the page's time); these behave the same
       (Jinja's newstyle gettext: formatted with its keyword arguments, escaped), except that the
-      catalog string is escaped too: these pages translate plain text only;
+      catalog string is escaped too (these pages translate plain text only), and autoescaping is assumed
+      (public pages are .html templates);
     - `day(date)` and `number(decimal)`, as the localdate and number filters write them, remembered per
       value and language: pure formatting (a verdict is never cached).
     - `lang` and `dir`, decided once."""
     translate = get_translations().gettext
 
-    @pass_context
-    def gettext(context, string: str, **variables) -> str:
-        text = translate(string)
-        if context.eval_ctx.autoescape:
-            text = escape(text)  # a catalog string is text: escaped, where Jinja's would trust it as markup
-        return text % variables
+    def gettext(string: str, **variables) -> str:
+        # Not pass_context: Jinja derives a new context for each such call inside a block that sets a variable.
+        return escape(translate(string)) % variables  # escaped: these pages translate plain text only
 
     return {"gettext": gettext, "_": gettext, "lang": locale, "dir": "rtl" if locale in RTL_LANGUAGES else "ltr",
             "day": lambda value: "" if value is None else _day(value, locale),
