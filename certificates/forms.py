@@ -1,19 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length
-
-
-class CodeForm(FlaskForm):
-    serial = StringField(_l("Serial number"), validators=[DataRequired(), Length(max=20)],
-                         render_kw={"placeholder": "KF-2026-000123", "autocapitalize": "characters"})
-    code = StringField(_l("Verification code"), validators=[DataRequired(), Length(max=20)],
-                       render_kw={"placeholder": "XXXX-XXXX", "autocapitalize": "characters"})
-
-
-class PdfCheckForm(FlaskForm):
-    pdf = FileField(_l("Certificate PDF file"), validators=[FileRequired()])
 
 
 class RevokeForm(FlaskForm):

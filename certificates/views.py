@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 
 from accounts.permissions import require_role
 from certificates import keys, operations, verification
-from certificates.forms import CodeForm, PdfCheckForm, ReinstateForm, RevokeForm
+from certificates.forms import ReinstateForm, RevokeForm
 from certificates.loaders import get_certificate_or_404, pdf_response
 from certificates.models import VerificationCount
 from certificates.queries import certificates_of_trainee
@@ -16,7 +16,8 @@ from certificates.rules import expiry_phase
 from certificates.serializers import public_json
 from common import clock
 from common.errors import DomainError, wants_json
-from common.extensions import db
+from common.extensions import csrf, db
+from common.i18n import page_context, public_page
 from common.security import verification_limit
 from jobs import runner
 from skills.forms import ConfirmForm
@@ -25,6 +26,7 @@ from skills.loaders import get_cohort_or_404
 bp = Blueprint("certificates", __name__)
 
 MAX_PDF_CHECK_BYTES = 5 * 1024 * 1024
+MAX_TYPED_CHARS = 20  # a serial (KF-2026-000123) or a code (XXXX-XXXX) with room for spaces
 
 
 @bp.context_processor
@@ -39,16 +41,20 @@ def _private(response: Response) -> Response:
     return response
 
 
-def _verdict_response(verdict, *, form=None, pdf_form=None):
+def _public_page(template: str, status: int = 200, **context) -> Response:
+    """A public verification page: no form object, no CSRF token, no session, nothing of the signed-in
+    layout (templates/public_base.html), so no cookie is set and the page renders fast."""
+    return _private(make_response(render_template(
+        template, today=clock.today(), **page_context(str(get_locale())), **context), status))
+
+
+def _verdict_response(verdict, **context):
     if wants_json():
-        response = make_response(public_json(verdict), verdict.http_status)
-    else:
-        response = make_response(render_template(
-            "certificates/verify.html", verdict=verdict, form=form or CodeForm(), pdf_form=pdf_form or PdfCheckForm(),
-            today=clock.today()), verdict.http_status)
-    return _private(response)
+        return _private(make_response(public_json(verdict), verdict.http_status))
+    return _public_page("certificates/verify.html", verdict.http_status, verdict=verdict, **context)
 
 
+@public_page
 @bp.get("/v/<token>")
 @verification_limit
 def verify_token(token: str):
@@ -67,41 +73,65 @@ def _cannot_check():
     """Never say valid without having asked the registry."""
     if wants_json():
         return _private(make_response({"status": "unavailable", "detail": _("Cannot check now. Try again shortly.")}, 503))
-    return _private(make_response(render_template("certificates/verify.html", verdict=None, unavailable=True,
-                                                  form=CodeForm(), pdf_form=PdfCheckForm()), 503))
+    return _public_page("certificates/verify.html", 503, verdict=None, unavailable=True)
 
 
-@bp.route("/verify", methods=["GET", "POST"])
+def _typed(name: str) -> tuple[str, list[str]]:
+    value = request.args.get(name, "").strip()
+    if not value:
+        return value, [_("This field is required.")]
+    if len(value) > MAX_TYPED_CHARS:
+        return value, [_("Field cannot be longer than %(max)d characters.", max=MAX_TYPED_CHARS)]
+    return value, []
+
+
+@public_page
+@bp.get("/verify")
 @verification_limit
 def verify_form():
-    form, pdf_form = CodeForm(prefix="code"), PdfCheckForm(prefix="pdf")
-    if request.method == "GET":
-        return _private(make_response(render_template("certificates/verify.html", verdict=None, form=form,
-                                                      pdf_form=pdf_form)))
+    """The check by serial number and code: a read-only GET form (nothing to protect, no session)."""
+    if "serial" not in request.args and "code" not in request.args:
+        return _public_page("certificates/verify.html", verdict=None)
+    (serial, serial_errors), (code, code_errors) = _typed("serial"), _typed("code")
+    typed = {"serial": serial, "code": code}
+    if serial_errors or code_errors:
+        return _public_page("certificates/verify.html", 422, verdict=None, typed=typed,
+                            errors={"serial": serial_errors, "code": code_errors})
     try:
-        if pdf_form.pdf.name in request.files:
-            return _check_pdf(form, pdf_form)
-        if form.validate_on_submit():
-            verdict = verification.verify_code(form.serial.data, form.code.data)
-            response = _verdict_response(verdict, form=form, pdf_form=pdf_form)
+        verdict = verification.verify_code(serial, code)
+        response = _verdict_response(verdict, typed=typed)
+        if verdict.counts_to_commit:
             db.session.commit()
-            return response
     except sa.exc.SQLAlchemyError:
         db.session.rollback()
         return _cannot_check()
-    return _private(make_response(render_template("certificates/verify.html", verdict=None, form=form,
-                                                  pdf_form=pdf_form), 422))
+    return response
 
 
-def _check_pdf(form, pdf_form):
-    if not pdf_form.validate_on_submit():
-        return _private(make_response(render_template("certificates/verify.html", verdict=None, form=form,
-                                                      pdf_form=pdf_form), 422))
-    content = pdf_form.pdf.data.read(MAX_PDF_CHECK_BYTES + 1)
-    verdict = None if len(content) > MAX_PDF_CHECK_BYTES else verification.verify_original_pdf(content)
-    return _private(make_response(render_template(
-        "certificates/verify.html", verdict=verdict, pdf_checked=True, pdf_original=verdict is not None,
-        form=form, pdf_form=pdf_form, today=clock.today()), 200 if verdict else 422))
+@public_page
+@bp.post("/verify")
+@verification_limit
+def verify_pdf():
+    """Is this file an original? Exempt from CSRF on purpose (see below): it changes nothing, reads no
+    session and answers only about the file sent, so a forged cross-site post gains nothing. Its limits
+    stay: MAX_PDF_CHECK_BYTES read at most, and the verification rate limit per address."""
+    upload = request.files.get("pdf")
+    if upload is None or not upload.filename:
+        return _public_page("certificates/verify.html", 422, verdict=None,
+                            errors={"pdf": [_("This field is required.")]})
+    try:
+        content = upload.read(MAX_PDF_CHECK_BYTES + 1)
+        verdict = None if len(content) > MAX_PDF_CHECK_BYTES else verification.verify_original_pdf(content)
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        return _cannot_check()
+    return _public_page("certificates/verify.html", 200 if verdict else 422, verdict=verdict, pdf_checked=True,
+                        pdf_original=verdict is not None)
+
+
+# No session reaches this view (public_page), so there is no identity for a cross-site request to borrow,
+# and it writes nothing: a CSRF token would only force a session cookie on every visitor.
+csrf.exempt(verify_pdf)
 
 
 @bp.get("/.well-known/jwks.json")

@@ -1,19 +1,53 @@
 """The languages Kafaa speaks, and which one a request is answered in."""
 from __future__ import annotations
 
-from flask import g, has_request_context, request, session
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from flask import current_app, g, has_request_context, request, session
+from flask_babel import get_translations
 from flask_login import current_user
+from markupsafe import escape
 
 LANGUAGES = ("fr", "ar", "en")
 RTL_LANGUAGES = frozenset({"ar"})
+# The public pages (landing, verification, privacy notice summary) also speak Standard Moroccan Tamazight
+# (zgh, Tifinagh, left to right). The back office speaks LANGUAGES only: select_locale gives zgh to a view
+# marked public_page and to nothing else, so a back-office page never shows a half-translated catalog.
+PUBLIC_LANGUAGES = LANGUAGES + ("zgh",)
+# Each language named in itself, for the public pages' language links, in the order of the national
+# identity card (Arabic, Tamazight, French), then English.
+LANGUAGE_NAMES = {"ar": "العربية", "zgh": "ⵜⴰⵎⴰⵣⵉⵖⵜ", "fr": "Français", "en": "English"}
+
+
+def public_page(view):
+    """Mark a view as a public page: answered without a session (no cookie read for the language, none
+    written), in the language of ?lang= or else the browser's. Apply it outermost, above other decorators."""
+    view.public_page = True
+    return view
+
+
+def is_public_page() -> bool:
+    """Whether the current request is for a view marked with public_page."""
+    if not has_request_context() or request.endpoint is None:
+        return False
+    return getattr(current_app.view_functions.get(request.endpoint), "public_page", False)
 
 
 def select_locale() -> str:
     """The language a person chose (account, then cookie), else the browser's, else French (and French
-    outside a request: command-line output)."""
+    outside a request: command-line output). Public pages never read the session: ?lang=, then the
+    browser's Accept-Language."""
     if not has_request_context():
         return "fr"
     chosen = request.args.get("lang")
+    if is_public_page():
+        if chosen in PUBLIC_LANGUAGES:
+            return chosen
+        return request.accept_languages.best_match(PUBLIC_LANGUAGES) or "fr"
     if chosen in LANGUAGES:
         return chosen
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
@@ -24,3 +58,34 @@ def select_locale() -> str:
     if user is not None and user.locale in LANGUAGES:
         return user.locale
     return request.accept_languages.best_match(LANGUAGES) or "fr"
+
+
+@lru_cache(maxsize=4096)
+def _day(value: date, locale: str) -> str:
+    return format_date(value, "medium", locale=locale)
+
+
+@lru_cache(maxsize=1024)
+def _number(value: Decimal, locale: str) -> str:
+    return format_decimal(value, locale=locale)
+
+
+def page_context(locale: str) -> dict:
+    """Template context for a page rendered on the hot path (the public verification page), in `locale`:
+    - `_` and `gettext` bound once to this request's catalog. Flask-Babel's own look up the domain, the
+      locale and the catalog again for every string (a third of the page's time); these behave the same
+      (Jinja's newstyle gettext: formatted with its keyword arguments, escaped), except that the
+      catalog string is escaped too (these pages translate plain text only), and autoescaping is assumed
+      (public pages are .html templates);
+    - `day(date)` and `number(decimal)`, as the localdate and number filters write them, remembered per
+      value and language: pure formatting (a verdict is never cached).
+    - `lang` and `dir`, decided once."""
+    translate = get_translations().gettext
+
+    def gettext(string: str, **variables) -> str:
+        # Not pass_context: Jinja derives a new context for each such call inside a block that sets a variable.
+        return escape(translate(string)) % variables  # escaped: these pages translate plain text only
+
+    return {"gettext": gettext, "_": gettext, "lang": locale, "dir": "rtl" if locale in RTL_LANGUAGES else "ltr",
+            "day": lambda value: "" if value is None else _day(value, locale),
+            "number": lambda value: "—" if value is None else _number(value, locale)}

@@ -16,6 +16,7 @@ from flask_login import current_user, logout_user
 from common import validation as v
 from common.api import API_PREFIX
 from common.errors import NotFound, ValidationFailed
+from common.i18n import is_public_page
 from common.extensions import limiter
 
 # The largest page number a web list accepts: past it, 404 (an offset that big overflows the database's
@@ -125,6 +126,8 @@ def enforce_session_timeouts() -> None:
     """Sign out a session idle for too long, or older than the absolute limit, whatever its activity."""
     if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
         return  # no session, nobody signed in: no need to load a user (public pages, probes, API calls)
+    if is_public_page():
+        return  # public pages neither read nor refresh a session: a scan is not activity in the back office
     if not current_user.is_authenticated:
         return
     now = datetime.now(timezone.utc).timestamp()

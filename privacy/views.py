@@ -13,6 +13,7 @@ from accounts.operations import accept_notice
 from accounts.permissions import require_role
 from common.errors import DomainError
 from common.extensions import db
+from common.i18n import public_page
 from common.forms import apply_errors
 from common.redirects import safe_next
 from privacy import operations, queries
@@ -44,6 +45,7 @@ def privacy_settings():
     return {"privacy_notice": notice_context}
 
 
+@public_page
 @bp.get("/privacy")
 def notice():
     return render_template("privacy/notice.html")

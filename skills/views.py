@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 from markupsafe import escape
@@ -17,6 +17,7 @@ from common import clock
 from common.errors import DomainError
 from common.extensions import db
 from common.forms import apply_errors, choices
+from common.i18n import public_page
 from common.templating import bdi, current_language, localdatetime
 from skills import operations, permissions, queries
 from skills.forms import CohortForm, ConfirmForm, EnrolForm, ModuleForm, SessionForm, TrackForm, TraineeForm
@@ -48,10 +49,13 @@ def _save(form, write, success: str, redirect_to: str):
     return redirect(redirect_to)
 
 
+@public_page
 @bp.get("/")
 def home():
-    if not current_user.is_authenticated:
-        return redirect(url_for("accounts.login"))
+    """Signed-out visitors get the public landing page (no session, no cookie); signed-in people go on to
+    their own starting page."""
+    if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies or not current_user.is_authenticated:
+        return render_template("public/landing.html")
     if current_user.role == "trainee":
         return redirect(url_for("skills.my_progress"))
     if current_user.role == "governance":

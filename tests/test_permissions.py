@@ -241,7 +241,7 @@ API = [
 HTML_FORM = lambda v: {}  # noqa: E731  (a form post; CSRF is checked in test_security)
 # (method, url, form, {role: expected}); roles not named get 403, anonymous is sent to the login page (302).
 HTML = [
-    ("GET", "/", None, {r: 302 for r in ROLES}),
+    ("GET", "/", None, {**{r: 302 for r in ROLES}, "anon": 200}),  # signed out: the public landing page
     ("GET", "/admin/users", None, {"admin": 200}),
     ("POST", "/admin/users", lambda v: {"email": f"inv{next(_unique)}@example.ma", "role": "trainer"}, {"admin": 302}),
     ("POST", "/admin/users/{user}/invite", HTML_FORM, {"admin": 302}),

@@ -208,3 +208,29 @@ def test_catalog_compiles_and_translates(lang, catalog, tmp_path):
         else:
             assert translations.gettext(message.id) == message.string, (lang, message.id)
 
+
+
+# Amazigh (zgh) covers the public pages only (common.i18n.PUBLIC_LANGUAGES): every string of these files must
+# be translated; the back office's entries stay empty and are never shown in zgh.
+PUBLIC_SOURCES = ("templates/public_base.html", "templates/public/", "templates/certificates/verify.html",
+                  "templates/certificates/_check_forms.html", "templates/certificates/_signer.html",
+                  "templates/privacy/notice.html")
+# Strings of the public views (certificates/views.py also holds back-office messages).
+PUBLIC_VIEW_STRINGS = ("Cannot check now. Try again shortly.", "This field is required.",
+                       "Field cannot be longer than %(max)d characters.")
+
+
+def test_every_public_string_is_translated_into_amazigh(extracted):
+    catalog = _load(_catalog_path("zgh"))
+    public = [m for m in extracted if m.id and (m.id in PUBLIC_VIEW_STRINGS or any(
+        path.startswith(PUBLIC_SOURCES) for path, _ in m.locations))]
+    assert len(public) > 40
+    untranslated = [_key(m) for m in public if (found := catalog.get(m.id, m.context)) is None or found.fuzzy
+                    or not all(form.strip() for form in _forms(found))]
+    assert untranslated == [], f"translations/zgh lacks public strings. {HOW_TO_FIX}\n{untranslated}"
+    for message in public:
+        found = catalog.get(message.id, message.context)
+        assert sorted(PERCENT.findall(found.string)) == sorted(PERCENT.findall(message.id)), message.id
+        assert re.search(r"[\u2d30-\u2d7f]", found.string), f"not in Tifinagh: {message.id!r}"
+    header = (TRANSLATIONS / "zgh" / "LC_MESSAGES" / "messages.po").read_text(encoding="utf-8")[:600]
+    assert "AWAIT REVIEW BY A QUALIFIED TRANSLATOR" in header

@@ -209,15 +209,33 @@ def test_trainee_downloads_the_certificate(world, new_page, screenshot, lang):
     screenshot(page, "certificates", lang)
 
 
+def switch_public_language(page: Page, lang: str) -> None:
+    """The public pages switch language by a link (?lang=): no form, no session, no cookie."""
+    page.locator(f".public-top .langs a[lang={lang}]").click()
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+    expect(page.locator(f".public-top .langs a[lang={lang}]")).to_have_attribute("aria-current", "true")
+
+
+def assert_public_direction(page: Page, lang: str) -> None:
+    """A public page is in the language and its direction; the programme's mark starts the header."""
+    rtl = lang == "ar"
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+    assert page.evaluate("getComputedStyle(document.body).direction") == ("rtl" if rtl else "ltr")
+    mark, langs = page.locator(".public-top .mark").bounding_box(), page.locator(".public-top .langs").bounding_box()
+    if abs(mark["y"] - langs["y"]) < mark["height"]:
+        assert (mark["x"] > langs["x"]) if rtl else (mark["x"] < langs["x"]), (mark, langs)
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_visitor_opens_the_verification_url(world, new_page, screenshot, lang):
     page = new_page()
     response = page.goto(world.url + world.verify_path)
     assert response.status == 200 and response.headers["cache-control"] == "no-store"
     if lang != "fr":
-        switch_language(page, lang)
-        expect(page).to_have_url(re.compile(re.escape(world.url + world.verify_path)))
-    assert_direction(page, lang)
+        switch_public_language(page, lang)
+        expect(page).to_have_url(re.compile(re.escape(world.url + world.verify_path) + r"\?lang=" + lang))
+    assert_public_direction(page, lang)
+    assert page.context.cookies() == []  # the public page set no cookie
 
     expect(page.locator(".verdict.verdict-valid")).to_be_visible()
     facts = page.locator("dl.facts")
@@ -247,3 +265,21 @@ def test_no_horizontal_scrolling_at_375px(world, new_page, screenshot, lang):
     expect(visitor.locator("html")).to_have_attribute("dir", "rtl" if lang == "ar" else "ltr")
     assert_no_horizontal_scroll(visitor)
     screenshot(visitor, "verify-375px", lang)
+
+
+@pytest.mark.parametrize("mobile", [False, True], ids=["1280px", "375px"])
+def test_amazigh_public_pages_in_tifinagh(world, new_page, screenshot, mobile):
+    """The landing and verification pages in Amazigh: Tifinagh drawn with the font the app ships."""
+    page = new_page(mobile=mobile)
+    for path, name in (("/", "landing"), (world.verify_path, "verify")):
+        page.goto(f"{world.url}{path}?lang=zgh")
+        expect(page.locator("html")).to_have_attribute("lang", "zgh")
+        assert page.evaluate("getComputedStyle(document.body).direction") == "ltr"
+        page.evaluate("document.fonts.ready")
+        assert page.evaluate("document.fonts.check('16px \\'Kafaa Tifinagh\\'', 'ⴰⵙⵖⵉⵡⵙ')")
+        assert page.evaluate("[...document.fonts].some(f => f.family.includes('Kafaa Tifinagh') && f.status === 'loaded')")
+        if mobile:
+            assert_no_horizontal_scroll(page)
+        screenshot(page, f"{name}-{'375px' if mobile else '1280px'}", "zgh")
+    expect(page.locator(".verdict.verdict-valid")).to_be_visible()
+    assert page.context.cookies() == []

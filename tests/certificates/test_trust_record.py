@@ -40,7 +40,7 @@ def _scan(pdf: bytes) -> str:
 
 
 def _upload(client, pdf: bytes):
-    return client.post("/verify", data={"pdf-pdf": (io.BytesIO(pdf), "c.pdf")}, headers=EN,
+    return client.post("/verify", data={"pdf": (io.BytesIO(pdf), "c.pdf")}, headers=EN,
                        content_type="multipart/form-data")
 
 

@@ -1,0 +1,197 @@
+"""The public face: the landing page, the verification pages and the privacy notice answer without a
+session and set no cookie, in every state and language; the language comes from ?lang= or the browser."""
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, timedelta
+from urllib.parse import urlsplit
+
+import pytest
+
+from certificates import views as certificate_views
+from common import clock
+from common.i18n import PUBLIC_LANGUAGES
+from tests.helpers import PASSWORD
+
+LANGUAGE_HEADERS = [{"Accept-Language": code} for code in PUBLIC_LANGUAGES]
+
+
+@pytest.fixture
+def issue(client, admin, token_for, make_track, make_trainee, make_cohort, make_session):
+    """Issue a certificate to a new trainee who passed a track; returns the API's answer and the headers."""
+    headers = token_for(admin)
+    track = make_track(validity_months=24)
+
+    def make() -> dict:
+        trainee = make_trainee()
+        cohort = make_cohort(track=track, trainees=[trainee])
+        session = make_session(cohort)
+        client.put(f"/api/v1/sessions/{session.id}/attendance", headers=headers,
+                   json={"records": [{"trainee_id": trainee.id, "status": "present"}]})
+        client.put(f"/api/v1/cohorts/{cohort.code}/results", headers=headers, json={"records": [
+            {"trainee_id": trainee.id, "module": m.code, "passed": True, "score": 90} for m in track.modules]})
+        issued = client.post("/api/v1/certificates", headers=headers, json={"trainee_id": trainee.id, "track": track.code})
+        assert issued.status_code == 201, issued.json
+        return issued.json
+    return make, headers
+
+
+@pytest.fixture
+def visitor(app):
+    """A browser that has never been here: no cookie at all."""
+    return app.test_client()
+
+
+def _public_get(visitor, path: str, **kwargs):
+    response = visitor.get(path, **kwargs)
+    assert "Set-Cookie" not in response.headers, (path, response.headers.get("Set-Cookie"))
+    assert visitor.get_cookie("session") is None
+    text = response.get_data(as_text=True)
+    assert "csrf_token" not in text and "Sign out" not in text, path
+    return response, text
+
+
+def _path(url: str) -> str:
+    return urlsplit(url).path
+
+
+def test_landing_page_for_a_signed_out_visitor(visitor):
+    response, text = _public_get(visitor, "/", headers={"Accept-Language": "en"})
+    assert response.status_code == 200
+    assert "national registry of AI reasoning training" in text and "Check a certificate" in text
+    # The check is a GET form to /verify; sign in and the privacy notice are links; so is the favicon.
+    assert re.search(r'<form method="get" action="/verify"', text)
+    assert 'href="/login"' in text and 'href="/privacy?lang=en"' in text
+    assert 'rel="icon" href="/static/favicon.svg"' in text
+    assert 'href="/?lang=ar"' in text and 'href="/?lang=fr"' in text  # switched by links, not a form
+    with visitor.get("/static/favicon.svg") as favicon:
+        assert favicon.status_code == 200 and favicon.mimetype == "image/svg+xml"
+
+
+def test_signed_in_people_land_where_they_did(client, login, make_user):
+    login(make_user("trainer"))
+    assert _path(client.get("/").headers["Location"]) == "/cohorts"
+    login(make_user("trainee"))
+    assert _path(client.get("/").headers["Location"]) == "/me/progress"
+
+
+@pytest.mark.parametrize("headers", LANGUAGE_HEADERS, ids=lambda h: h["Accept-Language"])
+def test_no_cookie_on_any_public_page_in_any_state(visitor, issue, headers, monkeypatch):
+    make, admin_headers = issue
+    valid, revoked, old = make(), make(), make()
+    assert visitor.post(f"/api/v1/certificates/{revoked['serial']}/revoke", headers=admin_headers,
+                        json={"reason": "error"}).status_code == 200
+    new = visitor.post(f"/api/v1/certificates/{old['serial']}/reissue", headers=admin_headers)
+    assert new.status_code == 201
+    assert visitor.get_cookie("session") is None  # bearer-token calls set none
+
+    expected = {
+        _path(valid["verify_url"]): (200, "verdict-valid"),
+        _path(revoked["verify_url"]): (200, "verdict-revoked"),
+        _path(old["verify_url"]): (200, "verdict-superseded"),
+        "/v/not-a-token": (400, "verdict-invalid"),
+        f"/verify?serial={valid['serial']}&code={valid['verification_code']}": (200, "verdict-valid"),
+        f"/verify?serial={valid['serial']}&code=ZZZZ-ZZZZ": (404, "verdict-mismatch"),
+        f"/verify?serial=KF-1999-000001&code={valid['verification_code']}": (404, "verdict-not_found"),
+        "/verify?serial=&code=": (422, 'class="error"'),
+        "/verify": (200, 'action="/verify"'),
+        "/privacy": (200, "<h1>"),
+        "/": (200, 'action="/verify"'),
+    }
+    for path, (status, marker) in expected.items():
+        response, text = _public_get(visitor, path, headers=headers)
+        assert response.status_code == status and marker in text, (path, response.status_code)
+        assert f'<html lang="{headers["Accept-Language"]}"' in text
+    monkeypatch.setattr(clock, "today", lambda: date.fromisoformat(valid["expires_on"]) + timedelta(days=1))
+    response, text = _public_get(visitor, _path(valid["verify_url"]), headers=headers)
+    assert response.status_code == 200 and "verdict-expired" in text
+    for lang in PUBLIC_LANGUAGES:  # ?lang= wins over the browser's language
+        response, text = _public_get(visitor, _path(valid["verify_url"]) + f"?lang={lang}", headers=headers)
+        assert f'<html lang="{lang}"' in text
+
+
+def test_pdf_check_needs_no_session_nor_csrf_token(app, visitor, issue, monkeypatch):
+    app.config["WTF_CSRF_ENABLED"] = True
+    make, admin_headers = issue
+    issued = make()
+    original = visitor.get(issued["pdf_url"], headers=admin_headers).data
+    visitor.delete_cookie("session")
+    good = visitor.post("/verify?lang=en", data={"pdf": (io.BytesIO(original), "c.pdf")},
+                        content_type="multipart/form-data")
+    assert good.status_code == 200 and "unaltered original" in good.get_data(as_text=True)
+    assert "Set-Cookie" not in good.headers
+    forged = visitor.post("/verify?lang=en", data={"pdf": (io.BytesIO(b"%PDF-1.7 not ours"), "c.pdf")},
+                          content_type="multipart/form-data")
+    assert forged.status_code == 422 and "Not an original" in forged.get_data(as_text=True)
+    missing = visitor.post("/verify?lang=en", data={}, content_type="multipart/form-data")
+    assert missing.status_code == 422 and "This field is required." in missing.get_data(as_text=True)
+    assert "Set-Cookie" not in forged.headers and "Set-Cookie" not in missing.headers
+    # Too large: refused before any lookup (the real original, with the limit lowered under its size).
+    monkeypatch.setattr(certificate_views, "MAX_PDF_CHECK_BYTES", len(original) - 1)
+    big = visitor.post("/verify?lang=en", data={"pdf": (io.BytesIO(original), "c.pdf")},
+                       content_type="multipart/form-data")
+    assert big.status_code == 422 and "Not an original" in big.get_data(as_text=True) and "Set-Cookie" not in big.headers
+
+
+def test_public_pages_ignore_the_session(client, make_user, login):
+    """A language chosen in the back office (session, account) does not reach the public pages, which
+    neither read nor refresh the session: their language is ?lang=, then the browser's."""
+    anonymous_choice = client.post("/language", data={"lang": "ar", "next": "/login"})
+    assert anonymous_choice.status_code == 302 and client.get_cookie("session") is not None
+    for path in ("/", "/verify", "/privacy", "/v/not-a-token"):
+        response = client.get(path, headers={"Accept-Language": "en"})
+        assert '<html lang="en"' in response.get_data(as_text=True), path
+        assert "Set-Cookie" not in response.headers, path
+    user = make_user("admin")
+    login(user)
+    response = client.get("/verify?lang=fr")
+    assert '<html lang="fr"' in response.get_data(as_text=True) and "Set-Cookie" not in response.headers
+
+
+def test_a_revocation_shows_on_the_next_html_check(visitor, issue):
+    make, admin_headers = issue
+    issued = make()
+    path = _path(issued["verify_url"])
+    assert "verdict-valid" in visitor.get(path, headers={"Accept": "text/html"}).get_data(as_text=True)
+    visitor.post(f"/api/v1/certificates/{issued['serial']}/revoke", headers=admin_headers, json={"reason": "error"})
+    assert "verdict-revoked" in visitor.get(path, headers={"Accept": "text/html"}).get_data(as_text=True)
+
+
+def test_verdict_in_large_type_with_an_icon_then_the_facts(visitor, issue):
+    make, _ = issue
+    issued = make()
+    _, text = _public_get(visitor, _path(issued["verify_url"]) + "?lang=en")
+    verdict_at, facts_at = text.index('class="verdict verdict-valid"'), text.index('class="facts"')
+    assert verdict_at < facts_at
+    assert re.search(r'<h1><span class="icon" aria-hidden="true">✓</span> Valid certificate</h1>', text)
+    assert 'class="mark"' in text and "#0B6E4F" in text  # the programme's mark in the certificate's green
+
+
+def test_tifinagh_renders_with_the_font_shipped_with_the_app(visitor):
+    """A Tifinagh name on a verification page needs no font on the phone: the CSS points Tifinagh letters at
+    Noto Sans Tifinagh, served from static/ with its licence beside it."""
+    with visitor.get("/static/kafaa.css") as css:
+        rule = re.search(r"@font-face \{[^}]*\}", css.get_data(as_text=True)).group(0)
+    assert 'url("fonts/NotoSansTifinagh-Regular.ttf")' in rule and "U+2D30-2D7F" in rule
+    with visitor.get("/static/fonts/NotoSansTifinagh-Regular.ttf") as font:
+        assert font.status_code == 200 and font.data[:4] == b"\x00\x01\x00\x00"  # a TrueType font
+        assert "Set-Cookie" not in font.headers
+    with visitor.get("/static/fonts/NotoSansTifinagh-OFL.txt") as licence:
+        assert b"SIL OPEN FONT LICENSE" in licence.data.upper()
+
+
+def test_amazigh_on_the_public_pages_only(client, visitor, issue):
+    make, _ = issue
+    issued = make()
+    for path in ("/", "/verify", "/privacy", _path(issued["verify_url"])):
+        response, text = _public_get(visitor, path + "?lang=zgh")
+        assert '<html lang="zgh" dir="ltr"' in text and "ⵙⵏⵇⴷ" in text, path
+    _, text = _public_get(visitor, _path(issued["verify_url"]), headers={"Accept-Language": "zgh, ar;q=0.8"})
+    assert "ⴰⵙⵖⵉⵡⵙ ⵉⵖⵓⴷⴰⵏ" in text  # the verdict, in Tifinagh
+    _, text = _public_get(visitor, "/privacy?lang=zgh")
+    assert 'href="/privacy?lang=ar"' in text and 'href="/privacy?lang=fr"' in text  # the full text
+    # The back office stays French, Arabic or English, whatever is asked.
+    for headers, query in (({"Accept-Language": "zgh"}, ""), ({}, "?lang=zgh")):
+        page = client.get("/login" + query, headers=headers).get_data(as_text=True)
+        assert '<html lang="zgh"' not in page and '<html lang="fr"' in page
