@@ -8,9 +8,10 @@ attendance from the per-cohort running totals: never from scanning certificates 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -18,7 +19,15 @@ from certificates.models import Certificate, VerificationCount
 from common import clock
 from common.clock import MOROCCO
 from common.extensions import db
-from governance.figures import BREAKDOWNS, Breakdowns, CertificateEvents, CohortRate, Figures, TrendPoint
+from governance.disclosure import written_json
+from governance.figures import (
+    BREAKDOWNS,
+    Breakdowns,
+    CertificateEvents,
+    CohortRate,
+    Figures,
+    TrendPoint,
+)
 from governance.models import DEFAULT_TARGETS, QuarterSnapshot, Target, TrainedPeriod
 from governance.rules import Quarter, quarters_between
 from skills.models import Cohort, CohortAttendanceTotal, Enrollment, Track, Trainee
@@ -38,7 +47,7 @@ class Filters:
 
 def end_of_day_utc(day: date) -> datetime:
     """The first instant after `day` in Morocco, in UTC: what happened before it happened by that day."""
-    return datetime.combine(day + timedelta(days=1), time.min, MOROCCO).astimezone(timezone.utc)
+    return datetime.combine(day + timedelta(days=1), time.min, MOROCCO).astimezone(UTC)
 
 
 def as_of_day(quarter: Quarter) -> date:
@@ -278,9 +287,18 @@ def corrections(quarter: Quarter) -> list[dict[str, Any]]:
     changes = []
     for snapshot in rows:
         live = figures(Quarter.parse(snapshot.quarter)).to_json()
+        # As governance may read them: each value as it is written in its own protected table.
+        frozen_written, live_written = written_json(snapshot.figures), written_json(live)
         for name, old, new in _differences(snapshot.figures, live):
-            changes.append({"quarter": snapshot.quarter, "figure": name, "closed": old, "now": new})
+            changes.append({"quarter": snapshot.quarter, "figure": name, "closed": old, "now": new,
+                            "closed_written": _at(frozen_written, name), "now_written": _at(live_written, name)})
     return changes
+
+
+def _at(data: dict[str, Any], name: str) -> Any:
+    key, _, sub = name.partition(".")
+    value = data.get(key)
+    return value.get(sub, 0) if sub and isinstance(value, dict) else value
 
 
 def _differences(frozen: dict[str, Any], live: dict[str, Any]) -> Iterator[tuple[str, Any, Any]]:

@@ -1,0 +1,153 @@
+"""Disclosure control: the one rule for every count of people that the governance role can reach
+(API, dashboard numbers, bars and charts, the quarterly PDF/XLSX, snapshots shown back). Pure
+functions, no Flask, no database. Admins see exact figures; callers decide who gets `exact`.
+
+The rule (docs/rules.md, "Disclosure control"):
+1. Primary suppression: a count from 1 to 4 is written SMALL ("<5"). 0 and 5+ are written as they are.
+2. Complementary suppression: in a table whose cells add up to a total that is shown (a breakdown and
+   its trained total, a cohort's completed/not completed and enrolled, attended/absent and counted),
+   an outsider who knows this rule could bound each hidden cell by subtraction: a "<5" cell lies in
+   [1, 4], a complementary cell in [5, inf), a shown cell is exact, and the hidden cells add up to the
+   total minus the shown cells. While that bound pins any cell whose true count is 1 to 4 to one value,
+   the smallest shown non-zero cell is also hidden, written AT_LEAST ("5+"; it is 5 or more, which is
+   true and tells nothing the rule does not already say). If every non-zero cell is hidden and a small
+   one can still be worked out, the whole table is withheld: every cell, zeros included, is WITHHELD.
+3. Chart scales come from what is written: "<5" is drawn at 2.5, "5+" at 5, withheld at 0.
+`audit` is the outsider's computation; `protect` keeps hiding until `audit` finds nothing.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+THRESHOLD = 5
+SMALL = "<5"          # a count from 1 to 4
+AT_LEAST = "5+"       # a count of 5 or more, hidden so that a small one cannot be worked out
+WITHHELD = "…"        # a table withheld as a whole: any count, zero included
+MARKERS = (SMALL, AT_LEAST, WITHHELD)
+BAR = {SMALL: 2.5, AT_LEAST: float(THRESHOLD), WITHHELD: 0.0}
+INF = float("inf")
+
+Shown = int | str
+
+
+def is_small(count: int) -> bool:
+    return 1 <= count < THRESHOLD
+
+
+def shown(count: int) -> Shown:
+    """Primary suppression alone: for a count that stands on its own (no table it adds up in)."""
+    return SMALL if is_small(count) else count
+
+
+def bounds(value: Shown) -> tuple[float, float]:
+    """What an outsider knows of a count from how it is written."""
+    if value == SMALL:
+        return (1, THRESHOLD - 1)
+    if value == AT_LEAST:
+        return (THRESHOLD, INF)
+    if value == WITHHELD:
+        return (0, INF)
+    return (int(value), int(value))
+
+
+def feasible(cells: Mapping[str, Shown], total: Shown) -> dict[str, tuple[float, float]]:
+    """For each cell, the range an outsider can narrow it to from the other cells and the total (one
+    linear equation: the interval bounds are exact)."""
+    low_total, high_total = bounds(total)
+    ranges = {key: bounds(value) for key, value in cells.items()}
+    sum_low = sum(low for low, _ in ranges.values())
+    sum_high = sum(high for _, high in ranges.values())
+    result = {}
+    for key, (low, high) in ranges.items():
+        others_high = sum_high - high if high != INF else sum(h for k, (_, h) in ranges.items() if k != key)
+        others_low = sum_low - low
+        result[key] = (max(low, low_total - others_high), min(high, high_total - others_low))
+    return result
+
+
+def audit(cells: Mapping[str, Shown], total: Shown, exact: Mapping[str, int], exact_total: int) -> list[str]:
+    """The hidden cells (and "total") whose true count is 1 to 4 and that an outsider can pin down."""
+    found = [key for key, (low, high) in feasible(cells, total).items()
+             if cells[key] in MARKERS and is_small(exact[key]) and low == high]
+    if total in MARKERS and is_small(exact_total):
+        low = sum(bounds(v)[0] for v in cells.values())
+        high = sum(bounds(v)[1] for v in cells.values())
+        t_low, t_high = bounds(total)
+        if max(low, t_low) == min(high, t_high):
+            found.append("total")
+    return found
+
+
+def protect(counts: Mapping[str, int], total: int | None = None, *, total_shown: Shown | None = None
+            ) -> dict[str, Shown]:
+    """The cells of a table as written for governance: primary, then complementary suppression against
+    the total (their sum unless given). `total_shown`: how the total itself is written (default: by the
+    primary rule)."""
+    exact = {str(key): int(value) for key, value in counts.items()}
+    exact_total = sum(exact.values()) if total is None else int(total)
+    written_total = shown(exact_total) if total_shown is None else total_shown
+    cells: dict[str, Shown] = {key: shown(value) for key, value in exact.items()}
+    while audit(cells, written_total, exact, exact_total):
+        visible = sorted((value, key) for key, value in exact.items()
+                         if cells[key] not in MARKERS and value > 0)
+        if not visible:
+            return {key: WITHHELD for key in exact}
+        cells[visible[0][1]] = AT_LEAST
+    return cells
+
+
+def bar_value(value: Shown) -> float:
+    """The height a written count is drawn at: never the true count behind a marker."""
+    return BAR[value] if isinstance(value, str) else float(value)
+
+
+def scale(values: Any) -> float:
+    """The top of a chart's scale, from what is written only (at least 1)."""
+    return max([1.0] + [bar_value(v) for v in values])
+
+
+def is_hidden(value: Any) -> bool:
+    return isinstance(value, str) and value in MARKERS
+
+
+def share(numerator: Shown, denominator: Shown, exact_numerator: int, exact_denominator: int) -> float | None:
+    """A rate, only when both of its counts are written exactly (else it would give them away)."""
+    if is_hidden(numerator) or is_hidden(denominator) or not exact_denominator:
+        return None
+    return exact_numerator / exact_denominator
+
+
+def split(part: int, whole: int) -> tuple[Shown, Shown]:
+    """A part of a whole (completed of enrolled, attended of counted): the part and the whole as
+    written, protected together with the rest (whole - part) so none of the three gives a small count."""
+    cells = protect({"part": part, "rest": max(whole - part, 0)}, whole)
+    return cells["part"], shown(whole)
+
+
+BREAKDOWN_KEYS = ("by_category", "by_sector", "by_region", "by_gender", "by_language")
+EVENTS_OF_PEOPLE = ("issued", "revoked", "expired")  # "verifications" are checks, not people
+
+
+def written_json(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Figures in their JSON shape (a snapshot's, `Figures.to_json`) as governance may read them: the
+    trained total by the "<5" rule, each breakdown protected against it, certificate events of people
+    by the "<5" rule. Other keys are left as they are."""
+    trained = int(data.get("trained") or 0)
+    total = shown(trained)
+    result = dict(data)
+    result["trained"] = total
+    for key in BREAKDOWN_KEYS:
+        if isinstance(data.get(key), Mapping):
+            result[key] = protect({k: int(v) for k, v in data[key].items()}, trained, total_shown=total)
+    if isinstance(data.get("certificates"), Mapping):
+        result["certificates"] = {k: shown(int(v)) if k in EVENTS_OF_PEOPLE else v
+                                  for k, v in data["certificates"].items()}
+    return result
+
+
+def written_difference(before: Any, now: Any) -> int | None:
+    """A change between two written counts, only when both are written exactly."""
+    if isinstance(before, bool) or isinstance(now, bool):
+        return None
+    return now - before if isinstance(now, int) and isinstance(before, int) else None
