@@ -30,7 +30,9 @@ FIGURE_FILTERS = (Param("quarter", {"type": "string", "pattern": "^[0-9]{4}-Q[1-
 def progress():
     quarter, filters = quarter_from_request(), filters_from_request()
     figures, closed = queries.quarter_figures(quarter, filters)
-    return progress_json(figures, closed=closed, exact=current_actor().role == "admin")
+    exact = current_actor().role == "admin"
+    written = None if exact else queries.filtered_written(quarter, filters)
+    return progress_json(figures, closed=closed, exact=exact, written=written)
 
 
 @bp.get("/stats/cohorts")

@@ -151,3 +151,86 @@ def written_difference(before: Any, now: Any) -> int | None:
     if isinstance(before, bool) or isinstance(now, bool):
         return None
     return now - before if isinstance(now, int) and isinstance(before, int) else None
+
+
+# --- views through filters: a filtered figure is a cell of a bigger table ---------------------------
+
+def protect_grid(grid: Mapping[tuple[str, str], int], rows_written: Mapping[str, Shown],
+                 cols_written: Mapping[str, Shown]) -> dict[tuple[str, str], Shown]:
+    """A two-way table (row key, column key) -> count whose row and column totals are written as given
+    (each protected in its own one-way table): primary suppression, then, line by line, complementary
+    suppression until no row or column lets a small count be worked out by subtraction. A line that
+    cannot be protected is withheld."""
+    exact = {key: int(value) for key, value in grid.items()}
+    cells: dict[tuple[str, str], Shown] = {key: shown(value) for key, value in exact.items()}
+    lines = ([[k for k in exact if k[0] == r] for r in rows_written]
+             + [[k for k in exact if k[1] == c] for c in cols_written])
+    totals = [rows_written[r] for r in rows_written] + [cols_written[c] for c in cols_written]
+    changed = True
+    while changed:
+        changed = False
+        for keys, total in zip(lines, totals):
+            line = {str(i): cells[k] for i, k in enumerate(keys)}
+            line_exact = {str(i): exact[k] for i, k in enumerate(keys)}
+            if not audit(line, total, line_exact, sum(line_exact.values())):
+                continue
+            visible = sorted((exact[k], k) for k in keys if cells[k] not in MARKERS and exact[k] > 0)
+            if visible:
+                cells[visible[0][1]] = AT_LEAST
+            else:
+                for k in keys:
+                    cells[k] = WITHHELD
+            changed = True
+    return cells
+
+
+def filtered_view(groups: list[tuple[Mapping[str, str], int]], chosen: Mapping[str, str],
+                  dims: tuple[str, ...]) -> tuple[Shown, dict[str, dict[str, Shown]]]:
+    """A view filtered on one or two of `dims` (`chosen`: dim -> key), as written: its total as the
+    cell it is in the unfiltered table of the filtered dimension(s), and its breakdown by each other
+    dimension as the view's row of the two-way table (filtered dimension x that dimension), protected
+    with the unfiltered totals as its margins. `groups`: the scope's people counted per combination of
+    attributes ({dim: key}, count). With two filters the total is the cell of the two-way table of the
+    filters, and each breakdown is protected against that total only (docs/rules.md)."""
+    grand = sum(count for _attrs, count in groups)
+
+    def one_way(dim: str) -> tuple[dict[str, int], dict[str, Shown]]:
+        counts: dict[str, int] = {}
+        for attrs, count in groups:
+            counts[attrs[dim]] = counts.get(attrs[dim], 0) + count
+        return counts, protect(counts, grand, total_shown=shown(grand))
+
+    def two_way(first: str, second: str) -> dict[tuple[str, str], Shown]:
+        grid: dict[tuple[str, str], int] = {}
+        for attrs, count in groups:
+            key = (attrs[first], attrs[second])
+            grid[key] = grid.get(key, 0) + count
+        rows, cols = one_way(first)[1], one_way(second)[1]
+        for r in rows:
+            for c in cols:
+                grid.setdefault((r, c), 0)
+        return protect_grid(grid, rows, cols)
+
+    names = list(chosen)
+    if len(names) == 1:
+        (dim,) = names
+        total = one_way(dim)[1].get(chosen[dim], 0)
+        breakdowns: dict[str, dict[str, Shown]] = {}
+        for other in dims:
+            if other == dim:
+                breakdowns[other] = {chosen[dim]: total}
+                continue
+            grid = two_way(dim, other)
+            breakdowns[other] = {c: value for (r, c), value in grid.items() if r == chosen[dim]}
+        return total, breakdowns
+    first, second = names[:2]
+    total = two_way(first, second).get((chosen[first], chosen[second]), 0)
+    inside = [(attrs, count) for attrs, count in groups if all(attrs[d] == chosen[d] for d in names)]
+    breakdowns = {}
+    for other in dims:
+        counts: dict[str, int] = {}
+        for attrs, count in inside:
+            counts[attrs[other]] = counts.get(attrs[other], 0) + count
+        breakdowns[other] = ({chosen[other]: total} if other in chosen
+                             else protect(counts, sum(counts.values()), total_shown=total))
+    return total, breakdowns

@@ -19,7 +19,7 @@ from certificates.models import Certificate, VerificationCount
 from common import clock
 from common.clock import MOROCCO
 from common.extensions import db
-from governance.disclosure import written_json
+from governance.disclosure import filtered_view, written_json
 from governance.figures import (
     BREAKDOWNS,
     Breakdowns,
@@ -256,6 +256,39 @@ def closed_figures(quarter: Quarter) -> Figures | None:
     """The figures frozen when the quarter was closed, or None while it is open."""
     snapshot = db.session.get(QuarterSnapshot, str(quarter))
     return Figures.from_json(snapshot.figures) if snapshot else None
+
+
+def filtered_written(quarter: Quarter, filters: Filters, *, with_previous: bool = False) -> dict[str, Any] | None:
+    """For the governance role, a view filtered by sector and/or region as written: each figure as the
+    cell it is in the unfiltered tables of the same scope (governance.disclosure.filtered_view), so that
+    no filter undoes a suppression. None when no sector or region filter applies. Keys: trained,
+    by_<dim>, trend (written totals per quarter), previous (trained and by_<dim>, or None)."""
+    chosen = {name: value for name, value in (("sector", filters.sector), ("region", filters.region)) if value}
+    if not chosen:
+        return None
+    quarters = trend_quarters(quarter)
+    days = [as_of_day(q) for q in quarters]
+    previous_day = as_of_day(quarter.previous())
+    if with_previous and previous_day not in days:
+        days.append(previous_day)
+    rows = trained_counts(days, Filters(track_id=filters.track_id))
+
+    def view(index: int) -> tuple[Any, dict[str, dict[str, Any]]]:
+        groups = [({name: "unknown" if row[i] is None else row[i] for i, name in enumerate(BREAKDOWNS)},
+                   int(row[len(GROUPS) + index])) for row in rows]
+        return filtered_view(groups, chosen, BREAKDOWNS)
+
+    def written(index: int, exact: Breakdowns) -> dict[str, Any]:
+        total, by = view(index)
+        return {"trained": total, **{f"by_{name}": {key: by[name].get(key, 0) for key in exact.by(name)}
+                                     for name in BREAKDOWNS}}
+
+    current = figures(quarter, filters, with_previous=with_previous)
+    result = written(days.index(as_of_day(quarter)), current)
+    result["trend"] = [{"quarter": str(q), "trained": view(i)[0]} for i, q in enumerate(quarters)]
+    result["previous"] = (written(days.index(previous_day), current.previous)
+                          if with_previous and current.previous is not None else None)
+    return result
 
 
 def quarter_figures(quarter: Quarter, filters: Filters = Filters(), *,

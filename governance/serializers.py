@@ -36,11 +36,13 @@ CLOSED_QUARTER = schema("ClosedQuarter", obj({"quarter": STRING, "closed_at": {"
                                                "trained": INTEGER}))
 
 
-def progress_json(figures: Figures, *, closed: bool, exact: bool = False) -> dict[str, Any]:
+def progress_json(figures: Figures, *, closed: bool, exact: bool = False,
+                  written: dict[str, Any] | None = None) -> dict[str, Any]:
     """The quarter's figures as shown: exact for admins (`exact`), else under the disclosure rule: the
     trained total and every trend point by the "<5" rule, each breakdown protected against the total
     it adds up to, certificate events by the "<5" rule (verifications are checks, not people). The rule
-    is the same filtered or not."""
+    is the same filtered or not; a view filtered by sector or region passes `written`
+    (governance.queries.filtered_written): its figures as the cells they are in the unfiltered tables."""
     data = {"quarter": str(figures.quarter), "as_of": figures.as_of.isoformat(), "closed": closed,
             "target": figures.target, "targets": dict(figures.targets)}
     if exact:
@@ -49,6 +51,11 @@ def progress_json(figures: Figures, *, closed: bool, exact: bool = False) -> dic
                 "certificates": figures.certificates.to_json()}
     total = shown(figures.trained)
     events = figures.certificates.to_json()
+    if written is not None:
+        return {**data, "trained": written["trained"], **{f"by_{name}": written[f"by_{name}"] for name in BREAKDOWNS},
+                "trend": written["trend"],
+                "certificates": {name: value if name == "verifications" else shown(value)
+                                 for name, value in events.items()}}
     return {
         **data, "trained": total,
         **{f"by_{name}": protect(figures.by(name), figures.trained, total_shown=total) for name in BREAKDOWNS},
@@ -57,10 +64,13 @@ def progress_json(figures: Figures, *, closed: bool, exact: bool = False) -> dic
     }
 
 
-def previous_json(previous: Breakdowns, *, exact: bool = False) -> dict[str, Any]:
+def previous_json(previous: Breakdowns, *, exact: bool = False, written: dict[str, Any] | None = None
+                  ) -> dict[str, Any]:
     """The previous quarter's total and breakdowns as written, for the changes beside this quarter's."""
     if exact:
         return previous.breakdowns_json()
+    if written is not None and written.get("previous") is not None:
+        return written["previous"]
     total = shown(previous.trained)
     return {"trained": total,
             **{f"by_{name}": protect(previous.by(name), previous.trained, total_shown=total) for name in BREAKDOWNS}}

@@ -31,9 +31,10 @@ def dashboard():
     quarter, filters = quarter_from_request(), filters_from_request()
     figures, closed = queries.quarter_figures(quarter, filters, with_previous=True)
     exact = current_user.role == "admin"  # governance sees counts under governance.disclosure only
-    shown = progress_json(figures, closed=closed, exact=exact)
+    written = None if exact else queries.filtered_written(quarter, filters, with_previous=True)
+    shown = progress_json(figures, closed=closed, exact=exact, written=written)
     previous = queries.previous_breakdowns(quarter, filters, live=figures.previous)
-    before = previous_json(previous, exact=exact) if previous is not None else None
+    before = previous_json(previous, exact=exact, written=written) if previous is not None else None
     cohorts = paginate_rows(queries.cohort_rates(quarter, filters), request.args.get("page", 1, type=int) or 1, 20)
     return render_template(
         "governance/dashboard.html", quarter=quarter, shown=shown, before=before, as_of=figures.as_of,
