@@ -12,6 +12,8 @@ The rule (docs/rules.md, "Disclosure control"):
    the smallest shown non-zero cell is also hidden, written AT_LEAST ("5+"; it is 5 or more, which is
    true and tells nothing the rule does not already say). If every non-zero cell is hidden and a small
    one can still be worked out, the whole table is withheld: every cell, zeros included, is WITHHELD.
+   A table whose total is itself hidden (fewer than 5 people, or withheld) is withheld too: the number
+   of its non-zero cells would bound the total and every cell.
 3. Chart scales come from what is written: "<5" is drawn at 2.5, "5+" at 5, withheld at 0.
 `audit` is the outsider's computation; `protect` keeps hiding until `audit` finds nothing.
 """
@@ -87,6 +89,9 @@ def protect(counts: Mapping[str, int], total: int | None = None, *, total_shown:
     exact = {str(key): int(value) for key, value in counts.items()}
     exact_total = sum(exact.values()) if total is None else int(total)
     written_total = shown(exact_total) if total_shown is None else total_shown
+    if is_small(exact_total) or written_total == WITHHELD:
+        # Fewer than 5 people: how many cells are not zero would bound the total and each cell.
+        return {key: WITHHELD for key in exact}
     cells: dict[str, Shown] = {key: shown(value) for key, value in exact.items()}
     while audit(cells, written_total, exact, exact_total):
         visible = sorted((value, key) for key, value in exact.items()
@@ -155,33 +160,85 @@ def written_difference(before: Any, now: Any) -> int | None:
 
 # --- views through filters: a filtered figure is a cell of a bigger table ---------------------------
 
+def narrow(written: Mapping[Any, Shown], equations: list[tuple[Any, list[Any]]]) -> dict[Any, tuple[float, float]]:
+    """What an outsider can narrow each figure to, from how figures are written and the equations
+    (total, parts) they know (the parts add up to the total), subtracting along rows, columns and
+    totals again and again until nothing moves."""
+    ranges = {key: list(bounds(value)) for key, value in written.items()}
+    for _round in range(100):
+        moved = False
+        for total, parts in equations:
+            for key in [total, *parts]:
+                if key == total:
+                    new = [max(ranges[key][0], sum(ranges[k][0] for k in parts)),
+                           min(ranges[key][1], sum(ranges[k][1] for k in parts))]
+                else:
+                    others_low = sum(ranges[k][0] for k in parts if k != key)
+                    others_high = sum(ranges[k][1] for k in parts if k != key)
+                    new = [max(ranges[key][0], ranges[total][0] - others_high),
+                           min(ranges[key][1], ranges[total][1] - others_low)]
+                if new != ranges[key]:
+                    ranges[key], moved = new, True
+        if not moved:
+            break
+    return {key: (low, high) for key, (low, high) in ranges.items()}
+
+
 def protect_grid(grid: Mapping[tuple[str, str], int], rows_written: Mapping[str, Shown],
                  cols_written: Mapping[str, Shown]) -> dict[tuple[str, str], Shown]:
     """A two-way table (row key, column key) -> count whose row and column totals are written as given
-    (each protected in its own one-way table): primary suppression, then, line by line, complementary
-    suppression until no row or column lets a small count be worked out by subtraction. A line that
-    cannot be protected is withheld."""
-    exact = {key: int(value) for key, value in grid.items()}
-    cells: dict[tuple[str, str], Shown] = {key: shown(value) for key, value in exact.items()}
-    lines = ([[k for k in exact if k[0] == r] for r in rows_written]
-             + [[k for k in exact if k[1] == c] for c in cols_written])
-    totals = [rows_written[r] for r in rows_written] + [cols_written[c] for c in cols_written]
-    changed = True
-    while changed:
-        changed = False
-        for keys, total in zip(lines, totals):
-            line = {str(i): cells[k] for i, k in enumerate(keys)}
-            line_exact = {str(i): exact[k] for i, k in enumerate(keys)}
-            if not audit(line, total, line_exact, sum(line_exact.values())):
-                continue
-            visible = sorted((exact[k], k) for k in keys if cells[k] not in MARKERS and exact[k] > 0)
+    (each protected in its own one-way table against the grand total): primary suppression, then
+    complementary suppression until no small count — a cell, a row or column total, or the grand
+    total — can be narrowed to its value by subtraction along rows, columns and totals, repeated
+    (`narrow`). The cell hidden next is the smallest shown non-zero one in the row, else the column, of
+    what was pinned; a line with nothing left to hide, or whose total is hidden small, is withheld."""
+    exact: dict[Any, int] = {("cell", *key): int(value) for key, value in grid.items()}
+    row_keys = {r: [("cell", *k) for k in grid if k[0] == r] for r in rows_written}
+    col_keys = {c: [("cell", *k) for k in grid if k[1] == c] for c in cols_written}
+    for r, keys in row_keys.items():
+        exact[("row", r)] = sum(exact[k] for k in keys)
+    for c, keys in col_keys.items():
+        exact[("col", c)] = sum(exact[k] for k in keys)
+    exact[("total",)] = sum(int(v) for v in grid.values())
+    written: dict[Any, Shown] = {k: shown(v) for k, v in exact.items() if k[0] == "cell"}
+    written.update({("row", r): v for r, v in rows_written.items()})
+    written.update({("col", c): v for c, v in cols_written.items()})
+    written[("total",)] = shown(exact[("total",)])
+    equations = ([(("row", r), keys) for r, keys in row_keys.items()]
+                 + [(("col", c), keys) for c, keys in col_keys.items()]
+                 + [(("total",), [("row", r) for r in rows_written]), (("total",), [("col", c) for c in cols_written])])
+    for total, parts in equations[:len(row_keys) + len(col_keys)]:
+        if written[total] in (SMALL, WITHHELD):  # a line of fewer than 5 people, or withheld: withheld
+            for k in parts:
+                written[k] = WITHHELD
+
+    def lines_of(key: Any) -> list[list[Any]]:
+        if key[0] == "cell":
+            return [row_keys[key[1]], col_keys[key[2]]]
+        if key[0] == "row":
+            return [row_keys[key[1]]]
+        if key[0] == "col":
+            return [col_keys[key[1]]]
+        return list(row_keys.values())
+
+    for _round in range(4 * len(exact) + 4):
+        ranges = narrow(written, equations)
+        pinned = [k for k, (low, high) in ranges.items()
+                  if written[k] in MARKERS and is_small(exact[k]) and low == high]
+        if not pinned:
+            break
+        # The pinned figure's own lines first, then any line: the smallest shown non-zero cell.
+        for keys in [*lines_of(pinned[0]), *row_keys.values(), *col_keys.values()]:
+            visible = sorted((exact[k], k) for k in keys if written[k] not in MARKERS and exact[k] > 0)
             if visible:
-                cells[visible[0][1]] = AT_LEAST
-            else:
-                for k in keys:
-                    cells[k] = WITHHELD
-            changed = True
-    return cells
+                written[visible[0][1]] = AT_LEAST
+                break
+        else:
+            for k in written:
+                if k[0] == "cell":
+                    written[k] = WITHHELD
+            break
+    return {(k[1], k[2]): v for k, v in written.items() if k[0] == "cell"}
 
 
 def filtered_view(groups: list[tuple[Mapping[str, str], int]], chosen: Mapping[str, str],
