@@ -241,53 +241,105 @@ def protect_grid(grid: Mapping[tuple[str, str], int], rows_written: Mapping[str,
     return {(k[1], k[2]): v for k, v in written.items() if k[0] == "cell"}
 
 
-def filtered_view(groups: list[tuple[Mapping[str, str], int]], chosen: Mapping[str, str],
-                  dims: tuple[str, ...]) -> tuple[Shown, dict[str, dict[str, Shown]]]:
-    """A view filtered on one or two of `dims` (`chosen`: dim -> key), as written: its total as the
-    cell it is in the unfiltered table of the filtered dimension(s), and its breakdown by each other
-    dimension as the view's row of the two-way table (filtered dimension x that dimension), protected
-    with the unfiltered totals as its margins. `groups`: the scope's people counted per combination of
-    attributes ({dim: key}, count). With two filters the total is the cell of the two-way table of the
-    filters, and each breakdown is protected against that total only (docs/rules.md)."""
+def protect_joint(groups: list[tuple[Mapping[str, str], int]], dims: tuple[str, ...],
+                  filtered: tuple[str, ...]) -> dict[tuple[str, str, str, str], Shown]:
+    """Every two-way table (filtered dimension x any other dimension) of one scope, protected together:
+    they share their margins (the unfiltered one-way tables, each protected against the grand total)
+    and a reader can subtract along all of them at once. Keys: (dim, key, dim, key) with the two dims in
+    sorted order. Same steps as protect_grid, over the union of the tables' equations."""
     grand = sum(count for _attrs, count in groups)
-
-    def one_way(dim: str) -> tuple[dict[str, int], dict[str, Shown]]:
-        counts: dict[str, int] = {}
+    exact: dict[Any, int] = {("total",): grand}
+    for attrs, count in groups:
+        for dim in dims:
+            exact[("m", dim, attrs[dim])] = exact.get(("m", dim, attrs[dim]), 0) + count
+    keys = {dim: sorted({k[2] for k in exact if k[0] == "m" and k[1] == dim}) for dim in dims}
+    written: dict[Any, Shown] = {("total",): shown(grand)}
+    for dim in dims:
+        margin = protect({k: exact[("m", dim, k)] for k in keys[dim]}, grand, total_shown=shown(grand))
+        written.update({("m", dim, k): v for k, v in margin.items()})
+    pairs = sorted({tuple(sorted((f, d))) for f in filtered for d in dims if d != f})
+    for first, second in pairs:
+        for a in keys[first]:
+            for b in keys[second]:
+                exact[("c", first, a, second, b)] = 0
         for attrs, count in groups:
-            counts[attrs[dim]] = counts.get(attrs[dim], 0) + count
-        return counts, protect(counts, grand, total_shown=shown(grand))
+            exact[("c", first, attrs[first], second, attrs[second])] += count
+    for key, value in exact.items():
+        if key[0] == "c":
+            written[key] = shown(value)
+    equations: list[tuple[Any, list[Any]]] = [(("total",), [("m", d, k) for k in keys[d]]) for d in dims]
+    for first, second in pairs:
+        for a in keys[first]:
+            equations.append((("m", first, a), [("c", first, a, second, b) for b in keys[second]]))
+        for b in keys[second]:
+            equations.append((("m", second, b), [("c", first, a, second, b) for a in keys[first]]))
+    cell_lines = [parts for total, parts in equations if total[0] == "m"]
+    for total, parts in equations:
+        if total[0] == "m" and written[total] in (SMALL, WITHHELD):
+            for k in parts:
+                written[k] = WITHHELD
+    for _round in range(len(exact) + 4):
+        ranges = narrow(written, equations)
+        pinned = [k for k, (low, high) in ranges.items()
+                  if written[k] in MARKERS and is_small(exact[k]) and low == high]
+        if not pinned:
+            break
+        own = [parts for total, parts in equations if pinned[0] == total or pinned[0] in parts]
+        for parts in [*own, *cell_lines]:
+            visible = sorted((exact[k], k) for k in parts
+                             if k[0] == "c" and written[k] not in MARKERS and exact[k] > 0)
+            if visible:
+                written[visible[0][1]] = AT_LEAST
+                break
+        else:
+            for k in written:
+                if k[0] == "c":
+                    written[k] = WITHHELD
+            break
+    return {k[1:]: v for k, v in written.items() if k[0] == "c"}
 
-    def two_way(first: str, second: str) -> dict[tuple[str, str], Shown]:
-        grid: dict[tuple[str, str], int] = {}
-        for attrs, count in groups:
-            key = (attrs[first], attrs[second])
-            grid[key] = grid.get(key, 0) + count
-        rows, cols = one_way(first)[1], one_way(second)[1]
-        for r in rows:
-            for c in cols:
-                grid.setdefault((r, c), 0)
-        return protect_grid(grid, rows, cols)
+
+def filtered_view(groups: list[tuple[Mapping[str, str], int]], chosen: Mapping[str, str],
+                  dims: tuple[str, ...], filterable: tuple[str, ...] = ("sector", "region"), *,
+                  total_only: bool = False) -> tuple[Shown, dict[str, dict[str, Shown]]]:
+    """A view filtered on one or two of `filterable` (`chosen`: dim -> key), as written: its total as
+    the cell it is in the unfiltered one-way table (one filter) or the two-way table of the filters
+    (two), and, with one filter, its breakdown by each other dimension as its row of the jointly
+    protected two-way tables (protect_joint). With two filters each breakdown is protected against the
+    view's total only (docs/rules.md). `groups`: the scope's counts per combination ({dim: key}, count)."""
+    grand = sum(count for _attrs, count in groups)
+    joints: list[dict] = []
+
+    def cell(d1: str, k1: str, d2: str, k2: str) -> Shown:
+        if not joints:  # the costly part: only when a two-way cell is needed
+            joints.append(protect_joint(groups, dims, tuple(d for d in filterable if d in dims)))
+        (a, ka), (b, kb) = sorted(((d1, k1), (d2, k2)))
+        return joints[0].get((a, ka, b, kb), 0)
 
     names = list(chosen)
     if len(names) == 1:
         (dim,) = names
-        total = one_way(dim)[1].get(chosen[dim], 0)
-        breakdowns: dict[str, dict[str, Shown]] = {}
-        for other in dims:
-            if other == dim:
-                breakdowns[other] = {chosen[dim]: total}
-                continue
-            grid = two_way(dim, other)
-            breakdowns[other] = {c: value for (r, c), value in grid.items() if r == chosen[dim]}
+        counts: dict[str, int] = {}
+        for attrs, count in groups:
+            counts[attrs[dim]] = counts.get(attrs[dim], 0) + count
+        total = protect(counts, grand, total_shown=shown(grand)).get(chosen[dim], 0)
+        if total_only:
+            return total, {}
+        keys = {other: {attrs[other] for attrs, _count in groups} for other in dims}
+        breakdowns = {other: ({chosen[dim]: total} if other == dim
+                              else {k: cell(dim, chosen[dim], other, k) for k in keys[other]})
+                      for other in dims}
         return total, breakdowns
     first, second = names[:2]
-    total = two_way(first, second).get((chosen[first], chosen[second]), 0)
+    total = cell(first, chosen[first], second, chosen[second])
+    if total_only:
+        return total, {}
     inside = [(attrs, count) for attrs, count in groups if all(attrs[d] == chosen[d] for d in names)]
     breakdowns = {}
     for other in dims:
-        counts: dict[str, int] = {}
+        inner: dict[str, int] = {}
         for attrs, count in inside:
-            counts[attrs[other]] = counts.get(attrs[other], 0) + count
+            inner[attrs[other]] = inner.get(attrs[other], 0) + count
         breakdowns[other] = ({chosen[other]: total} if other in chosen
-                             else protect(counts, sum(counts.values()), total_shown=total))
+                             else protect(inner, sum(inner.values()), total_shown=total))
     return total, breakdowns

@@ -273,10 +273,10 @@ def filtered_written(quarter: Quarter, filters: Filters, *, with_previous: bool 
         days.append(previous_day)
     rows = trained_counts(days, Filters(track_id=filters.track_id))
 
-    def view(index: int) -> tuple[Any, dict[str, dict[str, Any]]]:
+    def view(index: int, total_only: bool = False) -> tuple[Any, dict[str, dict[str, Any]]]:
         groups = [({name: "unknown" if row[i] is None else row[i] for i, name in enumerate(BREAKDOWNS)},
                    int(row[len(GROUPS) + index])) for row in rows]
-        return filtered_view(groups, chosen, BREAKDOWNS)
+        return filtered_view(groups, chosen, BREAKDOWNS, total_only=total_only)
 
     def written(index: int, exact: Breakdowns) -> dict[str, Any]:
         total, by = view(index)
@@ -285,7 +285,7 @@ def filtered_written(quarter: Quarter, filters: Filters, *, with_previous: bool 
 
     current = figures(quarter, filters, with_previous=with_previous)
     result = written(days.index(as_of_day(quarter)), current)
-    result["trend"] = [{"quarter": str(q), "trained": view(i)[0]} for i, q in enumerate(quarters)]
+    result["trend"] = [{"quarter": str(q), "trained": view(i, total_only=True)[0]} for i, q in enumerate(quarters)]
     result["previous"] = (written(days.index(previous_day), current.previous)
                           if with_previous and current.previous is not None else None)
     return result
