@@ -8,7 +8,14 @@ from common.extensions import db
 from common.openapi import Body, Param, documented, page_of
 from governance import loaders, operations, queries
 from governance.loaders import filters_from_request, parse_quarter, quarter_from_request
-from governance.serializers import CLOSED_QUARTER, COHORT_RATE, QUARTER_FIGURES, TARGETS, cohort_row_json, progress_json
+from governance.serializers import (
+    CLOSED_QUARTER,
+    COHORT_RATE,
+    QUARTER_FIGURES,
+    TARGETS,
+    cohort_row_json,
+    progress_json,
+)
 from skills.filters import params as filter_params
 
 bp = api_blueprint("governance_api", __name__)
@@ -23,7 +30,9 @@ FIGURE_FILTERS = (Param("quarter", {"type": "string", "pattern": "^[0-9]{4}-Q[1-
 def progress():
     quarter, filters = quarter_from_request(), filters_from_request()
     figures, closed = queries.quarter_figures(quarter, filters)
-    return progress_json(figures, filtered=filters.any, closed=closed)
+    exact = current_actor().role == "admin"
+    written = None if exact else queries.filtered_written(quarter, filters)
+    return progress_json(figures, closed=closed, exact=exact, written=written)
 
 
 @bp.get("/stats/cohorts")
@@ -31,7 +40,9 @@ def progress():
 @documented("Attendance and completion rates of the quarter's cohorts", tag="Statistics",
             query=FIGURE_FILTERS, paginated=True, responses={200: page_of(COHORT_RATE)})
 def cohorts():
-    return paginated(queries.cohort_rates(quarter_from_request(), filters_from_request()), cohort_row_json, rows=True)
+    exact = current_actor().role == "admin"
+    return paginated(queries.cohort_rates(quarter_from_request(), filters_from_request()),
+                     lambda row: cohort_row_json(row, exact=exact), rows=True)
 
 
 @bp.get("/stats/targets")

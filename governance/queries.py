@@ -8,9 +8,10 @@ attendance from the per-cohort running totals: never from scanning certificates 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -18,7 +19,15 @@ from certificates.models import Certificate, VerificationCount
 from common import clock
 from common.clock import MOROCCO
 from common.extensions import db
-from governance.figures import BREAKDOWNS, Breakdowns, CertificateEvents, CohortRate, Figures, TrendPoint
+from governance.disclosure import filtered_view, written_json
+from governance.figures import (
+    BREAKDOWNS,
+    Breakdowns,
+    CertificateEvents,
+    CohortRate,
+    Figures,
+    TrendPoint,
+)
 from governance.models import DEFAULT_TARGETS, QuarterSnapshot, Target, TrainedPeriod
 from governance.rules import Quarter, quarters_between
 from skills.models import Cohort, CohortAttendanceTotal, Enrollment, Track, Trainee
@@ -38,7 +47,7 @@ class Filters:
 
 def end_of_day_utc(day: date) -> datetime:
     """The first instant after `day` in Morocco, in UTC: what happened before it happened by that day."""
-    return datetime.combine(day + timedelta(days=1), time.min, MOROCCO).astimezone(timezone.utc)
+    return datetime.combine(day + timedelta(days=1), time.min, MOROCCO).astimezone(UTC)
 
 
 def as_of_day(quarter: Quarter) -> date:
@@ -249,6 +258,39 @@ def closed_figures(quarter: Quarter) -> Figures | None:
     return Figures.from_json(snapshot.figures) if snapshot else None
 
 
+def filtered_written(quarter: Quarter, filters: Filters, *, with_previous: bool = False) -> dict[str, Any] | None:
+    """For the governance role, a view filtered by sector and/or region as written: each figure as the
+    cell it is in the unfiltered tables of the same scope (governance.disclosure.filtered_view), so that
+    no filter undoes a suppression. None when no sector or region filter applies. Keys: trained,
+    by_<dim>, trend (written totals per quarter), previous (trained and by_<dim>, or None)."""
+    chosen = {name: value for name, value in (("sector", filters.sector), ("region", filters.region)) if value}
+    if not chosen:
+        return None
+    quarters = trend_quarters(quarter)
+    days = [as_of_day(q) for q in quarters]
+    previous_day = as_of_day(quarter.previous())
+    if with_previous and previous_day not in days:
+        days.append(previous_day)
+    rows = trained_counts(days, Filters(track_id=filters.track_id))
+
+    def view(index: int, total_only: bool = False) -> tuple[Any, dict[str, dict[str, Any]]]:
+        groups = [({name: "unknown" if row[i] is None else row[i] for i, name in enumerate(BREAKDOWNS)},
+                   int(row[len(GROUPS) + index])) for row in rows]
+        return filtered_view(groups, chosen, BREAKDOWNS, total_only=total_only)
+
+    def written(index: int, exact: Breakdowns) -> dict[str, Any]:
+        total, by = view(index)
+        return {"trained": total, **{f"by_{name}": {key: by[name].get(key, 0) for key in exact.by(name)}
+                                     for name in BREAKDOWNS}}
+
+    current = figures(quarter, filters, with_previous=with_previous)
+    result = written(days.index(as_of_day(quarter)), current)
+    result["trend"] = [{"quarter": str(q), "trained": view(i, total_only=True)[0]} for i, q in enumerate(quarters)]
+    result["previous"] = (written(days.index(previous_day), current.previous)
+                          if with_previous and current.previous is not None else None)
+    return result
+
+
 def quarter_figures(quarter: Quarter, filters: Filters = Filters(), *,
                     with_previous: bool = False) -> tuple[Figures, bool]:
     """A quarter's figures and whether they come from its closed snapshot (only unfiltered ones can).
@@ -278,9 +320,18 @@ def corrections(quarter: Quarter) -> list[dict[str, Any]]:
     changes = []
     for snapshot in rows:
         live = figures(Quarter.parse(snapshot.quarter)).to_json()
+        # As governance may read them: each value as it is written in its own protected table.
+        frozen_written, live_written = written_json(snapshot.figures), written_json(live)
         for name, old, new in _differences(snapshot.figures, live):
-            changes.append({"quarter": snapshot.quarter, "figure": name, "closed": old, "now": new})
+            changes.append({"quarter": snapshot.quarter, "figure": name, "closed": old, "now": new,
+                            "closed_written": _at(frozen_written, name), "now_written": _at(live_written, name)})
     return changes
+
+
+def _at(data: dict[str, Any], name: str) -> Any:
+    key, _, sub = name.partition(".")
+    value = data.get(key)
+    return value.get(sub, 0) if sub and isinstance(value, dict) else value
 
 
 def _differences(frozen: dict[str, Any], live: dict[str, Any]) -> Iterator[tuple[str, Any, Any]]:

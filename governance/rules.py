@@ -1,4 +1,5 @@
-"""Quarters in Morocco's time zone, and the small-count rule. Pure functions, no I/O."""
+"""Quarters in Morocco's time zone, and who counts as trained. Pure functions, no I/O. The small-count
+rule lives in governance.disclosure (re-exported here for older callers)."""
 from __future__ import annotations
 
 import re
@@ -6,9 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from common.clock import MOROCCO
+from governance.disclosure import SMALL as SMALL_COUNT, shown  # noqa: F401  (one rule, one place)
 
 QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
-SMALL_COUNT = "<5"
 
 
 @dataclass(frozen=True, order=True)
@@ -57,15 +58,6 @@ def quarters_between(first: Quarter, last: Quarter) -> list[Quarter]:
         quarters.append(current)
         current = current.next()
     return quarters
-
-
-def shown(count: int) -> int | str:
-    """Counts from 1 to 4 are shown as "<5" so that nobody can be singled out; 0 and 5+ as they are."""
-    return SMALL_COUNT if 1 <= count <= 4 else count
-
-
-def shown_breakdown(counts: dict[str, int]) -> dict[str, int | str]:
-    return {key: shown(value) for key, value in counts.items()}
 
 
 # --- who counts as trained, as periods of days ----------------------------------------------------------

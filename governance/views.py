@@ -13,10 +13,11 @@ from common.extensions import db
 from common.forms import apply_errors
 from common.pagination import paginate_rows
 from governance import operations, queries
+from governance.disclosure import bar_value, scale
 from governance.forms import TargetsForm
 from governance.loaders import filters_from_request, parse_quarter, quarter_from_request
 from governance.rules import Quarter, quarters_between
-from governance.serializers import cohort_row_json, progress_json
+from governance.serializers import cohort_row_json, previous_json, progress_json
 from jobs import runner
 from skills.forms import ConfirmForm
 from skills.models import Track
@@ -29,12 +30,17 @@ bp = Blueprint("governance", __name__)
 def dashboard():
     quarter, filters = quarter_from_request(), filters_from_request()
     figures, closed = queries.quarter_figures(quarter, filters, with_previous=True)
-    shown = progress_json(figures, filtered=filters.any, closed=closed)
+    exact = current_user.role == "admin"  # governance sees counts under governance.disclosure only
+    written = None if exact else queries.filtered_written(quarter, filters, with_previous=True)
+    shown = progress_json(figures, closed=closed, exact=exact, written=written)
     previous = queries.previous_breakdowns(quarter, filters, live=figures.previous)
+    before = previous_json(previous, exact=exact, written=written) if previous is not None else None
     cohorts = paginate_rows(queries.cohort_rates(quarter, filters), request.args.get("page", 1, type=int) or 1, 20)
     return render_template(
-        "governance/dashboard.html", quarter=quarter, figures=figures, shown=shown, previous=previous,
-        closed=closed, filters=filters, cohorts=cohorts, cohort_rows=[cohort_row_json(r) for r in cohorts.items],
+        "governance/dashboard.html", quarter=quarter, shown=shown, before=before, as_of=figures.as_of,
+        bar_value=bar_value, scale=scale, exact=exact,
+        closed=closed, filters=filters, cohorts=cohorts,
+        cohort_rows=[cohort_row_json(r, exact=exact) for r in cohorts.items],
         quarters=list(reversed(quarters_between(queries.first_quarter(), Quarter.of(clock.today())))),
         tracks=db.session.scalars(sa.select(Track).order_by(Track.code)).all(),
         can_close=quarter.last_day < clock.today() and queries.closed_figures(quarter) is None)

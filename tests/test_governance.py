@@ -80,16 +80,28 @@ def governance_headers(make_user, token_for):
     return token_for(make_user("governance"))
 
 
-def test_who_counts_as_trained(client, dataset, governance_headers):
-    body = client.get("/api/v1/stats/progress", headers=governance_headers).json
+@pytest.fixture
+def admin_headers(make_user, token_for):
+    return token_for(make_user("admin"))
+
+
+def test_who_counts_as_trained(client, dataset, admin_headers, governance_headers):
+    # Admins see exact figures; governance the same under the disclosure rule (tests/test_disclosure.py).
+    body = client.get("/api/v1/stats/progress", headers=admin_headers).json
     assert body["quarter"] == "2026-Q4" and body["target"] == 500
     assert body["trained"] == 6  # five engineers (one with two certificates) and the researcher
-    assert body["by_category"] == {"engineer": 5, "researcher": "<5", "official": 0}
-    assert body["by_sector"]["health"] == 5 and body["by_sector"]["justice"] == "<5"
+    assert body["by_category"] == {"engineer": 5, "researcher": 1, "official": 0}
+    assert body["by_sector"]["health"] == 5 and body["by_sector"]["justice"] == 1
     assert body["by_sector"]["education"] == 0  # revoked, expired and non-counting tracks are out
-    assert body["by_region"]["rabat-sale-kenitra"] == 5 and body["by_region"]["oriental"] == "<5"
-    assert body["by_language"] == {"fr": 5, "ar": "<5", "ary": 0, "zgh": 0, "en": 0}
-    assert body["by_gender"] == {"f": 5, "m": "<5"}
+    assert body["by_region"]["rabat-sale-kenitra"] == 5 and body["by_region"]["oriental"] == 1
+    assert body["by_language"] == {"fr": 5, "ar": 1, "ary": 0, "zgh": 0, "en": 0}
+    assert body["by_gender"] == {"f": 5, "m": 1}
+    seen = client.get("/api/v1/stats/progress", headers=governance_headers).json
+    assert seen["trained"] == 6
+    # 6 = 5 + 1: showing the 5 would give the 1 away, hiding it as "5+" too (6 - 5+ leaves 1): the
+    # table is withheld.
+    assert seen["by_category"] == {"engineer": "…", "researcher": "…", "official": "…"}
+    assert seen["by_gender"] == {"f": "…", "m": "…"}
 
 
 def test_quarter_figures_are_taken_on_the_quarters_last_day(client, dataset, governance_headers):
@@ -97,23 +109,28 @@ def test_quarter_figures_are_taken_on_the_quarters_last_day(client, dataset, gov
     # On 30 September: the five engineers and the not-yet-revoked official; the expired certificate
     # was still valid on its last day; the researcher was not yet certified.
     assert q3["trained"] == 7
-    assert q3["by_category"] == {"engineer": 5, "researcher": 0, "official": "<5"}
+    # 7 - 5 would give the official's 2 away: the engineers are hidden too ("5+": 7 - 5+ is 1 or 2).
+    assert q3["by_category"] == {"engineer": "5+", "researcher": 0, "official": "<5"}
     trend = client.get("/api/v1/stats/progress", headers=governance_headers).json["trend"]
     assert {"quarter": "2026-Q3", "trained": 7} in trend and trend[-1] == {"quarter": "2026-Q4", "trained": 6}
 
 
-def test_filtered_totals_follow_the_small_count_rule(client, dataset, governance_headers):
+def test_filtered_totals_follow_the_small_count_rule(client, dataset, governance_headers, admin_headers):
+    # A filtered total is a cell of the unfiltered sector table (6 = health 5 + justice 1), which
+    # cannot be protected otherwise: it is withheld, filtered or not.
     body = client.get("/api/v1/stats/progress?sector=justice", headers=governance_headers).json
-    assert body["trained"] == "<5"
+    assert body["trained"] == "…" and body["trend"][-1]["trained"] == "…"
     body = client.get("/api/v1/stats/progress?sector=health", headers=governance_headers).json
-    assert body["trained"] == 5
+    assert body["trained"] == "…"
+    assert client.get("/api/v1/stats/progress?sector=justice", headers=admin_headers).json["trained"] == 1
+    assert client.get("/api/v1/stats/progress?sector=health", headers=admin_headers).json["trained"] == 5
     assert client.get("/api/v1/stats/progress?sector=space", headers=governance_headers).status_code == 422
     assert client.get("/api/v1/stats/progress?quarter=2031-Q1", headers=governance_headers).status_code == 422
     assert client.get("/api/v1/stats/progress?quarter=Q4", headers=governance_headers).status_code == 422
 
 
 def test_quarter_boundaries_follow_moroccos_time_zone(client, today, make_track, make_trainee, make_certificate,
-                                                      governance_headers):
+                                                      admin_headers):
     from common.clock import MOROCCO
 
     track = make_track()
@@ -126,15 +143,17 @@ def test_quarter_boundaries_follow_moroccos_time_zone(client, today, make_track,
     late = db.session.scalars(sa.select(Certificate).where(Certificate.trainee_id == people[0].id)).one()
     late.revoked_at = revoked_at
     db.session.commit()
-    q2 = client.get("/api/v1/stats/progress?quarter=2026-Q2", headers=governance_headers).json
-    q3 = client.get("/api/v1/stats/progress?quarter=2026-Q3", headers=governance_headers).json
+    q2 = client.get("/api/v1/stats/progress?quarter=2026-Q2", headers=admin_headers).json
+    q3 = client.get("/api/v1/stats/progress?quarter=2026-Q3", headers=admin_headers).json
     assert (q2["trained"], q2["certificates"]["revoked"]) == (6, 0)
     assert (q3["trained"], q3["certificates"]["revoked"]) == (5, 1)
 
 
-def test_certificate_events_per_quarter(client, dataset, governance_headers):
-    q4 = client.get("/api/v1/stats/progress", headers=governance_headers).json["certificates"]
+def test_certificate_events_per_quarter(client, dataset, admin_headers, governance_headers):
+    q4 = client.get("/api/v1/stats/progress", headers=admin_headers).json["certificates"]
     assert q4 == {"issued": 2, "revoked": 1, "expired": 0, "verifications": 0}
+    seen = client.get("/api/v1/stats/progress", headers=governance_headers).json["certificates"]
+    assert seen == {"issued": "<5", "revoked": "<5", "expired": 0, "verifications": 0}
     q3 = client.get("/api/v1/stats/progress?quarter=2026-Q3", headers=governance_headers).json["certificates"]
     assert q3["issued"] == 7 and q3["expired"] == 0  # expired on the quarter's last day: still valid then
 

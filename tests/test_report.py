@@ -20,6 +20,7 @@ import pytest
 from openpyxl import load_workbook
 
 from certificates import fonts
+from governance.disclosure import protect
 from governance.report import rows as report, write_quarterly_report
 from governance.report.labels import LABELS
 
@@ -72,12 +73,15 @@ FIRST_ROW = 6  # rows 1-2: title (FR, AR); 4-5: headers (FR, AR)
 DRAWN = {"category": 3, "sector": 2, "region": 2, "gender": 1, "language": 1}
 
 
-def expected(count: int) -> int | str:
-    return "<5" if 1 <= count <= 4 else count
+def expected(name: str, code: str, figures: dict = FIGURES) -> int | str:
+    """As the disclosure rule writes a breakdown cell: "<5", or "5+" when hidden so that a "<5" cannot be
+    worked out from the total (governance.disclosure.protect, tested in tests/test_disclosure.py)."""
+    return protect(figures[f"by_{name}"], figures["trained"]).get(code, 0)
 
 
-def expected_change(now: int, before: int) -> int | str:
-    return "—" if 1 <= now <= 4 or 1 <= before <= 4 else now - before
+def expected_change(name: str, code: str) -> int | str:
+    now, before = expected(name, code), expected(name, code, PREVIOUS)
+    return now - before if isinstance(now, int) and isinstance(before, int) else "—"
 
 
 @pytest.fixture
@@ -140,8 +144,8 @@ def test_xlsx_breakdowns_follow_the_small_count_rule(written):
         for code, count in counts.items():
             _, french, arabic, shown_count, change, *_ = rows[code]
             assert (french, arabic) == LABELS[name][code]
-            assert shown_count == expected(count), (sheet, code)
-            assert change == expected_change(count, before.get(code, 0)), (sheet, code)
+            assert shown_count == expected(name, code), (sheet, code)
+            assert change == expected_change(name, code), (sheet, code)
             small += shown_count == "<5"
     assert small == 6  # engineer, education, oriental, marrakech-safi, unknown gender, darija
     categories = data_rows(wb["Catégories"])
@@ -162,9 +166,11 @@ def test_xlsx_summary_trend_certificates(written):
     trend = data_rows(wb["Tendance"])
     assert trend == {"2026-Q2": ("2026-Q2", 0), "2026-Q3": ("2026-Q3", 41), "2026-Q4": ("2026-Q4", 83)}
     certificates = data_rows(wb["Certificats"])
-    assert {code: row[3] for code, row in certificates.items()} == FIGURES["certificates"]  # exact, even 1 and 2
+    # Events of people follow the "<5" rule (disclosure control); checks by verifiers are exact.
+    assert {code: row[3] for code, row in certificates.items()} == {
+        "issued": 45, "revoked": "<5", "expired": "<5", "verifications": 317}
     assert {code: row[4] for code, row in certificates.items()} == {
-        "issued": 4, "revoked": 2, "expired": 1, "verifications": 227}
+        "issued": 4, "revoked": "—", "expired": "—", "verifications": 227}
 
 
 def test_xlsx_cohort_rates_are_numbers_formatted_as_percentages(written):
@@ -187,7 +193,7 @@ def test_xlsx_corrections(written):
         ("2026-Q3", "trained", "Personnes formées", "الأشخاص المكوَّنون", 39, 41, 2),
         ("2026-Q3", "by_region.oriental", "Région — L'Oriental", "الجهة — الشرق", 0, "<5", "—"),
         ("2026-Q3", "by_sector.agriculture", "Secteur — Agriculture", "القطاع — الفلاحة", 9, 11, 2),
-        ("2026-Q3", "certificates.revoked", "Certificats — Révoqués", "الشهادات — الملغاة", 0, 1, 1),
+        ("2026-Q3", "certificates.revoked", "Certificats — Révoqués", "الشهادات — الملغاة", 0, "<5", "—"),
     ]
 
 
@@ -277,8 +283,8 @@ def leaks(pdf: Path, figures: dict) -> list[tuple[str, str, list[str]]]:
 
 
 def marked(line: list[str]) -> bool:
-    # pdfium mirrors "<5" into "> 5" when it reads the line as right-to-left.
-    return bool(re.search(r"<\s*5|>\s*5", "".join(line)))
+    # pdfium mirrors "<5" into "> 5" (or reverses it into "5>") when it reads the line as right-to-left.
+    return bool(re.search(r"<\s*5|>\s*5|5\s*>", "".join(line)))
 
 
 def test_pdf_is_a4_portrait_and_runs_over_several_pages(written):
@@ -296,11 +302,17 @@ def test_pdf_prints_the_total_target_and_every_large_count(written):
         for code, count in FIGURES[f"by_{name}"].items():
             rows = label_lines(lines, LABELS[name][code][0], headed=True)
             assert len(rows) >= DRAWN[name], (name, code, rows)
-            if count >= 5 or count == 0:
+            if isinstance(expected(name, code), int):
                 assert all(str(count) in numbers(" ".join(row)) for row in rows), (name, code, rows)
-    for code, value in FIGURES["certificates"].items():  # exact, small or not
+            elif count >= 5:  # hidden as "5+": its true count is never printed on its lines
+                assert all(str(count) not in numbers(" ".join(row)) and "5+" in " ".join(row)
+                           for row in rows), (name, code, rows)
+    for code, value in FIGURES["certificates"].items():  # events of people: "<5" from 1 to 4
         (row,) = label_lines(lines, LABELS["certificates"][code][0], headed=True)
-        assert str(value) in numbers(" ".join(row)), (code, row)
+        if 1 <= value <= 4 and code != "verifications":
+            assert marked(row) and str(value) not in numbers(" ".join(row)), (code, row)
+        else:
+            assert str(value) in numbers(" ".join(row)), (code, row)
 
 
 def test_pdf_never_prints_a_small_count_next_to_its_label(written):
@@ -315,7 +327,7 @@ def test_pdf_never_prints_a_small_count_next_to_its_label(written):
 
 
 def test_the_leak_check_catches_a_report_without_the_rule(tmp_path, monkeypatch):
-    monkeypatch.setattr(report, "shown", lambda count: count)
+    monkeypatch.setattr(report, "protect", lambda counts, *args, **kwargs: dict(counts))
     pdf, _ = write_quarterly_report(FIGURES, PREVIOUS, CORRECTIONS, tmp_path)
     found = {(name, code) for name, code, _ in leaks(pdf, FIGURES)}
     assert found == {(name, code) for name in SHEETS for code, count in FIGURES[f"by_{name}"].items()
@@ -325,11 +337,14 @@ def test_the_leak_check_catches_a_report_without_the_rule(tmp_path, monkeypatch)
 def test_pdf_shows_changes_since_the_previous_quarter(written):
     lines = drawn_lines(written[0])
     assert "+42" in numbers(" ".join(" ".join(line) for line in lines))  # trained: 41 -> 83
-    (table,) = [row for row in label_lines(lines, "Fonctionnaire", headed=True)
-                if "+39" in numbers(" ".join(row))]
-    assert "80" in numbers(" ".join(table))
-    (arabic,) = [row for row in label_lines(lines, "Arabe", headed=True) if "9" in numbers(" ".join(row))]
-    assert "—" in arabic and "+7" not in numbers(" ".join(arabic))  # 2 -> 9: hidden
+    (table,) = [row for row in label_lines(lines, "Santé", headed=True) if "+31" in numbers(" ".join(row))]
+    assert "61" in numbers(" ".join(table))  # health: 30 -> 61
+    # Officials (80, beside 3 engineers "<5" in a total of 83) are hidden as "5+": neither 80 nor +39.
+    officials = label_lines(lines, "Fonctionnaire", headed=True)
+    assert officials and all("80" not in numbers(" ".join(row)) and "+39" not in numbers(" ".join(row))
+                             for row in officials)
+    (arabic,) = [row for row in label_lines(lines, "Arabe", headed=True) if "—" in row]
+    assert "+7" not in numbers(" ".join(arabic)) and "9" not in numbers(" ".join(arabic))  # 2 -> 9: hidden
 
 
 def test_pdf_prints_the_corrections(written):

@@ -1,17 +1,20 @@
 """The quarterly report of the governance cell: one PDF and one XLSX, French and Arabic side by side.
 
 Figures in, two files out: no database. `figures` is what `governance.queries.full_figures(quarter)`
-returns (exact counts, typed), or the JSON a snapshot holds; the report applies the small-count rule
-itself (`governance.rules.shown`, in rows.py) wherever a breakdown count is printed:
+returns (exact counts, typed), or the JSON a snapshot holds. The report is written for the governance
+cell and applies the disclosure rule (governance.disclosure, docs/rules.md) wherever a count of people is
+printed, through rows.py:
 
-- every breakdown count (category, sector, region, gender, language) from 1 to 4 is written "<5",
-  in tables and chart labels alike, in both files; so are those counts in the corrections table;
-- a change since the previous quarter is printed only when neither quarter's count is suppressed
-  (from "<5" to 7, "+4" would give the hidden count away); otherwise it is written "—";
-- in charts a suppressed bar is drawn at height 2.5 (half-way to 5), in a lighter colour, labelled "<5";
-- the grand total "trained", the quarterly trend of that total and the certificate event counts are
-  exact, as in the API (governance.serializers.progress_json, unfiltered);
-- cohort rows show rates only (attendance and completion), never the people counts behind them.
+- the trained total, the trend and each breakdown count from 1 to 4 are written "<5"; a breakdown is
+  protected against its total (complementary "5+", or "…" for a table withheld) so that no "<5" can be
+  worked out by subtraction, in tables and chart labels alike, in both files; corrections print each
+  value as it is written in its own protected table;
+- certificate events of people (issued, revoked, expired) follow the "<5" rule; checks by verifiers
+  are exact;
+- a change since the previous quarter is printed only when both counts are written exactly; otherwise
+  it is written "—";
+- bars and chart scales come from written counts only ("<5" at 2.5, "5+" at 5, lighter colour);
+- cohort rows show rates only, and only when the counts behind a rate are written exactly.
 
 The modules: labels.py (every label, from the translation catalogs), rows.py (what both files print),
 layout.py and charts.py (drawing on PDF pages), pdf.py and xlsx.py (the two files).

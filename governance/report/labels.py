@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, has_app_context
-from flask_babel import Babel, force_locale, lazy_gettext as _l
+from flask_babel import Babel, force_locale
+from flask_babel import lazy_gettext as _l
 
 from governance.rules import Quarter
 from skills.vocab import CATEGORIES, GENDERS, REGIONS, SECTORS, TRAINING_LANGUAGES
@@ -78,6 +79,8 @@ TEXTS = {
     # Notes are printed after their symbol ("<5 : ...", "— : ..."), which is drawn apart from the
     # Arabic so that bidi reordering cannot turn "<5" around; keep brackets out of Arabic texts.
     "small_note": _l("count from 1 to 4, hidden to protect people"),
+    "complementary_note": _l("count of 5 or more, hidden so that a count from 1 to 4 cannot be worked out"),
+    "withheld_note": _l("table withheld: otherwise a count from 1 to 4 could be worked out"),
     "bar_note": _l("Light bar: count <5, drawn at 2.5"),
     "change_note": _l("change hidden, count <5 in one of the two quarters"),
     "trend_note": _l("Last quarters only; the Tendance sheet of the workbook has them all"),

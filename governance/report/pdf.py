@@ -12,6 +12,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from certificates import fonts
 from common.printed_dates import date_ar, date_fr
+from governance.disclosure import AT_LEAST, SMALL, WITHHELD, written_difference
 from governance.figures import BREAKDOWNS, Figures
 from governance.report.charts import hbar_chart, progress_bar, trend_chart
 from governance.report.labels import Labels, label, quarter_ar
@@ -39,8 +40,10 @@ from governance.report.rows import (
     fmt_change,
     fmt_count,
     fmt_rate,
+    trend_points,
+    written_total,
 )
-from governance.rules import SMALL_COUNT
+
 
 def _breakdowntable(p: Pages, name: str, rows: Sequence[Row], labels: Labels,
                      with_change: bool, extra: Sequence[tuple[Column, Callable[[Row], str]]] = ()) -> None:
@@ -64,12 +67,18 @@ def _breakdowntable(p: Pages, name: str, rows: Sequence[Row], labels: Labels,
     table(p, columns, body)
 
 
+def marker_notes(p: Pages, text) -> None:
+    """What each disclosure marker means, symbol apart from the Arabic."""
+    p.note(text["small_note"], symbol=SMALL)
+    p.note(text["complementary_note"], symbol=AT_LEAST)
+    p.note(text["withheld_note"], symbol=WITHHELD)
+
+
 def write_pdf(path: Path, figures: Figures, previous: Figures | None,
               corrections: Sequence[Mapping[str, Any]], labels: Labels) -> None:
     fonts.register_fonts()
     text = labels["text"]
-    quarter, as_of, targets, target, trained = (figures.quarter, figures.as_of, figures.targets, figures.target,
-                                                figures.trained)
+    quarter, as_of, targets, target = figures.quarter, figures.as_of, figures.targets, figures.target
     breakdowns = {name: breakdown_rows(name, figures, previous, labels) for name in BREAKDOWNS}
     with_change = previous is not None
 
@@ -101,8 +110,9 @@ def write_pdf(path: Path, figures: Figures, previous: Figures | None,
     box_h, gap = 58.0, 10.0
     box_w = (WIDTH - 2 * gap) / 3
     p.y -= box_h
-    change = trained - previous.trained if previous is not None else None
-    boxes = [(text["trained"], str(trained), None), (text["target"], str(target), None),
+    written, before = written_total(figures), written_total(previous)
+    change = written_difference(before, written) if previous is not None else None
+    boxes = [(text["trained"], str(written), None), (text["target"], str(target), None),
              (text["change"], fmt_change(change) if change is not None else "—",
               (f"{text['since'][0]} {previous.quarter}", f"{text['since'][1]} {text['previous'][1]}")
              if previous is not None else None)]
@@ -124,12 +134,12 @@ def write_pdf(path: Path, figures: Figures, previous: Figures | None,
 
     # Progress toward the targets.
     p.heading(text["progress"], keep=70)
-    progress_bar(p, text["trained"], trained, trained, target, height=14, size=9.5, bold=True)
+    progress_bar(p, text["trained"], written, target, height=14, size=9.5, bold=True)
     for row in breakdowns["category"]:
         if row.code in targets:
-            progress_bar(p, row.label, row.count, row.exact, int(targets[row.code]))
+            progress_bar(p, row.label, row.count, int(targets[row.code]))
     p.y -= 4
-    p.note(text["small_note"], symbol=SMALL_COUNT)
+    marker_notes(p, text)
     p.note(text["bar_note"])
     p.y -= 6
 
@@ -137,7 +147,7 @@ def write_pdf(path: Path, figures: Figures, previous: Figures | None,
     hbar_chart(p, text["by_category"], breakdowns["category"])
     hbar_chart(p, text["by_sector"], breakdowns["sector"])
     hbar_chart(p, text["by_region"], breakdowns["region"])
-    trend_chart(p, text["trend"], figures.trend, text["trend_note"])
+    trend_chart(p, text["trend"], trend_points(figures), text["trend_note"])
 
     # Tables.
     target_col = (Column(text["target"], 60, "right"),
@@ -147,7 +157,7 @@ def write_pdf(path: Path, figures: Figures, previous: Figures | None,
                          extra=(target_col,) if name == "category" else ())
     if with_change:
         p.note(text["change_note"], symbol=HIDDEN_CHANGE)
-    p.note(text["small_note"], symbol=SMALL_COUNT)
+    marker_notes(p, text)
 
     cert_rows = certificate_rows(figures, previous, labels)
     p.heading(text["certificates"], keep=60)

@@ -14,6 +14,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from certificates import fonts
+from governance.disclosure import AT_LEAST, MARKERS, SMALL, WITHHELD, written_difference
 from governance.figures import Figures
 from governance.report.labels import Labels, Pair, label, quarter_ar
 from governance.report.rows import (
@@ -23,8 +24,9 @@ from governance.report.rows import (
     cohort_rows,
     correction_rows,
     rate,
+    trend_points,
+    written_total,
 )
-from governance.rules import SMALL_COUNT
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _HEADER_FILL = PatternFill("solid", fgColor="EEF5F2")
@@ -46,7 +48,7 @@ def put(ws: Worksheet, row: int, column: int, value: Any, *, number_format: str 
         cell.data_type = "s"  # assigning "=..." made it "f": undo that
         if value.startswith(_FORMULA_START):
             cell.quotePrefix = True
-        if value in (SMALL_COUNT, HIDDEN_CHANGE) or fonts.has_arabic(value):
+        if value in (*MARKERS, HIDDEN_CHANGE) or fonts.has_arabic(value):
             cell.alignment = _RIGHT
     if number_format:
         cell.number_format = number_format
@@ -83,7 +85,7 @@ def write_xlsx(path: Path, figures: Figures, previous: Figures | None,
     text = labels["text"]
     quarter, targets = figures.quarter, figures.targets
     target = figures.target
-    trained = figures.trained
+    trained = written_total(figures)
     wb = Workbook()
     wb.remove(wb.active)
     wb.properties.title = f"{text['title'][0]} {quarter}"
@@ -94,13 +96,13 @@ def write_xlsx(path: Path, figures: Figures, previous: Figures | None,
     ws = _sheet(wb, "Résumé", (f"{text['title'][0]} {quarter}",
                                f"{text['title'][1]} — {text['quarter'][1]} {quarter_ar(quarter)}"),
                 [figure_fr, text["value"], figure_ar], [44, 18, 44])
-    change = trained - previous.trained if previous is not None else None
+    change = written_difference(written_total(previous), trained) if previous is not None else None
     summary: list[tuple[Pair, Any, str | None]] = [
         (text["quarter"], str(quarter), None),
         (text["as_of"], figures.as_of, "yyyy-mm-dd"),
         (text["target"], target, None),
         (text["trained"], trained, None),
-        (text["rate"], rate(trained, target), RATE_FORMAT),
+        (text["rate"], rate(trained, target) if isinstance(trained, int) else None, RATE_FORMAT),
         (text["previous"], str(previous.quarter) if previous is not None else None, None),
         (text["change"], change, CHANGE_FORMAT),
     ]
@@ -110,7 +112,8 @@ def write_xlsx(path: Path, figures: Figures, previous: Figures | None,
         put(ws, row, 2, value, number_format=number_format)
         put(ws, row, 3, pair[1])
     row = FIRST_DATA_ROW + len(summary) + 1
-    for symbol, pair in ((SMALL_COUNT, text["small_note"]), (HIDDEN_CHANGE, text["change_note"])):
+    for symbol, pair in ((SMALL, text["small_note"]), (AT_LEAST, text["complementary_note"]),
+                         (WITHHELD, text["withheld_note"]), (HIDDEN_CHANGE, text["change_note"])):
         for offset, note in enumerate(pair):  # the symbol in its own cell: no bidi in one cell
             put(ws, row + offset, 1, symbol).alignment = Alignment(horizontal="left")
             put(ws, row + offset, 2, note).alignment = Alignment(horizontal="left")
@@ -135,9 +138,9 @@ def write_xlsx(path: Path, figures: Figures, previous: Figures | None,
                 put(ws, row, 6, targets.get(item.code))
 
     ws = _sheet(wb, "Tendance", text["trend"], [text["quarter"], text["trained"]], [14, 18])
-    for offset, point in enumerate(figures.trend):
-        put(ws, FIRST_DATA_ROW + offset, 1, str(point.quarter))
-        put(ws, FIRST_DATA_ROW + offset, 2, point.trained)
+    for offset, (quarter_code, value) in enumerate(trend_points(figures)):
+        put(ws, FIRST_DATA_ROW + offset, 1, quarter_code)
+        put(ws, FIRST_DATA_ROW + offset, 2, value)
 
     ws = _sheet(wb, "Certificats", text["certificates"],
                 [text["code"], *_label_headers(text["figure"]), text["number"], text["change"]],
