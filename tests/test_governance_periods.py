@@ -93,6 +93,7 @@ STEP = st.one_of(
     st.tuples(st.just("issue"), PERSON, TRACK),
     st.tuples(st.just("reissue"), PERSON, TRACK),
     st.tuples(st.just("revoke"), PERSON, TRACK),
+    st.tuples(st.just("reinstate"), PERSON, TRACK),
     st.tuples(st.just("abandon"), PERSON, TRACK),
     st.tuples(st.just("flip"), TRACK),
     st.tuples(st.just("profile"), PERSON, st.sampled_from(sorted(CATEGORIES)), st.sampled_from(["health", "justice"]),
@@ -124,16 +125,23 @@ def test_trained_periods_stay_exact(admin, moving_clock, make_track, make_traine
 
     for step in steps:
         action, *args = step
-        if action == "issue":
-            certificate_operations.issue_certificate(admin, people[args[0]], tracks[args[1]], known_eligible=True)
+        if action in ("issue", "abandon"):
+            try:
+                certificate_operations.issue_certificate(admin, people[args[0]], tracks[args[1]], known_eligible=True)
+            except certificate_operations.RevokedCertificate:  # refused before writing: a revocation sticks
+                db.session.rollback()
+                continue
+            if action == "abandon":  # written and flushed, then the request fails: nothing may remain
+                db.session.rollback()
+                continue
+        elif action == "reinstate":
+            revoked = certificate_operations.revoked_certificate(people[args[0]].id, tracks[args[1]].id)
+            if revoked is not None:
+                certificate_operations.reinstate_certificate(admin, revoked, "test")
         elif action == "reissue" and current(*args) is not None:
             certificate_operations.reissue_certificate(admin, current(*args))
         elif action == "revoke" and current(*args) is not None:
             certificate_operations.revoke_certificate(admin, current(*args), "test")
-        elif action == "abandon":  # written and flushed, then the request fails: nothing may remain
-            certificate_operations.issue_certificate(admin, people[args[0]], tracks[args[1]], known_eligible=True)
-            db.session.rollback()
-            continue
         elif action == "flip":
             track = tracks[args[0]]
             operations.update_track(admin, track, _track_data(track, not track.counts_toward_target))
