@@ -24,6 +24,16 @@ track_modules = sa.Table(
     sa.Column("module_id", sa.ForeignKey("modules.id", ondelete="RESTRICT"), primary_key=True),
 )
 
+# A track may require valid certificates of other tracks (the pathway). Cycles are refused by
+# skills.rules.prerequisite_cycle before anything is written.
+track_prerequisites = sa.Table(
+    "track_prerequisites",
+    db.metadata,
+    sa.Column("track_id", sa.ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("required_track_id", sa.ForeignKey("tracks.id", ondelete="RESTRICT"), primary_key=True, index=True),
+    sa.CheckConstraint("track_id <> required_track_id", name="not_self"),
+)
+
 cohort_trainers = sa.Table(
     "cohort_trainers",
     db.metadata,
@@ -68,6 +78,9 @@ class Track(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     modules: Mapped[list[Module]] = relationship(secondary=track_modules, order_by=Module.code)
+    requires: Mapped[list["Track"]] = relationship(
+        secondary=track_prerequisites, primaryjoin=lambda: Track.id == track_prerequisites.c.track_id,
+        secondaryjoin=lambda: Track.id == track_prerequisites.c.required_track_id, order_by=lambda: Track.code)
 
     __table_args__ = (
         sa.CheckConstraint("min_attendance >= 0 AND min_attendance <= 1", name="min_attendance_range"),
@@ -244,3 +257,31 @@ class CohortAttendanceTotal(db.Model):
     cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True)
     attended: Mapped[int] = mapped_column(default=0)
     counted: Mapped[int] = mapped_column(default=0)
+
+
+class Recognition(db.Model):
+    """Recognition of prior learning: an admin records that a trainee has a module's learning from elsewhere
+    (another programme, a university course). While not withdrawn, the module counts as passed, and its
+    attendance as met, for every track that contains it. Withdrawing keeps the row (certificates issued on
+    it say so); only one recognition per trainee and module is in force at a time."""
+
+    __tablename__ = "recognitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trainee_id: Mapped[int] = mapped_column(sa.ForeignKey("trainees.id", ondelete="CASCADE"), index=True)
+    module_id: Mapped[int] = mapped_column(sa.ForeignKey("modules.id", ondelete="RESTRICT"))
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    evidence: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    withdrawn_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    withdrawn_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    module: Mapped[Module] = relationship()
+    recorded_by: Mapped[Optional["User"]] = relationship(foreign_keys=[recorded_by_id])
+
+    __table_args__ = (
+        # One recognition in force per trainee and module (withdrawn ones stay as history).
+        sa.Index("uq_recognitions_in_force", "trainee_id", "module_id", unique=True,
+                 sqlite_where=sa.text("withdrawn_at IS NULL"), postgresql_where=sa.text("withdrawn_at IS NULL")),
+    )
