@@ -13,7 +13,7 @@ from accounts.operations import accept_notice
 from accounts.permissions import require_role
 from common.errors import DomainError
 from common.extensions import db
-from common.i18n import public_page
+from common.i18n import is_public_page, public_page
 from common.forms import apply_errors
 from common.redirects import safe_next
 from privacy import operations, queries
@@ -32,8 +32,9 @@ OPEN_BEFORE_ACCEPTANCE = {"static", "privacy.notice", "privacy.accept", "account
 @bp.before_app_request
 def ask_to_accept_notice():
     """A person whose account was made without them (import, demo, command line) or who accepted an
-    older notice is asked once, before anything else."""
-    if request.path.startswith("/api/") or request.endpoint in OPEN_BEFORE_ACCEPTANCE:
+    older notice is asked once, before anything else. Public pages are never held back: they read no
+    session (common.i18n.public_page), so they cannot know who is signed in."""
+    if request.path.startswith("/api/") or request.endpoint in OPEN_BEFORE_ACCEPTANCE or is_public_page():
         return None
     if current_user.is_authenticated and not has_accepted_current(current_user):
         return redirect(url_for("privacy.accept", next=request.full_path.rstrip("?") if request.method == "GET" else None))
