@@ -140,6 +140,31 @@ def assert_no_horizontal_scroll(page: Page) -> None:
         f"horizontal scrolling at 375 px on {page.url}: {measured}")
 
 
+# Every control a finger must hit, at least 44 × 44 CSS px on a phone (WCAG 2.5.5). Links inside a sentence are
+# exempt, as WCAG exempts inline targets; radio buttons and checkboxes are hit through their label.
+TOUCH_TARGETS = """() => {
+  const small = [];
+  for (const el of document.querySelectorAll('a[href], button, select, input:not([type=hidden]), label')) {
+    if (el.closest('p, li.inline, dd, td.text') && el.tagName === 'A') continue;
+    if ((el.type === 'radio' || el.type === 'checkbox') && el.closest('label')) continue;
+    if (el.tagName === 'LABEL' && !el.querySelector('input[type=radio], input[type=checkbox]')) continue;
+    const r = el.getBoundingClientRect(), style = getComputedStyle(el);
+    if (r.width === 0 || style.visibility === 'hidden') continue;
+    const text = el.tagName === 'INPUT' || el.tagName === 'SELECT';
+    if (r.height < 44 || (!text && r.width < 44)) {
+      small.push(`${el.tagName.toLowerCase()}${el.className ? '.' + el.className.split(' ').join('.') : ''} `
+                 + `"${(el.textContent || el.value || '').trim().slice(0, 20)}" ${Math.round(r.width)}x${Math.round(r.height)}`);
+    }
+  }
+  return small;
+}"""
+
+
+def assert_touch_targets(page: Page) -> None:
+    small = page.evaluate(TOUCH_TARGETS)
+    assert not small, f"touch targets under 44 px on {page.url}: {small[:12]}"
+
+
 def assert_attendance_rows(session_id: int, expected: dict[int, str]) -> None:
     from skills.models import Attendance
 
@@ -153,20 +178,25 @@ def assert_attendance_rows(session_id: int, expected: dict[int, str]) -> None:
 # --- the flows -----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_trainer_takes_attendance_and_sees_it_saved(world, new_page, screenshot, lang):
+def test_trainer_takes_attendance_and_sees_it_saved(world, new_page, screenshot, axe, lang):
     page = new_page()
+    page.goto(f"{world.url}/login?lang={lang}")
+    axe(page, f"the sign-in page ({lang})")
     log_in(page, world.url, world.trainer)
     expect(page).to_have_url(f"{world.url}/cohorts")
     if lang != "fr":
         switch_language(page, lang)
     assert_direction(page, lang)
+    axe(page, f"the cohort list ({lang})")
 
     page.locator(f"main a[href='/cohorts/{world.cohort}']").click()
     expect(page).to_have_url(f"{world.url}/cohorts/{world.cohort}")
+    axe(page, f"the cohort page ({lang})")
     page.locator(f"a[href='/cohorts/{world.cohort}/sessions/{world.session}']").click()
     expect(page).to_have_url(f"{world.url}/cohorts/{world.cohort}/sessions/{world.session}")
     assert_direction(page, lang)
     expect(page.locator(".roster-row")).to_have_count(3)
+    axe(page, f"the attendance screen ({lang})")
 
     holder, second, third = world.trainees
     chosen = {holder: "late", second: "absent", third: "excused"}
@@ -178,6 +208,7 @@ def test_trainer_takes_attendance_and_sees_it_saved(world, new_page, screenshot,
 
     expect(page.locator(".flash-success")).to_be_visible()
     expect(page).to_have_url(f"{world.url}/cohorts/{world.cohort}/sessions/{world.session}")
+    axe(page, f"the attendance screen once saved ({lang})")
     screenshot(page, "attendance", lang)
     assert_attendance_rows(world.session, chosen)
 
@@ -189,7 +220,7 @@ def test_trainer_takes_attendance_and_sees_it_saved(world, new_page, screenshot,
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_trainee_downloads_the_certificate(world, new_page, screenshot, lang):
+def test_trainee_downloads_the_certificate(world, new_page, screenshot, axe, lang):
     page = new_page(locale=BROWSER_LOCALE[lang])  # here the language comes from the browser's Accept-Language
     log_in(page, world.url, world.trainee)
     page.locator(".main-nav a[href='/me/certificates']").click()
@@ -197,6 +228,7 @@ def test_trainee_downloads_the_certificate(world, new_page, screenshot, lang):
     assert_direction(page, lang)
     expect(page.locator("article.cert")).to_have_count(1)
     expect(page.locator("article.cert")).to_contain_text(world.serial)
+    axe(page, f"my certificates ({lang})")
 
     with page.expect_download() as download_info:
         page.locator(f"article.cert a[href='/certificates/{world.serial}.pdf']").click()
@@ -227,7 +259,7 @@ def assert_public_direction(page: Page, lang: str) -> None:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_visitor_opens_the_verification_url(world, new_page, screenshot, lang):
+def test_visitor_opens_the_verification_url(world, new_page, screenshot, axe, lang):
     page = new_page()
     response = page.goto(world.url + world.verify_path)
     assert response.status == 200 and response.headers["cache-control"] == "no-store"
@@ -245,18 +277,26 @@ def test_visitor_opens_the_verification_url(world, new_page, screenshot, lang):
     # The facts' labels sit on the reading side: left of the values in French, right of them in Arabic.
     label, value = facts.locator("dt").first.bounding_box(), facts.locator("dd").first.bounding_box()
     assert (label["x"] > value["x"]) if lang == "ar" else (label["x"] < value["x"]), (label, value)
+    axe(page, f"the verification page ({lang})")
     screenshot(page, "verify", lang)
+    page.goto(f"{world.url}/?lang={lang}")
+    axe(page, f"the landing page ({lang})")
+    page.goto(f"{world.url}/verify?lang={lang}")
+    axe(page, f"the check form ({lang})")
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_no_horizontal_scrolling_at_375px(world, new_page, screenshot, lang):
-    """A phone 375 px wide: the attendance screen and the verification page fit without scrolling sideways."""
+def test_no_horizontal_scrolling_at_375px(world, new_page, screenshot, axe, lang):
+    """A phone 375 px wide: the attendance screen and the verification page fit without scrolling sideways,
+    every control is big enough for a finger, and axe-core finds nothing serious."""
     trainer = new_page(mobile=True, locale=BROWSER_LOCALE[lang])
     log_in(trainer, world.url, world.trainer)
     trainer.goto(f"{world.url}/cohorts/{world.cohort}/sessions/{world.session}")
     expect(trainer.locator(".roster-row")).to_have_count(3)
     assert_direction(trainer, lang)
     assert_no_horizontal_scroll(trainer)
+    assert_touch_targets(trainer)
+    axe(trainer, f"the attendance screen at 375 px ({lang})")
     screenshot(trainer, "attendance-375px", lang)
 
     visitor = new_page(mobile=True, locale=BROWSER_LOCALE[lang])
@@ -264,11 +304,16 @@ def test_no_horizontal_scrolling_at_375px(world, new_page, screenshot, lang):
     expect(visitor.locator(".verdict.verdict-valid")).to_be_visible()
     expect(visitor.locator("html")).to_have_attribute("dir", "rtl" if lang == "ar" else "ltr")
     assert_no_horizontal_scroll(visitor)
+    assert_touch_targets(visitor)
     screenshot(visitor, "verify-375px", lang)
+    visitor.goto(f"{world.url}/?lang={lang}")
+    assert_no_horizontal_scroll(visitor)
+    assert_touch_targets(visitor)
+    axe(visitor, f"the landing page at 375 px ({lang})")
 
 
 @pytest.mark.parametrize("mobile", [False, True], ids=["1280px", "375px"])
-def test_amazigh_public_pages_in_tifinagh(world, new_page, screenshot, mobile):
+def test_amazigh_public_pages_in_tifinagh(world, new_page, screenshot, axe, mobile):
     """The landing and verification pages in Amazigh: Tifinagh drawn with the font the app ships."""
     page = new_page(mobile=mobile)
     for path, name in (("/", "landing"), (world.verify_path, "verify")):
@@ -280,6 +325,8 @@ def test_amazigh_public_pages_in_tifinagh(world, new_page, screenshot, mobile):
         assert page.evaluate("[...document.fonts].some(f => f.family.includes('Kafaa Tifinagh') && f.status === 'loaded')")
         if mobile:
             assert_no_horizontal_scroll(page)
+            assert_touch_targets(page)
+        axe(page, f"{name} in Tamazight")
         screenshot(page, f"{name}-{'375px' if mobile else '1280px'}", "zgh")
     expect(page.locator(".verdict.verdict-valid")).to_be_visible()
     assert page.context.cookies() == []
