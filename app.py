@@ -45,7 +45,7 @@ from governance import reporting, trained
 from governance.cli import report_cli
 from jobs import runner
 from maintenance.cli import backup_command, purge_command, restore_command
-from skills import signals as skills_signals, views as skills_views, vocab
+from skills import queries as skills_queries, signals as skills_signals, views as skills_views, vocab
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 
@@ -330,4 +330,6 @@ def register_reactions(app: Flask) -> None:
         runner.register_task(kind, function)
     trained.install()  # trained_periods follow every flush of certificates, trainees, tracks and cohorts
     skills_signals.trainees_written.connect(trained.refresh_written)  # ... and skills' bulk trainee writes
+    skills_signals.recognitions_changed.connect(trained.refresh_recognised)  # ... and recognitions
+    skills_queries.PREREQUISITE_HOLDINGS = certificate_queries.prerequisite_holdings  # eligibility asks certificates
     skills_views.TRAINEE_PAGE_EXTRAS["certificates"] = certificate_queries.certificates_on_page

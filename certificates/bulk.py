@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
 
 from accounts.models import User
 from certificates.models import Certificate, CertificateFile
@@ -15,6 +16,7 @@ from common.errors import DomainError
 from common.extensions import db
 from skills import queries as skill_queries
 from skills.models import Cohort
+from skills.serializers import missing_requirements
 
 
 OUTCOMES = ("issued", "already_held", "revoked", "not_eligible", "failed")
@@ -35,11 +37,17 @@ def issue_for_cohort(actor: User | None, cohort: Cohort,
     for done, trainee in enumerate(trainees, start=1):
         trainee_id = trainee.id
         if not eligible[trainee_id].eligible or trainee.purged_at is not None:
-            outcome, detail = "not_eligible", None
+            # Why: the reasons as data (the job page words them in its reader's language), and as text in
+            # the run's language for the command line.
+            missing = missing_requirements(eligible[trainee_id])
+            outcome, detail = "not_eligible", " ".join(str(m["message"]) for m in missing)
+            reasons = [{k: v for k, v in m.items() if k != "message"} for m in missing]
         else:
+            reasons = None
             try:
                 with db.session.begin_nested():
-                    certificate, created = issue_certificate(actor, trainee, track, known_eligible=True)
+                    certificate, created = issue_certificate(actor, trainee, track, known_eligible=True,
+                                                             known=eligible[trainee_id])
                 outcome, detail = ("issued" if created else "already_held"), certificate.serial
             except RevokedCertificate as error:
                 outcome, detail = "revoked", error.serial
@@ -49,7 +57,8 @@ def issue_for_cohort(actor: User | None, cohort: Cohort,
             db.session.commit()
         summary[outcome] += 1
         if outcome != "issued":
-            people.append({"trainee_id": trainee_id, "outcome": outcome, "detail": detail})
+            people.append({"trainee_id": trainee_id, "outcome": outcome, "detail": detail,
+                           **({"missing": reasons} if reasons is not None else {})})
         if progress:
             progress(done, len(trainees))
     summary["people"] = people
@@ -76,7 +85,8 @@ def cohort_zip(cohort: Cohort, path: Path) -> Path:
 def issue_cohort_job(job, progress):
     cohort = db.session.get(Cohort, job.params["cohort_id"])
     actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
-    summary = issue_for_cohort(actor, cohort, progress)
+    with force_locale(job.params.get("locale") or "fr"):
+        summary = issue_for_cohort(actor, cohort, progress)
     exports = Path(current_app.config["EXPORTS_DIR"])
     path = cohort_zip(cohort, exports / f"certificates-{cohort.code}-job{job.id}.zip")
     return summary, str(path)

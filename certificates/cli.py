@@ -30,8 +30,8 @@ def issue(cohort_code: str) -> None:
                f"skipped because revoked {summary['revoked']}, not eligible {summary['not_eligible']}, "
                f"failed {summary['failed']}.")
     for person in summary["people"]:
-        if person["outcome"] in ("revoked", "failed"):
-            what = "revoked" if person["outcome"] == "revoked" else "FAILED"
+        if person["outcome"] in ("revoked", "failed", "not_eligible"):
+            what = {"revoked": "revoked", "failed": "FAILED", "not_eligible": "not eligible"}[person["outcome"]]
             click.echo(f"  trainee {person['trainee_id']}: {what}: {person['detail']}")
     if summary["failed"]:
         raise SystemExit(1)

@@ -114,6 +114,9 @@ def achievement(content: Certified) -> dict[str, Any]:
     lines = [f"- {m.code} — {m.title('fr')} ({_hours(m.hours)} h)" for m in modules]
     narrative = ["Réussir chacun des modules du parcours :", *lines,
                  f"soit {_hours(content.total_hours)} heures de formation."]
+    if content.builds_on:  # the pathway: what the track requires first
+        narrative.insert(0, "Détenir un certificat valide de chacun des parcours requis : "
+                            + ", ".join(f"{code} — {titles.get('fr') or code}" for code, titles in content.builds_on) + ".")
     if content.min_attendance is not None:
         narrative.append(f"Avoir suivi au moins {_percent(content.min_attendance)} % des séances (présences et "
                          "retards comptent, les absences excusées ne sont pas comptées).")

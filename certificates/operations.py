@@ -29,7 +29,8 @@ from common.extensions import db
 from common.types import utcnow
 from skills import queries as skill_queries
 from skills.models import Track, Trainee
-from skills.serializers import attendance_shortfall_message
+from skills.rules import Eligibility
+from skills.serializers import missing_requirements
 
 
 class NotEligible(DomainError):
@@ -42,15 +43,14 @@ class NotEligible(DomainError):
                          extra={"missing": [{**m, "message": str(m["message"])} for m in missing]})
 
 
-def unmet_requirements(trainee: Trainee, track: Track) -> list[dict[str, Any]]:
-    result = skill_queries.track_eligibility(track, [trainee.id])[trainee.id]
-    missing: list[dict[str, Any]] = [
-        {"type": "module", "module": code, "message": _l("Module %(code)s not yet passed.", code=code)}
-        for code in result.modules_missing]
-    if not result.attendance_met:
-        missing.append({"type": "attendance", "rate": None if result.rate is None else float(result.rate),
-                        "required": float(result.min_attendance), "message": attendance_shortfall_message(result)})
-    return missing
+def standing(trainee: Trainee, track: Track) -> Eligibility:
+    """Where the trainee stands for the track: the registry's one eligibility rule."""
+    return skill_queries.track_eligibility(track, [trainee.id])[trainee.id]
+
+
+def unmet_requirements(trainee: Trainee, track: Track, known: Eligibility | None = None) -> list[dict[str, Any]]:
+    """What the trainee still lacks (prerequisites, modules, attendance), each with its message."""
+    return missing_requirements(known or standing(trainee, track))
 
 
 def current_certificate(trainee_id: int, track_id: int) -> Certificate | None:
@@ -81,14 +81,21 @@ class RevokedCertificate(Conflict):
                             serial=certificate.serial), extra={"revoked": certificate.serial})
 
 
-def certified_record(track: Track) -> dict[str, Any]:
-    """What a certificate of this track states if issued now, from today's catalogue and configuration."""
+def _titles(obj) -> dict[str, str]:
+    return {"fr": obj.title_fr, "ar": obj.title_ar, "en": obj.title_en}
+
+
+def certified_record(track: Track, recognised: tuple[str, ...] = ()) -> dict[str, Any]:
+    """What a certificate of this track states if issued now, from today's catalogue and configuration:
+    `recognised` are the modules the holder has through a recognition of prior learning (said as such), and
+    the tracks it requires are named ("builds on")."""
     config = current_app.config
     return Certified.record(
-        code=track.code, titles={"fr": track.title_fr, "ar": track.title_ar, "en": track.title_en},
-        modules=[(m.code, {"fr": m.title_fr, "ar": m.title_ar, "en": m.title_en}, m.hours) for m in track.modules],
+        code=track.code, titles=_titles(track),
+        modules=[(m.code, _titles(m), m.hours) for m in track.modules],
         min_attendance=track.min_attendance,
-        issuer={"fr": config["ISSUER_NAME"], "ar": config.get("ISSUER_NAME_AR") or ""})
+        issuer={"fr": config["ISSUER_NAME"], "ar": config.get("ISSUER_NAME_AR") or ""},
+        recognised=recognised, builds_on=[(t.code, _titles(t)) for t in track.requires])
 
 
 def certificate_content(certificate: Certificate, url: str) -> CertificateContent:
@@ -99,6 +106,8 @@ def certificate_content(certificate: Certificate, url: str) -> CertificateConten
         serial=certificate.serial, holder=certificate.holder, holder_ar=certificate.holder_ar,
         holder_tfng=certificate.holder_tfng, track_title_fr=content.title("fr"), track_title_ar=content.title("ar"),
         modules=[(m.title("fr"), m.title("ar"), float(m.hours)) for m in content.modules],
+        recognised=[m.recognised for m in content.modules],
+        builds_on=[(titles.get("fr") or code, titles.get("ar") or code) for code, titles in content.builds_on],
         issued_on=certificate.issued_on, expires_on=certificate.expires_on, verify_url=url,
         verification_code=certificate.verification_code, issuer_name=content.issuer_name("fr"),
         issuer_name_ar=content.issuer.get("ar", ""), domain=urlsplit(config["BASE_URL"]).netloc)
@@ -169,13 +178,15 @@ def keep_missing_revoked_copies() -> int:
 def issue_certificate(actor: User | None, trainee: Trainee, track: Track, *,
                       replacing: Certificate | None = None, known_eligible: bool = False,
                       dates: tuple[date, date | None] | None = None,
-                      certified: dict[str, Any] | None = None) -> tuple[Certificate, bool]:
+                      certified: dict[str, Any] | None = None,
+                      known: Eligibility | None = None) -> tuple[Certificate, bool]:
     """Issue the trainee's certificate of a track. Returns (certificate, created).
 
     A trainee who already holds a valid one gets it back (created False), so bulk runs can be repeated.
     An expired one is renewed. `replacing` reissues (a corrected name, a renewal): the old certificate
     then verifies as superseded by the new serial. `known_eligible` skips the check for a caller that
-    has just made it for many trainees at once (bulk issuance). `dates` (issued, expires) keeps those of
+    has just made it for many trainees at once (bulk issuance), which passes what it found as `known` (the
+    record then names the recognised modules without asking again). `dates` (issued, expires) keeps those of
     the certificate a correction replaces; by default it is issued today. `certified` is the content it
     states (a correction carries the replaced certificate's over); by default, today's catalogue.
 
@@ -195,7 +206,9 @@ def issue_certificate(actor: User | None, trainee: Trainee, track: Track, *,
         replacing = current  # expired: renewal
     if replacing is None and (revoked := revoked_certificate(trainee.id, track.id)) is not None:
         raise RevokedCertificate(revoked)
-    missing = [] if known_eligible else unmet_requirements(trainee, track)
+    if certified is None and known is None:
+        known = standing(trainee, track)  # what the record states: the modules recognised
+    missing = [] if known_eligible else unmet_requirements(trainee, track, known)
     if missing:
         raise NotEligible(missing)
 
@@ -213,7 +226,8 @@ def issue_certificate(actor: User | None, trainee: Trainee, track: Track, *,
         serial=serial, trainee=trainee, track=track, cohort_id=cohort_id, holder=claims.holder, holder_ar=claims.holder_ar,
         holder_tfng=claims.holder_tfng, issued_on=claims.issued_on, expires_on=claims.expires_on, kid=claims.kid,
         token=token, verification_code=verification_code(token), issued_by_id=getattr(actor, "id", None),
-        pdf_sha256="", certified=certified or certified_record(track), status_index=draw_status_index())
+        pdf_sha256="", status_index=draw_status_index(),
+        certified=certified or certified_record(track, known.modules_recognised if known else ()))
     pdf = render_pdf(certificate)
     certificate.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
     certificate.pdf = CertificateFile(content=pdf)

@@ -65,6 +65,8 @@ class CertificateContent:
     issuer_name: str
     domain: str  # printed beside the QR code so a reader can spot a look-alike
     issuer_name_ar: str = ""  # drawn under issuer_name when given
+    recognised: Sequence[bool] = ()  # per module: counted through a recognition of prior learning
+    builds_on: Sequence[tuple[str, str]] = ()  # the tracks it requires: (title_fr, title_ar)
 
 
 
@@ -136,11 +138,17 @@ def render_certificate(content: CertificateContent, *, revoked: bool = False) ->
     c.setFillColorRGB(0, 0, 0)
     _line(c, content.track_title_fr, left, y, 15, half, bold=True)
     _line(c, content.track_title_ar, right, y, 15, half, align="right")
+    if content.builds_on:  # the pathway level: the tracks this one requires
+        y -= 15
+        c.setFillColor(GREY)
+        _line(c, "s'appuyant sur : " + ", ".join(fr for fr, _ in content.builds_on), left, y, 9, half)
+        _line(c, "بناءً على: " + "، ".join(ar for _, ar in content.builds_on), right, y, 9, half, align="right")
+        c.setFillColorRGB(0, 0, 0)
 
     # Modules: French title | hours | Arabic title, above the QR block.
     y -= 26
     floor = 150.0
-    rows = len(content.modules) + 1
+    rows = len(content.modules) + 1 + any(content.recognised)  # the total, and the footnote on recognised ones
     step = min(15.0, (y - floor) / max(rows, 1))
     size = min(10.0, step * 0.72)
     c.setFillColor(GREEN)
@@ -152,15 +160,22 @@ def render_certificate(content: CertificateContent, *, revoked: bool = False) ->
     c.line(left, y - 4, right, y - 4)
     c.setFillColorRGB(0, 0, 0)
     total = 0.0
-    for title_fr, title_ar, hours in content.modules:
+    recognised = list(content.recognised) or [False] * len(content.modules)
+    for (title_fr, title_ar, hours), prior in zip(content.modules, recognised):
         y -= step
         total += hours
-        _line(c, title_fr, left, y, size, half - 40)
+        _line(c, title_fr + (" *" if prior else ""), left, y, size, half - 40)
         _line(c, _hours(hours), mid, y, size, 80, align="center")
-        _line(c, title_ar, right, y, size, half - 40, align="right")
+        _line(c, title_ar + (" *" if prior else ""), right, y, size, half - 40, align="right")
     y -= step
     _line(c, f"Total : {_hours(total)} h", left, y, size, half - 40, bold=True)
     _line(c, f"المجموع: {_hours(total)} ساعة", right, y, size, half - 40, align="right")
+    if any(recognised):
+        y -= step
+        c.setFillColor(GREY)
+        _line(c, "* acquis antérieurs reconnus", left, y, size * 0.9, half - 40)
+        _line(c, "* مكتسبات سابقة معترف بها", right, y, size * 0.9, half - 40, align="right")
+        c.setFillColorRGB(0, 0, 0)
 
     # Dates and issuer, bottom left.
     c.setFillColorRGB(0, 0, 0)

@@ -5,6 +5,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from certificates.models import Certificate
+from certificates.rules import certificate_status
+from common import clock
 from common.extensions import db
 from skills.models import Cohort, Enrollment, Trainee
 
@@ -17,6 +19,20 @@ def certificates_of_trainee(trainee_id: int) -> sa.Select:
 def certificates_on_page(trainee) -> list[Certificate]:
     """A trainee's certificates, newest first, for their page in the registry (skills.views)."""
     return list(db.session.scalars(certificates_of_trainee(trainee.id)))
+
+
+def prerequisite_holdings(trainee_ids: list[int], track_ids: list[int]) -> dict[tuple[int, int], list[str]]:
+    """The statuses today of the certificates these trainees hold of these tracks, for the registry's
+    eligibility (skills.queries.PREREQUISITE_HOLDINGS, set by the factory). One query."""
+    day = clock.today()
+    held: dict[tuple[int, int], list[str]] = {}
+    for row in db.session.execute(
+            sa.select(Certificate.trainee_id, Certificate.track_id, Certificate.revoked_at, Certificate.superseded_at,
+                      Certificate.expires_on)
+            .where(Certificate.trainee_id.in_(trainee_ids), Certificate.track_id.in_(track_ids))):
+        held.setdefault((row.trainee_id, row.track_id), []).append(
+            certificate_status(row.revoked_at, row.superseded_at, row.expires_on, day))
+    return held
 
 
 def _status_condition(status: str, day: date):

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Iterable
 
 SERIAL_PREFIX = "KF"
 SERIAL_RE = re.compile(r"^KF-(\d{4})-(\d{6})$")
@@ -54,6 +54,7 @@ class CertifiedModule:
     code: str
     titles: dict[str, str]
     hours: Decimal
+    recognised: bool = False  # counted through a recognition of prior learning rather than attended
 
     def title(self, locale: str) -> str:
         return self.titles.get(locale) or self.titles["fr"]
@@ -71,9 +72,18 @@ class Certified:
     total_hours: Decimal
     min_attendance: Decimal | None
     issuer: dict[str, str]
+    # The tracks this one requires, as (code, titles) when issued: the pathway level ("builds on").
+    builds_on: tuple[tuple[str, dict[str, str]], ...] = ()
 
     def title(self, locale: str) -> str:
         return self.titles.get(locale) or self.titles["fr"]
+
+    def builds_on_titles(self, locale: str) -> list[str]:
+        return [titles.get(locale) or titles.get("fr") or code for code, titles in self.builds_on]
+
+    @property
+    def any_recognised(self) -> bool:
+        return any(m.recognised for m in self.modules)
 
     def issuer_name(self, locale: str) -> str:
         return self.issuer.get(locale) or self.issuer["fr"]
@@ -81,23 +91,35 @@ class Certified:
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> "Certified":
         track = record["track"]
-        modules = tuple(CertifiedModule(m["code"], dict(m["title"]), Decimal(m["hours"])) for m in record["modules"])
+        # "recognised" and "builds_on" came with the pathway: records issued before have neither.
+        modules = tuple(CertifiedModule(m["code"], dict(m["title"]), Decimal(m["hours"]), bool(m.get("recognised")))
+                        for m in record["modules"])
         minimum = track.get("min_attendance")
         return cls(code=track["code"], titles=dict(track["title"]), modules=modules,
                    total_hours=Decimal(record["total_hours"]),
-                   min_attendance=None if minimum is None else Decimal(minimum), issuer=dict(record["issuer"]))
+                   min_attendance=None if minimum is None else Decimal(minimum), issuer=dict(record["issuer"]),
+                   builds_on=tuple((t["code"], dict(t["title"])) for t in track.get("builds_on", ())))
 
     @staticmethod
     def record(*, code: str, titles: dict[str, str], modules: list[tuple[str, dict[str, str], Decimal]],
-               min_attendance: Decimal | None, issuer: dict[str, str]) -> dict[str, Any]:
-        """The JSON stored at issue. Hours and ratios are decimal text, so nothing is rounded on the way."""
+               min_attendance: Decimal | None, issuer: dict[str, str], recognised: Iterable[str] = (),
+               builds_on: Iterable[tuple[str, dict[str, str]]] = ()) -> dict[str, Any]:
+        """The JSON stored at issue. Hours and ratios are decimal text, so nothing is rounded on the way.
+        `recognised`: codes of the modules counted through a recognition of prior learning; `builds_on`: the
+        required tracks (code, titles), written only when there are any."""
         total = sum((Decimal(hours) for _, _, hours in modules), Decimal(0))
+        recognised = set(recognised)
+        track: dict[str, Any] = {"code": code, "title": {k: titles.get(k) or "" for k in LANGUAGES},
+                                 "min_attendance": None if min_attendance is None else hours_text(min_attendance)}
+        required = [{"code": rcode, "title": {k: rtitles.get(k) or "" for k in LANGUAGES}} for rcode, rtitles in builds_on]
+        if required:
+            track["builds_on"] = required
         return {
             "version": 1,
-            "track": {"code": code, "title": {k: titles.get(k) or "" for k in LANGUAGES},
-                      "min_attendance": None if min_attendance is None else hours_text(min_attendance)},
+            "track": track,
             "modules": [{"code": mcode, "title": {k: mtitles.get(k) or "" for k in LANGUAGES},
-                         "hours": hours_text(hours)} for mcode, mtitles, hours in modules],
+                         "hours": hours_text(hours), **({"recognised": True} if mcode in recognised else {})}
+                        for mcode, mtitles, hours in modules],
             "total_hours": hours_text(total),
             "issuer": {k: v for k, v in issuer.items() if v},
         }

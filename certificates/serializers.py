@@ -54,7 +54,9 @@ def public_json(verdict: Verdict) -> dict[str, Any]:
             "holder_ar": certificate.holder_ar or None, "holder_tfng": certificate.holder_tfng,
             "holder_removed": certificate.purged_at is not None, "track": certificate.track.code,
             "track_title": dict(certificate.track.titles),
-            "modules": [{"code": m.code, "title": m.title("fr"), "hours": float(m.hours)} for m in certificate.track.modules],
+            "modules": [{"code": m.code, "title": m.title("fr"), "hours": float(m.hours), "recognised": m.recognised}
+                        for m in certificate.track.modules],
+            "builds_on": [{"code": code, "title": dict(titles)} for code, titles in certificate.track.builds_on],
             "total_hours": float(certificate.track.total_hours),
             "issued_on": certificate.issued_on.isoformat(),
             "expires_on": certificate.expires_on.isoformat() if certificate.expires_on else None,

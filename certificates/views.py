@@ -241,8 +241,9 @@ def issue_for_cohort(code: str):
     cohort = get_cohort_or_404(code)
     form = ConfirmForm()
     if form.validate_on_submit():
-        job = runner.start("certificates.issue_cohort", {"cohort_id": cohort.id, "cohort": cohort.code},
-                           current_user)
+        # The job words why someone is not eligible in the language of whoever started it.
+        job = runner.start("certificates.issue_cohort", {"cohort_id": cohort.id, "cohort": cohort.code,
+                                                         "locale": str(get_locale())}, current_user)
         return redirect(url_for("jobs.show", job_id=job.id))
     return render_template("confirm.html", form=form, back=url_for("skills.cohort", code=cohort.code),
                            question=_("Issue certificates to every eligible trainee of %(code)s? Trainees who "

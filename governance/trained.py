@@ -116,3 +116,11 @@ def refresh_written(connection: sa.Connection, *, updated_ids: Iterable[int], **
     """Answer skills' `trainees_written` signal: rebuild the periods of the updated people (their category,
     sector, region or gender may have changed). New trainees hold no certificate yet, so no period."""
     refresh(connection, updated_ids)
+
+
+def refresh_recognised(connection: sa.Connection, *, trainee_ids: Iterable[int], **_) -> None:
+    """Answer skills' `recognitions_changed` signal: a recognition recorded or withdrawn changes what its
+    holder is eligible for, so their periods are rebuilt in the same transaction. Today the periods rest on
+    certificates only (a certificate issued on a recognition stands when it is withdrawn); rebuilding here
+    keeps them right once anything they count depends on recognitions."""
+    refresh(connection, trainee_ids)

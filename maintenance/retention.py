@@ -5,7 +5,7 @@ Kinds of data, each with its period in the configuration:
 - API tokens (RETENTION_API_TOKENS_DAYS after they expired): only hashes, but tied to a person;
 - people (RETENTION_PERSON_YEARS after their last activity and after their last certificate expired):
   the trainee row is anonymised, not deleted, so every governance figure stays the same. Names, email
-  and employer are blanked; category, sector, region, gender, enrolments, attendance, results and
+  and employer are blanked, and so are the reason and evidence of their recognitions of prior learning; category, sector, region, gender, enrolments, attendance, results and
   certificate rows stay. Their correction requests (names and addresses asked for) are deleted. Certificates lose their names and PDF; the signed token (it carries the names)
   is replaced by its SHA-256, so a scanned QR code still finds its certificate, which verifies as
   expired (or revoked, superseded) without names. A linked account is blanked and disabled, not deleted:
@@ -39,7 +39,7 @@ from common import clock
 from common.extensions import db
 from jobs.models import Job
 from privacy.models import CorrectionRequest
-from skills.models import Attendance, Cohort, Enrollment, ModuleResult, Trainee
+from skills.models import Attendance, Cohort, Enrollment, ModuleResult, Recognition, Trainee
 
 KINDS = ("outbox", "api_tokens", "people", "files")
 UPLOADS = "uploads"  # EXPORTS_DIR/uploads: files kept between an import's dry run and the import
@@ -63,6 +63,8 @@ def active_since(cutoff: datetime) -> sa.Select:
         sa.select(Enrollment.trainee_id).join(Cohort, Cohort.id == Enrollment.cohort_id).where(Cohort.ends_on >= day),
         sa.select(Attendance.trainee_id).where(Attendance.recorded_at >= cutoff),
         sa.select(ModuleResult.trainee_id).where(ModuleResult.recorded_at >= cutoff),
+        sa.select(Recognition.trainee_id).where(sa.or_(Recognition.recorded_at >= cutoff,
+                                                       Recognition.withdrawn_at >= cutoff)),
         sa.select(User.trainee_id).where(User.trainee_id.is_not(None), User.last_login_at >= cutoff),
         sa.select(CorrectionRequest.trainee_id).where(CorrectionRequest.created_at >= cutoff),
         sa.select(Certificate.trainee_id).where(sa.or_(
@@ -180,6 +182,10 @@ def _anonymise_people(ids: list[int], now: datetime) -> None:
         db.session.execute(sa.update(Certificate).where(Certificate.id == certificate.id).values(
             holder="", holder_ar="", holder_tfng=None, token=purged_token(certificate.token), purged_at=now)
             .execution_options(synchronize_session=False))
+    # What a recognition says of the person (why, on what evidence) is free text about them: blanked; which
+    # module was recognised, and when, stays with the other anonymous results.
+    db.session.execute(sa.update(Recognition).where(Recognition.trainee_id.in_(ids)).values(reason="", evidence="")
+                       .execution_options(synchronize_session=False))
     db.session.execute(sa.update(Trainee).where(Trainee.id.in_(ids)).values(
         name="", name_ar="", name_tfng=None, employer="", purged_at=now,
         email=sa.literal("purged-") + sa.cast(Trainee.id, sa.String) + "@purged.invalid")

@@ -2,7 +2,7 @@
 commit once; every error answers application/problem+json and writes nothing."""
 from __future__ import annotations
 
-from flask import request
+from flask import g, request
 
 from accounts.bearer import api_blueprint
 from accounts.permissions import current_actor, require_role
@@ -31,6 +31,7 @@ from skills.filters import COHORT_STATUSES, list_filters, params as filter_param
 from skills.loaders import (
     get_cohort_or_404,
     get_module_or_404,
+    get_recognition_or_404,
     get_session_or_404,
     get_track_or_404,
     get_trainee_or_404,
@@ -40,6 +41,7 @@ from skills.serializers import (
     COHORT,
     MODULE,
     PROGRESS,
+    RECOGNITION,
     RESULT,
     SESSION,
     TRACK,
@@ -48,6 +50,7 @@ from skills.serializers import (
     cohort_json,
     module_json,
     progress_json,
+    recognition_json,
     result_json,
     session_json,
     track_json,
@@ -62,7 +65,8 @@ bp = api_blueprint("skills_api", __name__)
 CODE = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"}
 MODULE_IN = Body(obj({"code": CODE, "title": TITLES, "hours": NUMBER}))
 TRACK_IN = Body(obj({"code": CODE, "title": TITLES, "modules": array(CODE), "min_attendance": NUMBER,
-                     "validity_months": nullable(INTEGER), "counts_toward_target": BOOLEAN},
+                     "validity_months": nullable(INTEGER), "counts_toward_target": BOOLEAN,
+                     "requires": array(CODE)},
                     required=("code", "title", "modules")))
 TRAINEE_IN = Body(obj({"name": STRING, "name_ar": STRING, "name_tfng": nullable(STRING), "email": STRING,
                        "category": enum(CATEGORIES), "sector": enum(SECTORS), "region": enum(REGIONS),
@@ -79,6 +83,8 @@ ATTENDANCE_IN = Body(obj({"records": array(obj({"trainee_id": INTEGER, "status":
 RESULTS_IN = Body(obj({"records": array(obj({"trainee_id": INTEGER, "module": CODE, "passed": BOOLEAN,
                                              "score": nullable(NUMBER)}, required=("trainee_id", "module", "passed")),
                                         minItems=1)}))
+RECOGNITION_IN = Body(obj({"module": CODE, "reason": {"type": "string", "maxLength": 500},
+                           "evidence": {"type": "string", "maxLength": 500}}, required=("module", "reason")))
 TRAINEE_FILTERS = ("q", "cohort", "track", "sector", "region", "category", "updated_since")
 COHORT_FILTERS = ("q", "track", "sector", "region", "status")
 ATTENDANCE_OUT = obj({"session_id": INTEGER, "records": array(ATTENDANCE)})
@@ -202,6 +208,49 @@ def trainee_progress(trainee_id: int):
     scope = permissions.progress_scope(current_actor())  # a trainer: the cohorts they teach only
     return {"trainee_id": trainee.id,
             "tracks": [progress_json(p) for p in queries.trainee_progress(trainee.id, scope)]}
+
+
+# --- recognition of prior learning ----------------------------------------------------------------------
+
+@bp.get("/trainees/<int:trainee_id>/recognitions")
+@require_role("admin")
+@documented("A trainee's recognitions of prior learning", tag="Trainees", responses={200: page_of(RECOGNITION)},
+            paginated=True, description="Those in force first, then the withdrawn ones (kept as history).")
+def list_recognitions(trainee_id: int):
+    return paginated(queries.recognitions_of(get_trainee_or_404(trainee_id).id), recognition_json)
+
+
+@bp.post("/trainees/<int:trainee_id>/recognitions")
+@require_role("admin")
+@documented("Recognise a module's prior learning", tag="Trainees", body=RECOGNITION_IN,
+            responses={201: RECOGNITION}, errors=(409,),
+            description="The module then counts as passed, and its attendance as met, for every track that "
+                        "contains it. 422 for an unknown module, an empty reason, or a module already "
+                        "recognised for this trainee (withdraw that one first).")
+def recognise(trainee_id: int):
+    trainee = get_trainee_or_404(trainee_id)
+    recognition = operations.recognise_module(current_actor(), trainee, json_body())
+    return _created(recognition_json(recognition), f"/api/v1/trainees/{trainee.id}/recognitions")
+
+
+@bp.delete("/trainees/<int:trainee_id>/recognitions/<int:recognition_id>")
+@require_role("admin")
+@documented("Withdraw a recognition", tag="Trainees", responses={204: NO_CONTENT}, errors=(409,),
+            description="It stops counting at once; the record stays, marked withdrawn. 409 when it was "
+                        "withdrawn already.")
+def withdraw_recognition(trainee_id: int, recognition_id: int):
+    recognition = get_recognition_or_404(get_trainee_or_404(trainee_id), recognition_id)
+    operations.withdraw_recognition(current_actor(), recognition)
+    db.session.commit()
+    return "", 204
+
+
+@bp.get("/me/recognitions")
+@require_role()
+@documented("The token's own recognitions of prior learning", tag="Trainees", responses={200: page_of(RECOGNITION)},
+            paginated=True, description="Empty for an account that is not a trainee's.")
+def my_recognitions():
+    return paginated(queries.recognitions_of(g.api_user.trainee_id or -1), recognition_json)
 
 
 # --- cohorts, enrollments, sessions, attendance, results -----------------------------------------------

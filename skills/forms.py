@@ -36,12 +36,14 @@ class TrackForm(FlaskForm):
     title_ar = StringField(_l("Title in Arabic"), validators=[DataRequired()])
     title_en = StringField(_l("Title in English"), validators=[DataRequired()])
     modules = SelectMultipleField(_l("Required modules"), validators=[DataRequired()])
+    requires = SelectMultipleField(_l("Prerequisites: tracks whose valid certificate is required first"),
+                                   validators=[Optional()])
     min_attendance = DecimalField(_l("Minimum attendance (%)"), default=80, validators=[DataRequired()])
     validity_months = IntegerField(_l("Validity in months (empty: no expiry)"), validators=[Optional()])
 
     def to_data(self) -> dict:
         minimum = self.min_attendance.data
-        return {"code": self.code.data, "modules": self.modules.data,
+        return {"code": self.code.data, "modules": self.modules.data, "requires": self.requires.data or [],
                 "title": {"fr": self.title_fr.data, "ar": self.title_ar.data, "en": self.title_en.data},
                 "min_attendance": None if minimum is None else minimum / 100,
                 "validity_months": self.validity_months.data}
@@ -87,6 +89,15 @@ class SessionForm(FlaskForm):
     module = SelectField(_l("Module"))
     starts_at = DateTimeLocalField(_l("Starts at (Morocco time)"), validators=[DataRequired()])
     hours = DecimalField(_l("Duration in hours"), default=3, validators=[DataRequired()])
+
+
+class RecognitionForm(FlaskForm):
+    module = SelectField(_l("Module"))
+    reason = StringField(_l("Why it is recognised (the learning it stands for)"), validators=[DataRequired()])
+    evidence = StringField(_l("Evidence (document, institution, date; optional)"), validators=[Optional()])
+
+    def to_data(self) -> dict:
+        return {"module": self.module.data, "reason": self.reason.data, "evidence": self.evidence.data or ""}
 
 
 class ConfirmForm(FlaskForm):

@@ -6,7 +6,7 @@ from flask import abort
 
 from accounts.permissions import current_actor
 from common.extensions import db
-from skills.models import Cohort, Module, Track, Trainee, TrainingSession
+from skills.models import Cohort, Module, Recognition, Track, Trainee, TrainingSession
 from skills.permissions import can_manage_cohort, can_view_cohort, can_view_trainee, check
 
 
@@ -46,3 +46,11 @@ def get_trainee_or_404(trainee_id: int) -> Trainee:
     trainee = db.get_or_404(Trainee, trainee_id)
     check(can_view_trainee(current_actor(), trainee))
     return trainee
+
+
+def get_recognition_or_404(trainee: Trainee, recognition_id: int) -> Recognition:
+    """A recognition of this trainee (the trainee already loaded and authorised); another's is not found."""
+    recognition = db.session.get(Recognition, recognition_id)
+    if recognition is None or recognition.trainee_id != trainee.id:
+        abort(404)
+    return recognition

@@ -23,12 +23,14 @@ from skills.models import (
     Enrollment,
     Module,
     ModuleResult,
+    Recognition,
     Track,
     Trainee,
     TrainingSession,
+    track_prerequisites,
 )
-from skills.rules import ATTENDED_STATUSES, COUNTED_STATUSES, DEFAULT_MIN_ATTENDANCE
-from skills.signals import trainees_written
+from skills.rules import ATTENDED_STATUSES, COUNTED_STATUSES, DEFAULT_MIN_ATTENDANCE, prerequisite_cycle
+from skills.signals import recognitions_changed, trainees_written
 from skills.vocab import ATTENDANCE_STATUSES, CATEGORIES, GENDERS, REGIONS, SECTORS, TRAINING_LANGUAGES
 
 MAX_BATCH = 2000
@@ -128,31 +130,73 @@ def _modules_by_code(errors: FieldErrors, name: str, codes: Any) -> list[Module]
     return list(found.values())
 
 
+def _required_tracks(errors: FieldErrors, code: str | None, track: Track | None, codes: Any) -> list[Track] | None:
+    """The tracks a track requires (`requires`), checked: known, and closing no cycle. None when not given:
+    an update then keeps the prerequisites the track has."""
+    if codes is None:
+        return None
+    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+        errors.add("requires", _l("Give a list of track codes."))
+        return None
+    codes = list(dict.fromkeys(codes))
+    found = {t.code: t for t in db.session.scalars(sa.select(Track).where(Track.code.in_(codes)))}
+    own = [c for c in codes if c == code or (track is not None and c == track.code)]
+    unknown = [c for c in codes if c not in found and c not in own]
+    if unknown:
+        errors.add("requires", _l("Unknown tracks: %(codes)s.", codes=", ".join(unknown)))
+        return None
+    if code is None:
+        return None
+    # The whole prerequisite graph, by code: a few rows per track.
+    graph: dict[str, list[str]] = {}
+    required = sa.orm.aliased(Track)
+    for track_code, required_code in db.session.execute(
+            sa.select(Track.code, required.code).join(track_prerequisites, track_prerequisites.c.track_id == Track.id)
+            .join(required, required.id == track_prerequisites.c.required_track_id)):
+        graph.setdefault(track_code, []).append(required_code)
+    if track is not None and track.code != code:  # a renamed track: its edges under the new code
+        graph[code] = graph.pop(track.code, [])
+        graph = {t: [code if r == track.code else r for r in rs] for t, rs in graph.items()}
+    cycle = prerequisite_cycle(code, codes, graph)
+    if cycle:
+        errors.add("requires", _l("A track cannot require itself.") if len(cycle) == 2 else
+                   _l("These prerequisites would make a cycle: %(path)s.", path=" → ".join(cycle)))
+        return None
+    return [found[c] for c in codes]
+
+
+def _track_snapshot(track: Track) -> dict[str, Any]:
+    return {**_snapshot(track, *TRACK_FIELDS), "modules": sorted(m.code for m in track.modules),
+            "requires": sorted(t.code for t in track.requires)}
+
+
 def create_track(actor: User, data: dict[str, Any]) -> Track:
     errors = FieldErrors()
     values, modules = _track_values(errors, data)
+    requires = _required_tracks(errors, values["code"], None, data.get("requires"))
     errors.raise_if_any()
     _ensure_unique(Track, "code", values["code"])
-    track = Track(**values, modules=modules)
+    track = Track(**values, modules=modules, requires=requires or [])
     db.session.add(track)
     db.session.flush()
-    audit(actor, "track.create", "track", track.code,
-          after={**_snapshot(track, *TRACK_FIELDS), "modules": sorted(m.code for m in modules)})
+    audit(actor, "track.create", "track", track.code, after=_track_snapshot(track))
     return track
 
 
 def update_track(actor: User, track: Track, data: dict[str, Any]) -> Track:
     errors = FieldErrors()
     values, modules = _track_values(errors, {"code": track.code, **data})
+    requires = _required_tracks(errors, values["code"], track, data.get("requires"))
     errors.raise_if_any()
     _ensure_unique(Track, "code", values["code"], exclude_id=track.id)
-    before = {**_snapshot(track, *TRACK_FIELDS), "modules": sorted(m.code for m in track.modules)}
+    before = _track_snapshot(track)
     for name, value in values.items():
         setattr(track, name, value)
     track.modules = modules
+    if requires is not None:
+        track.requires = requires
     db.session.flush()
-    audit(actor, "track.update", "track", track.code, before=before,
-          after={**_snapshot(track, *TRACK_FIELDS), "modules": sorted(m.code for m in modules)})
+    audit(actor, "track.update", "track", track.code, before=before, after=_track_snapshot(track))
     return track
 
 
@@ -533,3 +577,55 @@ def record_results(actor: User, cohort: Cohort, records: Any) -> int:
     if after:
         audit(actor, "results.record", "cohort", cohort.code, before=before or None, after=after)
     return len(after)
+
+
+# --- recognition of prior learning ------------------------------------------------------------------------
+
+def recognise_module(actor: User, trainee: Trainee, data: dict[str, Any]) -> Recognition:
+    """Record that a trainee has a module's learning from elsewhere (admins). It counts as passed, and its
+    attendance as met, for every track containing the module (skills.rules.eligibility)."""
+    errors = FieldErrors()
+    module_code = v.code(errors, "module", data.get("module"))
+    reason = v.text(errors, "reason", data.get("reason"), max_length=500)
+    evidence = v.text(errors, "evidence", data.get("evidence"), required=False, max_length=500) or ""
+    module = None
+    if module_code is not None:
+        module = db.session.scalar(sa.select(Module).where(Module.code == module_code))
+        if module is None:
+            errors.add("module", _l("Unknown module “%(code)s”.", code=module_code))
+    errors.raise_if_any()
+    if trainee.purged_at is not None:
+        raise Conflict(_l("The personal data of trainee %(id)s was deleted at the end of its retention period.",
+                          id=trainee.id))
+    # Two admins recording the same module at once: the later one waits here, then finds the first's
+    # recognition (a clear 422 rather than a 500 on the one-in-force index).
+    lock_row(trainee)
+    in_force = db.session.scalar(sa.select(Recognition.id).where(
+        Recognition.trainee_id == trainee.id, Recognition.module_id == module.id, Recognition.withdrawn_at.is_(None)))
+    if in_force is not None:
+        raise ValidationFailed.single("module", _l("Module %(code)s is already recognised for this trainee: "
+                                                   "withdraw that recognition first.", code=module.code))
+    recognition = Recognition(trainee_id=trainee.id, module=module, reason=reason, evidence=evidence,
+                              recorded_by_id=actor.id, recorded_at=utcnow())
+    db.session.add(recognition)
+    db.session.flush()
+    # Under the trainee: the purge erases these values with the rest of the person's entries.
+    audit(actor, "recognition.record", "trainee", trainee.id, after={
+        "recognition_id": recognition.id, "module": module.code, "reason": reason, "evidence": evidence})
+    recognitions_changed.send(db.session.connection(), trainee_ids=[trainee.id])
+    return recognition
+
+
+def withdraw_recognition(actor: User, recognition: Recognition) -> Recognition:
+    """Withdraw a recognition: it stops counting from now on; the row stays as history. A recognition
+    already withdrawn is a conflict (409), so two withdrawals at once audit one."""
+    lock_row(recognition)
+    if recognition.withdrawn_at is not None:
+        raise Conflict(_l("This recognition was already withdrawn."))
+    recognition.withdrawn_at = utcnow()
+    recognition.withdrawn_by_id = actor.id
+    db.session.flush()
+    audit(actor, "recognition.withdraw", "trainee", recognition.trainee_id, before={
+        "recognition_id": recognition.id, "module": recognition.module.code})
+    recognitions_changed.send(db.session.connection(), trainee_ids=[recognition.trainee_id])
+    return recognition

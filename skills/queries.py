@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
-from typing import Iterable
+from fractions import Fraction
+from typing import Callable, Iterable
 
 import sqlalchemy as sa
 
@@ -18,13 +19,25 @@ from skills.models import (
     Enrollment,
     Module,
     ModuleResult,
+    Recognition,
     Track,
     Trainee,
     TrainingSession,
     cohort_trainers,
     track_modules,
 )
-from skills.rules import ATTENDED_STATUSES, COUNTED_STATUSES, Eligibility, eligibility
+from skills.rules import ATTENDED_STATUSES, COUNTED_STATUSES, Eligibility, eligibility, prerequisite_gap
+
+
+def _no_certificates(trainee_ids: list[int], track_ids: list[int]) -> dict[tuple[int, int], list[str]]:
+    return {}
+
+
+# The statuses today of the certificates trainees hold of some tracks: (trainee_ids, track_ids) ->
+# {(trainee_id, track_id): [status, ...]}. Certificates sit above the registry, so the factory sets this
+# (app.register_reactions) to certificates.queries.prerequisite_holdings; until then no certificate is known,
+# and no prerequisite is met.
+PREREQUISITE_HOLDINGS: Callable[[list[int], list[int]], dict[tuple[int, int], list[str]]] = _no_certificates
 
 
 def _search(query: sa.Select, q: str | None, *columns) -> sa.Select:
@@ -173,27 +186,90 @@ class TrackProgress:
 
 def track_eligibility(track: Track, trainee_ids: Iterable[int],
                       cohort_ids: Iterable[int] | None = None) -> dict[int, Eligibility]:
-    """Eligibility for one track of many trainees, over every cohort of that track they attended (or only
-    over cohort_ids, when given). Three grouped queries, whatever the number of trainees."""
+    """Eligibility for one track of many trainees (docs/rules.md, "Eligibility"). Four grouped queries
+    whatever the number of trainees (one more when the track has prerequisites); with cohort_ids (a
+    trainer's own cohorts) only those cohorts' results and attendance count.
+
+    A module passed in any cohort, of this track or another, counts; its attendance is that module's
+    sessions in the cohort it was passed in (passed in several: the best attendance, ties to the earliest
+    result). A module not passed counts its sessions in this track's cohorts. A recognised module not
+    passed in a cohort counts as passed and adds no attendance."""
     ids = list(trainee_ids)
-    in_scope = [Cohort.track_id == track.id] + ([Cohort.id.in_(list(cohort_ids))] if cohort_ids is not None else [])
-    counts = {row.trainee_id: (row.attended, row.counted) for row in db.session.execute(
-        sa.select(Attendance.trainee_id, *_attended_and_counted())
-        .join(TrainingSession, TrainingSession.id == Attendance.session_id)
-        .join(Cohort, Cohort.id == TrainingSession.cohort_id)
-        .where(*in_scope, Attendance.trainee_id.in_(ids))
-        .group_by(Attendance.trainee_id))}
-    passed: dict[int, set[str]] = {}
-    for trainee_id, code in db.session.execute(
-            sa.select(ModuleResult.trainee_id, Module.code).distinct()
-            .join(Module, Module.id == ModuleResult.module_id)
-            .join(Cohort, Cohort.id == ModuleResult.cohort_id)
-            .where(*in_scope, ModuleResult.passed, ModuleResult.trainee_id.in_(ids))):
-        passed.setdefault(trainee_id, set()).add(code)
-    required = [m.code for m in track.modules]
-    return {trainee_id: eligibility(required, passed.get(trainee_id, ()), *counts.get(trainee_id, (0, 0)),
-                                    track.min_attendance)
-            for trainee_id in ids}
+    codes = {m.id: m.code for m in track.modules}
+    scope = None if cohort_ids is None else list(cohort_ids)
+
+    def in_scope(column):
+        return [] if scope is None else [column.in_(scope)]
+
+    passed = sa.and_(ModuleResult.passed, ModuleResult.trainee_id.in_(ids), ModuleResult.module_id.in_(list(codes)))
+    # (trainee, module) -> the cohorts it was passed in, with (when, which) to break ties on.
+    passed_in: dict[tuple[int, int], list[tuple[int, datetime, int]]] = {}
+    for row in db.session.execute(
+            sa.select(ModuleResult.trainee_id, ModuleResult.module_id, ModuleResult.cohort_id,
+                      ModuleResult.recorded_at, ModuleResult.id)
+            .where(passed, *in_scope(ModuleResult.cohort_id))):
+        passed_in.setdefault((row.trainee_id, row.module_id), []).append((row.cohort_id, row.recorded_at, row.id))
+
+    recognised: dict[int, set[str]] = {}
+    for trainee_id, module_id in db.session.execute(
+            sa.select(Recognition.trainee_id, Recognition.module_id)
+            .where(Recognition.withdrawn_at.is_(None), Recognition.trainee_id.in_(ids),
+                   Recognition.module_id.in_(list(codes)))):
+        recognised.setdefault(trainee_id, set()).add(codes[module_id])
+
+    # Attendance per (trainee, cohort, module), over this track's cohorts and the cohorts a module was passed in.
+    own_track = (Cohort.track_id == track.id).label("own_track")
+    counts: dict[tuple[int, int, int], tuple[int, int, bool]] = {}
+    for row in db.session.execute(
+            sa.select(Attendance.trainee_id, TrainingSession.cohort_id, TrainingSession.module_id, own_track,
+                      *_attended_and_counted())
+            .join(TrainingSession, TrainingSession.id == Attendance.session_id)
+            .join(Cohort, Cohort.id == TrainingSession.cohort_id)
+            .where(Attendance.trainee_id.in_(ids), TrainingSession.module_id.in_(list(codes)),
+                   sa.or_(Cohort.track_id == track.id,
+                          TrainingSession.cohort_id.in_(sa.select(ModuleResult.cohort_id).where(passed))),
+                   *in_scope(TrainingSession.cohort_id))
+            .group_by(Attendance.trainee_id, TrainingSession.cohort_id, TrainingSession.module_id, own_track)):
+        counts[(row.trainee_id, row.cohort_id, row.module_id)] = (row.attended or 0, row.counted or 0, row.own_track)
+
+    gaps: dict[int, list] = {trainee_id: [] for trainee_id in ids}
+    if track.requires:
+        holdings = PREREQUISITE_HOLDINGS(ids, [t.id for t in track.requires])
+        for trainee_id in ids:
+            gaps[trainee_id] = [prerequisite_gap(t.code, holdings.get((trainee_id, t.id), ())) for t in track.requires]
+
+    by_trainee: dict[int, list[tuple[int, int, int, int, bool]]] = {}
+    for (trainee_id, cohort_id, module_id), (attended, counted, own) in counts.items():
+        by_trainee.setdefault(trainee_id, []).append((cohort_id, module_id, attended, counted, own))
+    modules_passed: dict[int, set[int]] = {}
+    for trainee_id, module_id in passed_in:
+        modules_passed.setdefault(trainee_id, set()).add(module_id)
+
+    def best(trainee_id: int, module_id: int) -> int:
+        """The cohort whose attendance counts for a module passed in several: the best rate, then the
+        earliest result."""
+        def key(passing):
+            cohort_id, recorded_at, result_id = passing
+            attended, counted, _ = counts.get((trainee_id, cohort_id, module_id), (0, 0, False))
+            return (-(Fraction(attended, counted) if counted else Fraction(-1)), recorded_at, result_id)
+        return min(passed_in[(trainee_id, module_id)], key=key)[0]
+
+    results = {}
+    for trainee_id in ids:
+        passed_modules = modules_passed.get(trainee_id, set())
+        chosen = {module_id: best(trainee_id, module_id) for module_id in passed_modules}
+        skipped = {module_id for module_id, code in codes.items()
+                   if module_id not in passed_modules and code in recognised.get(trainee_id, ())}
+        attended = counted = 0
+        for cohort_id, module_id, a, c, own in by_trainee.get(trainee_id, ()):
+            if module_id in skipped:
+                continue
+            if (chosen[module_id] == cohort_id) if module_id in chosen else own:
+                attended, counted = attended + a, counted + c
+        results[trainee_id] = eligibility(
+            codes.values(), [codes[m] for m in passed_modules], attended, counted, track.min_attendance,
+            recognised_modules=recognised.get(trainee_id, ()), prerequisites=gaps[trainee_id])
+    return results
 
 
 def trainee_progress(trainee_id: int, cohort_ids: Iterable[int] | None = None) -> list[TrackProgress]:
@@ -213,3 +289,9 @@ def trainee_progress(trainee_id: int, cohort_ids: Iterable[int] | None = None) -
 def required_module_codes(track_id: int) -> sa.Select:
     return (sa.select(Module.code).join(track_modules, track_modules.c.module_id == Module.id)
             .where(track_modules.c.track_id == track_id).order_by(Module.code))
+
+
+def recognitions_of(trainee_id: int) -> sa.Select:
+    """A trainee's recognitions of prior learning, those in force first, newest first."""
+    return (sa.select(Recognition).where(Recognition.trainee_id == trainee_id)
+            .order_by(Recognition.withdrawn_at.is_not(None), Recognition.recorded_at.desc(), Recognition.id.desc()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterable
+from typing import Iterable, Mapping
 
 # Present and late count as attended; excused sessions are left out of the count entirely.
 ATTENDED_STATUSES = frozenset({"present", "late"})
@@ -29,6 +29,51 @@ def meets_attendance(attended: int, counted: int, minimum: Decimal) -> bool:
     return Decimal(attended) >= minimum * Decimal(counted)
 
 
+# Why a required track's certificate does not count (yet): none held, the held one expired, or it was revoked.
+PREREQUISITE_REASONS = ("missing", "expired", "revoked")
+
+
+@dataclass(frozen=True)
+class PrerequisiteGap:
+    track: str  # the required track's code
+    reason: str  # one of PREREQUISITE_REASONS
+
+
+def prerequisite_gap(track_code: str, statuses: Iterable[str]) -> PrerequisiteGap | None:
+    """Whether the certificates a trainee holds of a required track meet it. `statuses` are those
+    certificates' statuses today (certificates.rules.certificate_status). A valid one meets it; a
+    superseded one says nothing (its replacement is in the list); otherwise an expired one is named
+    before a revoked one (renewing it is the way forward), and with neither it is missing."""
+    held = set(statuses)
+    if "valid" in held:
+        return None
+    for reason in ("expired", "revoked"):
+        if reason in held:
+            return PrerequisiteGap(track_code, reason)
+    return PrerequisiteGap(track_code, "missing")
+
+
+def prerequisite_cycle(code: str, requires: Iterable[str], graph: Mapping[str, Iterable[str]]) -> list[str] | None:
+    """The cycle that giving track `code` the prerequisites `requires` would close, as a path of codes
+    from `code` back to it (["A", "A"] for a track requiring itself, ["A", "B", "A"] for A→B→A), or None.
+    `graph` holds every other track's prerequisites (track code -> codes it requires); this track's own
+    current ones are replaced by `requires`."""
+    edges = {track: list(required) for track, required in graph.items()}
+    edges[code] = list(requires)
+    # Depth first from `code`, in code order so the cycle reported is the same every time.
+    stack: list[tuple[str, list[str]]] = [(code, [code])]
+    seen: set[str] = set()
+    while stack:
+        track, path = stack.pop()
+        for required in sorted(edges.get(track, ()), reverse=True):
+            if required == code:
+                return path + [code]
+            if required not in seen:
+                seen.add(required)
+                stack.append((required, path + [required]))
+    return None
+
+
 @dataclass(frozen=True)
 class Eligibility:
     eligible: bool
@@ -38,6 +83,9 @@ class Eligibility:
     modules_passed: tuple[str, ...]
     modules_missing: tuple[str, ...]
     attendance_met: bool
+    # Required modules that count through a recognition of prior learning (and not a result in a cohort).
+    modules_recognised: tuple[str, ...] = ()
+    prerequisites_missing: tuple[PrerequisiteGap, ...] = ()
     rate: Decimal | None = field(init=False)
 
     def __post_init__(self) -> None:
@@ -45,19 +93,29 @@ class Eligibility:
 
 
 def eligibility(required_modules: Iterable[str], passed_modules: Iterable[str], attended: int, counted: int,
-                min_attendance: Decimal) -> Eligibility:
-    """A trainee is eligible for a track when every required module is passed and attendance is at or
-    above the track's minimum."""
+                min_attendance: Decimal, *, recognised_modules: Iterable[str] = (),
+                prerequisites: Iterable[PrerequisiteGap | None] = ()) -> Eligibility:
+    """A trainee is eligible for a track when every required module is passed, attendance is at or above
+    the track's minimum and every prerequisite track's certificate is valid.
+
+    A module passed in a cohort counts as attended there; a recognised module not passed in any cohort
+    counts as passed and its attendance as met: it is left out of `attended` and `counted`, which the
+    caller measured over the other modules. When every required module is recognised, attendance is met."""
     required = sorted(set(required_modules))
     passed = set(passed_modules)
-    missing = tuple(code for code in required if code not in passed)
-    attendance_met = meets_attendance(attended, counted, min_attendance)
+    recognised = tuple(code for code in required if code not in passed and code in set(recognised_modules))
+    missing = tuple(code for code in required if code not in passed and code not in recognised)
+    attendance_met = meets_attendance(attended, counted, min_attendance) or (
+        counted == 0 and bool(required) and len(recognised) == len(required))
+    gaps = tuple(gap for gap in prerequisites if gap is not None)
     return Eligibility(
-        eligible=not missing and attendance_met,
+        eligible=not missing and attendance_met and not gaps,
         attended=attended,
         counted=counted,
         min_attendance=min_attendance,
-        modules_passed=tuple(code for code in required if code in passed),
+        modules_passed=tuple(code for code in required if code in passed or code in recognised),
         modules_missing=missing,
         attendance_met=attendance_met,
+        modules_recognised=recognised,
+        prerequisites_missing=gaps,
     )

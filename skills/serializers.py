@@ -8,8 +8,9 @@ from flask_babel import lazy_gettext as _l
 
 from common.openapi import BOOLEAN, DATE, DATETIME, INTEGER, NUMBER, STRING, TITLES, array, enum, nullable, obj, schema
 from common.types import iso_utc
-from skills.models import Attendance, Cohort, Module, ModuleResult, Track, Trainee, TrainingSession
+from skills.models import Attendance, Cohort, Module, ModuleResult, Recognition, Track, Trainee, TrainingSession
 from skills.queries import TrackProgress
+from skills.rules import PREREQUISITE_REASONS, Eligibility, PrerequisiteGap
 from skills.vocab import ATTENDANCE_STATUSES, CATEGORIES, GENDERS, REGIONS, SECTORS, TRAINING_LANGUAGES
 
 
@@ -30,13 +31,14 @@ def module_json(module: Module) -> dict[str, Any]:
 
 TRACK = schema("Track", obj({
     "code": STRING, "title": TITLES, "modules": array(STRING), "min_attendance": NUMBER,
-    "validity_months": nullable(INTEGER), "counts_toward_target": BOOLEAN}))
+    "validity_months": nullable(INTEGER), "counts_toward_target": BOOLEAN,
+    "requires": {**array(STRING), "description": "Tracks whose valid certificate this track requires (the pathway)."}}))
 
 
 def track_json(track: Track) -> dict[str, Any]:
     return {"code": track.code, "title": _titles(track), "modules": [m.code for m in track.modules],
             "min_attendance": _number(track.min_attendance), "validity_months": track.validity_months,
-            "counts_toward_target": track.counts_toward_target}
+            "counts_toward_target": track.counts_toward_target, "requires": [t.code for t in track.requires]}
 
 
 TRAINEE = schema("Trainee", obj({
@@ -99,27 +101,65 @@ def result_json(result: ModuleResult) -> dict[str, Any]:
             "recorded_by": result.recorded_by_id}
 
 
+RECOGNITION = schema("Recognition", obj({
+    "id": INTEGER, "trainee_id": INTEGER, "module": STRING, "module_title": TITLES, "reason": STRING,
+    "evidence": STRING, "recorded_at": DATETIME, "recorded_by": nullable(INTEGER),
+    "in_force": {**BOOLEAN, "description": "False once withdrawn: it no longer counts."},
+    "withdrawn_at": nullable(DATETIME), "withdrawn_by": nullable(INTEGER)}))
+
+
+def recognition_json(recognition: Recognition) -> dict[str, Any]:
+    return {"id": recognition.id, "trainee_id": recognition.trainee_id, "module": recognition.module.code,
+            "module_title": _titles(recognition.module), "reason": recognition.reason,
+            "evidence": recognition.evidence, "recorded_at": iso_utc(recognition.recorded_at),
+            "recorded_by": recognition.recorded_by_id, "in_force": recognition.withdrawn_at is None,
+            "withdrawn_at": iso_utc(recognition.withdrawn_at) if recognition.withdrawn_at else None,
+            "withdrawn_by": recognition.withdrawn_by_id}
+
+
 PROGRESS = schema("TrackProgress", obj({
     "track": STRING, "title": TITLES, "attendance_rate": nullable(NUMBER), "attended": INTEGER,
     "counted": INTEGER, "min_attendance": NUMBER, "modules_required": array(STRING),
-    "modules_passed": array(STRING), "eligible": BOOLEAN,
+    "modules_passed": {**array(STRING), "description": "Passed in a cohort or recognised."},
+    "modules_recognised": {**array(STRING), "description": "Counted through a recognition of prior learning."},
+    "requires": {**array(STRING), "description": "The tracks whose valid certificate this track requires."},
+    "eligible": BOOLEAN,
     "missing": array({"type": "object", "required": ["type", "message"],
-                      "properties": {"type": enum(["module", "attendance"]), "message": STRING,
-                                     "module": STRING, "rate": nullable(NUMBER), "required": NUMBER}})}))
+                      "properties": {"type": enum(["module", "attendance", "prerequisite"]), "message": STRING,
+                                     "module": STRING, "rate": nullable(NUMBER), "required": NUMBER,
+                                     "track": STRING, "reason": enum(PREREQUISITE_REASONS)}})}))
 
 
 def progress_json(progress: TrackProgress) -> dict[str, Any]:
     e = progress.eligibility
-    missing: list[dict[str, Any]] = [
-        {"type": "module", "module": code, "message": str(_l("Module %(code)s not yet passed.", code=code))}
-        for code in e.modules_missing]
-    if not e.attendance_met:
-        missing.append({"type": "attendance", "rate": _number(e.rate), "required": _number(e.min_attendance),
-                        "message": str(attendance_shortfall_message(e))})
     return {"track": progress.track.code, "title": _titles(progress.track),
             "attendance_rate": _number(e.rate), "attended": e.attended, "counted": e.counted,
             "min_attendance": _number(e.min_attendance), "modules_required": [m.code for m in progress.track.modules],
-            "modules_passed": list(e.modules_passed), "eligible": e.eligible, "missing": missing}
+            "modules_passed": list(e.modules_passed), "modules_recognised": list(e.modules_recognised),
+            "requires": [t.code for t in progress.track.requires], "eligible": e.eligible,
+            "missing": [{**m, "message": str(m["message"])} for m in missing_requirements(e)]}
+
+
+def prerequisite_message(gap: PrerequisiteGap) -> Any:
+    if gap.reason == "expired":
+        return _l("The certificate of track %(code)s, required first, has expired: it must be renewed.", code=gap.track)
+    if gap.reason == "revoked":
+        return _l("The certificate of track %(code)s, required first, was revoked.", code=gap.track)
+    return _l("Requires a valid certificate of track %(code)s.", code=gap.track)
+
+
+def missing_requirements(e: Eligibility) -> list[dict[str, Any]]:
+    """What a trainee still lacks for a track, each with its message (lazy: in the reader's language).
+    The one list progress, single issuance and bulk issuance give."""
+    missing: list[dict[str, Any]] = [
+        {"type": "prerequisite", "track": gap.track, "reason": gap.reason, "message": prerequisite_message(gap)}
+        for gap in e.prerequisites_missing]
+    missing += [{"type": "module", "module": code, "message": _l("Module %(code)s not yet passed.", code=code)}
+                for code in e.modules_missing]
+    if not e.attendance_met:
+        missing.append({"type": "attendance", "rate": _number(e.rate), "required": _number(e.min_attendance),
+                        "message": attendance_shortfall_message(e)})
+    return missing
 
 
 def attendance_shortfall_message(e) -> Any:

@@ -20,10 +20,20 @@ from common.forms import apply_errors, choices
 from common.i18n import public_page
 from common.templating import bdi, current_language, localdatetime
 from skills import operations, permissions, queries
-from skills.forms import CohortForm, ConfirmForm, EnrolForm, ModuleForm, SessionForm, TrackForm, TraineeForm
+from skills.forms import (
+    CohortForm,
+    ConfirmForm,
+    EnrolForm,
+    ModuleForm,
+    RecognitionForm,
+    SessionForm,
+    TrackForm,
+    TraineeForm,
+)
 from skills.loaders import (
     get_cohort_or_404,
     get_module_or_404,
+    get_recognition_or_404,
     get_session_or_404,
     get_track_or_404,
     get_trainee_or_404,
@@ -31,6 +41,7 @@ from skills.loaders import (
 from skills.models import Track, TrainingSession
 from skills.permissions import can_manage_cohort
 from skills.rules import attendance_rate, meets_attendance
+from skills.serializers import missing_requirements
 from skills.vocab import ATTENDANCE_STATUSES
 
 bp = Blueprint("skills", __name__)
@@ -95,8 +106,11 @@ def edit_module(code: str):
 def _track_form(track: Track | None = None) -> TrackForm:
     form = TrackForm(obj=track)
     form.modules.choices = choices((m.code, f"{m.code} — {m.title_fr}") for m in db.session.scalars(queries.modules()))
+    form.requires.choices = choices((t.code, f"{t.code} — {t.title_fr}") for t in db.session.scalars(queries.tracks())
+                                    if track is None or t.id != track.id)
     if track is not None and not form.is_submitted():
         form.modules.data = [m.code for m in track.modules]
+        form.requires.data = [t.code for t in track.requires]
         form.min_attendance.data = track.min_attendance * 100
     return form
 
@@ -171,16 +185,66 @@ def edit_trainee(trainee_id: int):
 TRAINEE_PAGE_EXTRAS: dict[str, Callable[[Any], Any]] = {}
 
 
-@bp.get("/trainees/<int:trainee_id>")
-@require_role("admin", "trainer", "trainee")
-def trainee(trainee_id: int):
-    trainee = get_trainee_or_404(trainee_id)
+def _recognition_form() -> RecognitionForm:
+    form = RecognitionForm(prefix="recognition")
+    form.module.choices = choices((m.code, f"{m.code} — {m.title(current_language())}")
+                                  for m in db.session.scalars(queries.modules()))
+    return form
+
+
+def _render_trainee(trainee, *, recognition_form: RecognitionForm | None = None, status: int = 200):
     extras = {name: value_of(trainee) for name, value_of in TRAINEE_PAGE_EXTRAS.items()}
     scope = permissions.progress_scope(current_user)  # a trainer: the cohorts they teach only
+    admin = current_user.role == "admin"
     return render_template("skills/progress.html", trainee=trainee,
                            progress=queries.trainee_progress(trainee.id, scope),
                            cohorts=db.session.scalars(queries.cohorts_of_trainee(trainee.id, scope)).all(),
-                           today=clock.today(), **extras)
+                           recognitions=db.paginate(queries.recognitions_of(trainee.id), per_page=25,
+                                                    page=request.args.get("page", 1, type=int)),
+                           recognition_form=(recognition_form or _recognition_form()) if admin else None,
+                           missing_requirements=missing_requirements, today=clock.today(), **extras), status
+
+
+@bp.get("/trainees/<int:trainee_id>")
+@require_role("admin", "trainer", "trainee")
+def trainee(trainee_id: int):
+    return _render_trainee(get_trainee_or_404(trainee_id))
+
+
+@bp.post("/trainees/<int:trainee_id>/recognitions")
+@require_role("admin")
+def recognise(trainee_id: int):
+    trainee = get_trainee_or_404(trainee_id)
+    form = _recognition_form()
+    if form.validate_on_submit():
+        done = _save(form, lambda: operations.recognise_module(current_user, trainee, form.to_data()),
+                     _("Module %(code)s recognised.", code=form.module.data),
+                     url_for("skills.trainee", trainee_id=trainee.id))
+        if done:
+            return done
+    return _render_trainee(trainee, recognition_form=form, status=422)
+
+
+@bp.route("/trainees/<int:trainee_id>/recognitions/<int:recognition_id>/withdraw", methods=["GET", "POST"])
+@require_role("admin")
+def withdraw_recognition(trainee_id: int, recognition_id: int):
+    trainee = get_trainee_or_404(trainee_id)
+    recognition = get_recognition_or_404(trainee, recognition_id)
+    back = url_for("skills.trainee", trainee_id=trainee.id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            operations.withdraw_recognition(current_user, recognition)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            db.session.commit()
+            flash(_("The recognition of module %(code)s is withdrawn.", code=recognition.module.code), "success")
+        return redirect(back)
+    return render_template("confirm.html", form=form, back=back, question=escape(_(
+        "Withdraw the recognition of module %(code)s for %(name)s? It stops counting toward their tracks at once; "
+        "certificates already issued stay as they are.")) % {"code": recognition.module.code, "name": bdi(trainee.name)})
 
 
 @bp.get("/me/progress")

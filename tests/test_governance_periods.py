@@ -33,7 +33,7 @@ def moving_clock(monkeypatch):
     monkeypatch.setattr(certificate_operations, "utcnow", lambda: now["instant"])
     # Eligibility and the signed PDF are beside the point here (tests/test_certificate_issuance.py covers
     # them), and rendering PDFs would dominate the test's time.
-    monkeypatch.setattr(certificate_operations, "unmet_requirements", lambda trainee, track: [])
+    monkeypatch.setattr(certificate_operations, "unmet_requirements", lambda trainee, track, known=None: [])
     monkeypatch.setattr(certificate_operations, "render_pdf", lambda certificate, revoked=False: b"%PDF-1.7 test")
     return now
 

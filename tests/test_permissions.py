@@ -39,8 +39,10 @@ def _build_world(extra: str):
     operations.record_results(users["admin"], c1, [{"trainee_id": t1.id, "module": m.code, "passed": True}
                                                    for m in track.modules])
     open_checkin(users["admin"], session)
+    recognition = operations.recognise_module(users["admin"], t1, {"module": track.modules[0].code, "reason": "RPL"})
     db.session.commit()
-    values = {"module": track.modules[0].code, "track": track.code, "cohort": "C1", "trainee": t1.id,
+    values = {"module": track.modules[0].code, "module2": track.modules[1].code, "recognition": recognition.id,
+              "track": track.code, "cohort": "C1", "trainee": t1.id,
               "outsider": t3.id, "session": session.id, "user": users["trainer"].id, "quarter": "2026-Q3"}
     if extra == "serial":
         values["serial"] = issue_certificate(users["admin"], t1, track)[0].serial
@@ -182,6 +184,11 @@ API = [
     ("GET", "/api/v1/trainees/{trainee}", None, PERSON_READERS),
     ("PUT", "/api/v1/trainees/{trainee}", _trainee_body, ADMIN_WRITES(200)),
     ("GET", "/api/v1/trainees/{trainee}/progress", None, PERSON_READERS),
+    ("GET", "/api/v1/trainees/{trainee}/recognitions", None, ADMIN_WRITES(200)),
+    ("POST", "/api/v1/trainees/{trainee}/recognitions", lambda v: {"module": v["module2"], "reason": "RPL"},
+     ADMIN_WRITES(201)),
+    ("DELETE", "/api/v1/trainees/{trainee}/recognitions/{recognition}", None, ADMIN_WRITES(204)),
+    ("GET", "/api/v1/me/recognitions", None, ALL),
     ("GET", "/api/v1/cohorts", None, {**COHORT_READERS, "other_trainer": 200}),
     ("POST", "/api/v1/cohorts", _cohort_body, ADMIN_WRITES(201)),
     ("GET", "/api/v1/cohorts/{cohort}", None, COHORT_READERS),
@@ -271,6 +278,10 @@ HTML = [
     ("GET", "/trainees/{trainee}/edit", None, {"admin": 200}),
     ("POST", "/trainees/{trainee}/edit", lambda v: {**_trainee_body(v), "gender": "m"}, {"admin": 302}),
     ("GET", "/me/progress", None, {"trainee": 200, "other_trainee": 200}),
+    ("POST", "/trainees/{trainee}/recognitions", lambda v: {"recognition-module": v["module2"],
+                                                            "recognition-reason": "RPL"}, {"admin": 302}),
+    ("GET", "/trainees/{trainee}/recognitions/{recognition}/withdraw", None, {"admin": 200}),
+    ("POST", "/trainees/{trainee}/recognitions/{recognition}/withdraw", HTML_FORM, {"admin": 302}),
     ("GET", "/cohorts", None, {**COHORT_READERS, "other_trainer": 200}),
     ("GET", "/cohorts/new", None, {"admin": 200}),
     ("POST", "/cohorts/new", lambda v: _cohort_body(v), {"admin": 302}),
@@ -428,7 +439,8 @@ def test_every_route_is_in_the_matrix(app):
             path = template(rule)
             normalised = (method, path.replace("{code}", "{module}").replace("{trainee_id}", "{trainee}")
                           .replace("{session_id}", "{session}").replace("{user_id}", "{user}")
-                          .replace("{job_id}", "{job}").replace("{correction_id}", "{correction}"))
+                          .replace("{job_id}", "{job}").replace("{correction_id}", "{correction}")
+                          .replace("{recognition_id}", "{recognition}"))
             candidates = {(method, rule.rule), (method, path), normalised}
             for placeholder in ("{module}", "{track}", "{cohort}"):
                 candidates.add((method, normalised[1].replace("{module}", placeholder)))
