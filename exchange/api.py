@@ -44,12 +44,14 @@ from skills.vocab import CATEGORIES, REGIONS, SECTORS
 
 bp = api_blueprint("exchange_api", __name__)
 
-FAULT = obj({"row": nullable(INTEGER), "column": nullable(STRING), "message": STRING})
+# `import_id` (a committed trainee import): its audit entry; the web page /imports/ID lists what it wrote.
+# `value`: the offending cell as written (at most 60 characters; a formula-like one behind a quote), or null.
+FAULT = obj({"row": nullable(INTEGER), "column": nullable(STRING), "message": STRING, "value": nullable(STRING)})
 IMPORT_REPORT = schema("ImportReport", obj({
     "dry_run": BOOLEAN, "file": STRING, "rows": INTEGER, "created": INTEGER, "updated": INTEGER,
     "unchanged": INTEGER, "cohort": nullable(STRING), "enrolled": INTEGER, "session_id": INTEGER,
     "changed": INTEGER, "skipped": INTEGER, "ignored_columns": array(STRING), "errors": array(FAULT),
-    "error_count": INTEGER}, required=("dry_run", "errors", "error_count")))
+    "error_count": INTEGER, "import_id": INTEGER}, required=("dry_run", "errors", "error_count")))
 # A refused import is a problem document whose `errors` lists every fault by row and column (ImportRefused).
 IMPORT_REFUSED = Answer(ERROR_DESCRIPTIONS[422], {PROBLEM: schema("ImportRefused", {
     "type": "object", "required": ["type", "status", "title", "errors", "error_count"],
