@@ -133,7 +133,6 @@ def commit_trainees():
     return redirect(url_for("exchange.imported", import_id=report["import_id"]))
 
 
-@bp.get("/imports/sample.<any(csv, xlsx):fmt>")
 @require_role("admin")
 def trainee_sample_file(fmt: str):
     """A trainee file to start from: the French headings and two example rows that import cleanly."""
@@ -174,7 +173,6 @@ def attendance_page(code: str, session_id: int):
     return _render_attendance(cohort, session, AttendanceImportForm())
 
 
-@bp.get("/cohorts/<code>/sessions/<int:session_id>/import/roster.<any(csv, xlsx):fmt>")
 @require_role("admin", "trainer")
 def attendance_roster_file(code: str, session_id: int, fmt: str):
     """The session's roster with an empty status column: fill it in, then import it."""
@@ -236,7 +234,11 @@ def export(kind: str, fmt: str):
     return export_response(kind, fmt, current_user, request.args)
 
 
-for _kind in EXPORTS:
-    for _fmt in FORMATS:
+for _fmt in FORMATS:
+    for _kind in EXPORTS:
         bp.add_url_rule(f"/exports/{_kind}.{_fmt}", endpoint="export", view_func=export, methods=["GET"],
                         defaults={"kind": _kind, "fmt": _fmt})
+    bp.add_url_rule(f"/imports/sample.{_fmt}", view_func=trainee_sample_file, methods=["GET"],
+                    defaults={"fmt": _fmt})
+    bp.add_url_rule(f"/cohorts/<code>/sessions/<int:session_id>/import/roster.{_fmt}",
+                    view_func=attendance_roster_file, methods=["GET"], defaults={"fmt": _fmt})

@@ -109,7 +109,6 @@ def report():
 REPORT_MEDIA = {"pdf": "application/pdf", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-@bp.get("/dashboard/report/<quarter>.<any(pdf, xlsx):fmt>")
 @require_role("admin", "governance")
 def report_file(quarter: str, fmt: str):
     """One file of the quarter's report, built now and sent as a download: the same figures as the job's ZIP,
@@ -119,3 +118,8 @@ def report_file(quarter: str, fmt: str):
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+for _fmt in REPORT_MEDIA:
+    bp.add_url_rule(f"/dashboard/report/<quarter>.{_fmt}", view_func=report_file, methods=["GET"],
+                    defaults={"fmt": _fmt})

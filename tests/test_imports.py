@@ -381,8 +381,11 @@ def test_a_big_file_runs_as_a_job_with_progress(app, client, admin, login):
     assert "big.csv" in page and db.session.scalar(sa.select(sa.func.count()).select_from(Trainee)) == 0
     response = client.post("/imports/trainees/commit", data={"token": _token(page)})
     assert response.status_code == 302 and "/imports?job=" in response.headers["Location"]
-    client.get(response.headers["Location"])
+    done = client.get(response.headers["Location"]).get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Trainee)) == 3
+    entry = db.session.scalar(sa.select(AuditEntry.id).where(AuditEntry.action == "trainee.import"))
+    assert f'href="/imports/{entry}"' in done  # the job's report leads to what it imported
+    assert len(re.findall(r'href="/trainees/\d+"', client.get(f"/imports/{entry}").get_data(as_text=True))) == 3
 
 
 def test_attendance_import_page_for_the_cohorts_trainer(client, login, session_world):
