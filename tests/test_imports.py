@@ -479,6 +479,8 @@ def test_after_the_commit_the_page_lists_the_imported_trainees(client, admin, lo
     assert [int(i) for i in re.findall(r'href="/trainees/(\d+)"', second)] == created[50:] + [old.id]
     assert "Mis à jour : Employeur" in second.replace("\u202f", " ")
     assert f'href="/trainees/{same.id}"' not in first + second  # unchanged: not listed, counted
+    arabic = client.get(f"/imports/{entry.id}?lang=ar&page=2").get_data(as_text=True)
+    assert "المتدربون المستوردون" in arabic and "حُدِّث: الجهة المشغِّلة" in arabic and "Updated" not in arabic
     assert client.get(f"/imports/{entry.id + 1000}").status_code == 404
     other = db.session.scalar(sa.select(AuditEntry.id).where(AuditEntry.action != "trainee.import"))
     assert client.get(f"/imports/{other}").status_code == 404
