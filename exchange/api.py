@@ -2,7 +2,8 @@
 
 POST /imports/trainees                        admin; multipart: file, dry_run (default true), cohort
 POST /imports/sessions/ID/attendance          admins and the session's cohort's trainers; file, dry_run
-GET  /exports/{trainees,attendance,results,certificates}.{csv,xlsx}   see exchange.exports for who sees what
+GET  /exports/{trainees,attendance,results,certificates}.{csv,xlsx}   see exchange.exports for who sees what;
+                                              ?headers=codes for the English column names and codes
 
 A dry run answers 200 with the report, errors included; a commit answers 200 with the same report, or 422
 (problem+json, the report's `errors` list) having written nothing. A file that cannot be read at all answers
@@ -37,19 +38,21 @@ from common.openapi import (
     obj,
     schema,
 )
-from exchange.exports import EXPORTS, FORMATS, SEPARATORS, XLSX_MIMETYPE, export_response
+from exchange.exports import EXPORTS, FORMATS, HEADERS, SEPARATORS, XLSX_MIMETYPE, export_response
 from exchange.imports import attendance, faults, readers, trainees
 from skills.loaders import get_session_or_404
 from skills.vocab import CATEGORIES, REGIONS, SECTORS
 
 bp = api_blueprint("exchange_api", __name__)
 
-FAULT = obj({"row": nullable(INTEGER), "column": nullable(STRING), "message": STRING})
+# `import_id` (a committed trainee import): its audit entry; the web page /imports/ID lists what it wrote.
+# `value`: the offending cell as written (at most 60 characters; a formula-like one behind a quote), or null.
+FAULT = obj({"row": nullable(INTEGER), "column": nullable(STRING), "message": STRING, "value": nullable(STRING)})
 IMPORT_REPORT = schema("ImportReport", obj({
     "dry_run": BOOLEAN, "file": STRING, "rows": INTEGER, "created": INTEGER, "updated": INTEGER,
     "unchanged": INTEGER, "cohort": nullable(STRING), "enrolled": INTEGER, "session_id": INTEGER,
     "changed": INTEGER, "skipped": INTEGER, "ignored_columns": array(STRING), "errors": array(FAULT),
-    "error_count": INTEGER}, required=("dry_run", "errors", "error_count")))
+    "error_count": INTEGER, "import_id": INTEGER}, required=("dry_run", "errors", "error_count")))
 # A refused import is a problem document whose `errors` lists every fault by row and column (ImportRefused).
 IMPORT_REFUSED = Answer(ERROR_DESCRIPTIONS[422], {PROBLEM: schema("ImportRefused", {
     "type": "object", "required": ["type", "status", "title", "errors", "error_count"],
@@ -67,7 +70,11 @@ EXPORT_FILTERS = (Param("cohort", STRING, "A cohort's code."), Param("sector", e
                   Param("q", STRING, "Trainees only: search in names and emails."),
                   Param("category", enum(CATEGORIES), "Trainees only."),
                   Param("session", {"type": "integer", "minimum": 1}, "Attendance only: one session."),
-                  Param("sep", enum(SEPARATORS), "The CSV separator; `;` for Excel in French."))
+                  Param("sep", enum(SEPARATORS), "The CSV separator; `;` for Excel in French."),
+                  Param("headers", enum(HEADERS),
+                        "`labels` (the default): column headings and codes (category, sector, region, status…) "
+                        "in the reader's language (`lang`, the account's, else Accept-Language). `codes`: the "
+                        "stable English column names and codes, for scripts."))
 EXPORT_MEDIA = {"csv": "text/csv", "xlsx": XLSX_MIMETYPE}
 
 

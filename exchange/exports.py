@@ -8,8 +8,10 @@ teach (certificates: admins only); the governance cell and trainees nothing pers
 
 CSV is UTF-8 with a BOM (so Excel reads Arabic names correctly) and comma-separated by default, as RFC 4180
 and every program reading CSV expect; `?sep=;` gives the semicolon (and decimal comma) that Excel in a
-French locale opens in columns on a double click. Columns are named as the imports name them, with codes
-as values, so an exported file imports back. Times are in Morocco's time zone.
+French locale opens in columns on a double click. Columns are headed, and codes (category, sector, region,
+status…) written, in the reader's language (exchange.labels); `?headers=codes` writes the codes alone, as
+scripts expect them. Either way an exported file imports back: the imports read headings and labels in every
+language. Times are in Morocco's time zone.
 
 A text cell that a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage return) is
 written as text: in CSV behind a single quote, in XLSX as a string cell with the quote prefix.
@@ -32,6 +34,7 @@ from common import clock, validation as v
 from common.clock import MOROCCO
 from common.errors import FieldErrors, Forbidden
 from common.extensions import db
+from exchange.labels import headings, values_of
 from skills import queries
 from skills.filters import ListFilters, list_filters
 from skills.models import Attendance, Cohort, Module, ModuleResult, Track, Trainee, TrainingSession, cohort_trainers
@@ -41,6 +44,7 @@ CHUNK_ROWS = 1000
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("csv", "xlsx")
 SEPARATORS = {",": ",", "comma": ",", ";": ";", "semicolon": ";"}
+HEADERS = ("labels", "codes")  # ?headers=: in the reader's language (the default), or codes for scripts
 
 
 def neutralise(text: str) -> str:
@@ -185,21 +189,38 @@ FILTERS = {"trainees": ("cohort", "sector", "region", "updated_since", "q", "cat
            "certificates": ("cohort", "sector", "region", "updated_since")}
 
 
-def parse_filters(kind: str, args: Mapping[str, str]) -> tuple[ListFilters, str]:
-    """The export's filters (see FILTERS) and the CSV separator; every fault reported at once."""
+def parse_filters(kind: str, args: Mapping[str, str]) -> tuple[ListFilters, str, bool]:
+    """The export's filters (see FILTERS), the CSV separator and whether codes were asked for
+    (`headers=codes`); every fault reported at once."""
     errors = FieldErrors()
     sep = SEPARATORS.get(v.choice(errors, "sep", args.get("sep") or ",", SEPARATORS) or ",")
-    return list_filters(args, *FILTERS[kind], errors=errors), sep
+    codes = v.choice(errors, "headers", args.get("headers") or "labels", HEADERS) == "codes"
+    return list_filters(args, *FILTERS[kind], errors=errors), sep, codes
 
 
 # --- writing --------------------------------------------------------------------------------------------
 
-def _rows(spec: Export, query: sa.Select, session) -> Iterator[Sequence[Any]]:
-    """The export's rows, fetched CHUNK_ROWS at a time (a server-side cursor on PostgreSQL)."""
+def _rows(spec: Export, query: sa.Select, session, labels: Sequence[Mapping[Any, str] | None] = ()
+          ) -> Iterator[Sequence[Any]]:
+    """The export's rows, fetched CHUNK_ROWS at a time (a server-side cursor on PostgreSQL); with `labels`
+    (one mapping or None per column), codes written as their labels."""
     query = query.execution_options(yield_per=CHUNK_ROWS)
     result = session.scalars(query) if spec.entity else session.execute(query)
+    translated = [(index, mapping) for index, mapping in enumerate(labels) if mapping]
     for item in result:
-        yield spec.row(item)
+        row = spec.row(item)
+        if translated:
+            row = list(row)
+            for index, mapping in translated:
+                row[index] = mapping.get(row[index], row[index])
+        yield row
+
+
+def _labels(kind: str, columns: Sequence[str]) -> list[dict[Any, str] | None]:
+    """Each column's code-to-label mapping in the reader's language, as plain text: the CSV is written
+    after the request (and its language) is gone."""
+    return [{code: str(label) for code, label in mapping.items()} if (mapping := values_of(kind, column)) else None
+            for column in columns]
 
 
 def _local(value: datetime) -> datetime:
@@ -279,16 +300,36 @@ def write_xlsx(out, sheet_name: str, columns: Sequence[str], widths: Sequence[in
     workbook.save(out)
 
 
+DOWNLOAD_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def _attachment(response: Response, filename: str) -> Response:
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers.update(DOWNLOAD_HEADERS)
+    return response
+
+
+def small_file_response(filename: str, sheet_name: str, fmt: str, columns: Sequence[str], widths: Sequence[int],
+                        rows: Iterable[Sequence[Any]]) -> Response:
+    """A few rows (a sample file, a roster) as a CSV or XLSX download, written as the exports write theirs."""
+    if fmt == "csv":
+        return _attachment(Response(b"".join(csv_chunks(columns, rows, ",")), mimetype="text/csv"), filename)
+    out = io.BytesIO()
+    write_xlsx(out, sheet_name, columns, widths, rows)
+    return _attachment(Response(out.getvalue(), mimetype=XLSX_MIMETYPE), filename)
+
+
 def export_response(kind: str, fmt: str, actor: User, args: Mapping[str, str]) -> Response:
     """The whole export as a download: role check, filters, then CSV streamed or XLSX written."""
     spec = EXPORTS[kind]
     if actor.role not in spec.roles:
         raise Forbidden()
-    filters, sep = parse_filters(kind, args)
+    filters, sep, codes = parse_filters(kind, args)
     query = spec.select(actor, filters)
+    columns = list(spec.columns) if codes else headings(spec.columns)
+    labels = () if codes else _labels(kind, spec.columns)
     scope = f"-{filters.cohort.code}" if filters.cohort else (f"-session{filters.session.id}" if filters.session else "")
     filename = f"kafaa-{kind}{scope}-{clock.today().isoformat()}.{fmt}"
-    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
     if fmt == "csv":
         engine = db.engine
 
@@ -298,7 +339,7 @@ def export_response(kind: str, fmt: str, actor: User, args: Mapping[str, str]) -
             # as soon as the last row is read (or when the client goes away), before the last chunk is sent.
             session = Session(engine)
             try:
-                chunks = csv_chunks(spec.columns, _rows(spec, query, session), sep)
+                chunks = csv_chunks(columns, _rows(spec, query, session, labels), sep)
                 pending = next(chunks)
                 for chunk in chunks:
                     yield pending
@@ -307,15 +348,9 @@ def export_response(kind: str, fmt: str, actor: User, args: Mapping[str, str]) -
                 session.close()
             yield pending
 
-        response = Response(body(), mimetype="text/csv")
-        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-        response.headers.update(headers)
-        return response
+        return _attachment(Response(body(), mimetype="text/csv"), filename)
     # The rows stream through openpyxl's write-only sheet (kept in a temporary file); the zipped workbook,
     # a few MB for 100,000 rows, is sent whole.
     out = io.BytesIO()
-    write_xlsx(out, kind, spec.columns, spec.widths, _rows(spec, query, db.session))
-    response = Response(out.getvalue(), mimetype=XLSX_MIMETYPE)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers.update(headers)
-    return response
+    write_xlsx(out, kind, columns, spec.widths, _rows(spec, query, db.session, labels))
+    return _attachment(Response(out.getvalue(), mimetype=XLSX_MIMETYPE), filename)

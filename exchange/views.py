@@ -3,7 +3,9 @@
 An import is two steps: the upload is checked (a dry run) and its report shown, rows and columns of every
 error included; the file is kept on the server under a random token, so "Import now" re-posts the same
 file without asking for it again. A trainee file of more than ASYNC_ABOVE_ROWS rows runs as a job, shown
-with a progress bar on the import page (`/imports?job=ID`).
+with a progress bar on the import page (`/imports?job=ID`). A committed trainee import leads to its page
+(`/imports/ID`, ID its audit entry), which lists the trainees it created and updated; an attendance import
+leads back to its session. Each import page offers a file to fill in (exchange.samples).
 """
 from __future__ import annotations
 
@@ -16,9 +18,13 @@ from common.errors import DomainError
 from common.extensions import db
 from common.forms import choices
 from common.templating import current_language
-from exchange.exports import EXPORTS, FORMATS, export_response
+from exchange import queries as import_queries
+from exchange.labels import HEADINGS
+from exchange.exports import EXPORTS, FORMATS, export_response, small_file_response
 from exchange.forms import AttendanceImportForm, ConfirmImportForm, TraineeImportForm
 from exchange.imports import attendance, faults, jobs as import_jobs, readers, trainees, uploads
+from exchange.samples import (ATTENDANCE_TEMPLATE_WIDTHS, TRAINEE_SAMPLE_WIDTHS, attendance_template,
+                              trainee_sample)
 from jobs import runner
 from jobs.loaders import get_job_or_404
 from skills import queries
@@ -27,6 +33,12 @@ from skills.loaders import get_cohort_or_404, get_session_or_404
 bp = Blueprint("exchange", __name__)
 
 IMPORT_JOB = "exchange.import_trainees"
+
+
+@bp.app_template_filter("heading")
+def heading(column: str) -> str:
+    """A column's heading in the reader's language, as the exports write it."""
+    return str(HEADINGS[column]) if column in HEADINGS else column
 
 
 def _async_above() -> int:
@@ -118,7 +130,26 @@ def commit_trainees():
     uploads.drop_upload(upload.token)
     flash(_("Import done: %(created)d created, %(updated)d updated, %(enrolled)d enrolled.",
             created=report["created"], updated=report["updated"], enrolled=report["enrolled"]), "success")
-    return redirect(url_for("skills.trainees"))
+    return redirect(url_for("exchange.imported", import_id=report["import_id"]))
+
+
+@require_role("admin")
+def trainee_sample_file(fmt: str):
+    """A trainee file to start from: the French headings and two example rows that import cleanly."""
+    columns, rows = trainee_sample()
+    return small_file_response(f"kafaa-trainees-sample.{fmt}", "stagiaires", fmt, columns, TRAINEE_SAMPLE_WIDTHS,
+                               rows)
+
+
+@bp.get("/imports/<int:import_id>")
+@require_role("admin")
+def imported(import_id: int):
+    """What a committed trainee import wrote: its counts, and its new and updated trainees, 50 a page."""
+    entry = import_queries.trainee_import(import_id)
+    if entry is None:
+        abort(404)
+    page = import_queries.imported_trainees(entry, request.args.get("page", 1, type=int) or 1, 50)
+    return render_template("exchange/imported.html", entry=entry, summary=entry.after or {}, page=page)
 
 
 # --- attendance of a session ----------------------------------------------------------------------------
@@ -140,6 +171,15 @@ def _render_attendance(cohort, session, form, *, report=None, token=None, status
 def attendance_page(code: str, session_id: int):
     cohort, session = _session(code, session_id)
     return _render_attendance(cohort, session, AttendanceImportForm())
+
+
+@require_role("admin", "trainer")
+def attendance_roster_file(code: str, session_id: int, fmt: str):
+    """The session's roster with an empty status column: fill it in, then import it."""
+    cohort, session = _session(code, session_id)
+    columns, rows = attendance_template(session)
+    return small_file_response(f"kafaa-attendance-{cohort.code}-session{session.id}.{fmt}", "presence", fmt,
+                               columns, ATTENDANCE_TEMPLATE_WIDTHS, rows)
 
 
 @bp.post("/cohorts/<code>/sessions/<int:session_id>/import")
@@ -194,7 +234,11 @@ def export(kind: str, fmt: str):
     return export_response(kind, fmt, current_user, request.args)
 
 
-for _kind in EXPORTS:
-    for _fmt in FORMATS:
+for _fmt in FORMATS:
+    for _kind in EXPORTS:
         bp.add_url_rule(f"/exports/{_kind}.{_fmt}", endpoint="export", view_func=export, methods=["GET"],
                         defaults={"kind": _kind, "fmt": _fmt})
+    bp.add_url_rule(f"/imports/sample.{_fmt}", view_func=trainee_sample_file, methods=["GET"],
+                    defaults={"fmt": _fmt})
+    bp.add_url_rule(f"/cohorts/<code>/sessions/<int:session_id>/import/roster.{_fmt}",
+                    view_func=attendance_roster_file, methods=["GET"], defaults={"fmt": _fmt})

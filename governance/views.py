@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,7 +12,8 @@ from common.errors import DomainError, NotFound
 from common.extensions import db
 from common.forms import apply_errors
 from common.pagination import paginate_rows
-from governance import operations, queries
+from common.templating import current_language
+from governance import operations, queries, reporting
 from governance.disclosure import bar_value, scale
 from governance.forms import TargetsForm
 from governance.loaders import filters_from_request, parse_quarter, quarter_from_request
@@ -42,7 +43,7 @@ def dashboard():
         closed=closed, filters=filters, cohorts=cohorts,
         cohort_rows=[cohort_row_json(r, exact=exact) for r in cohorts.items],
         quarters=list(reversed(quarters_between(queries.first_quarter(), Quarter.of(clock.today())))),
-        tracks=db.session.scalars(sa.select(Track).order_by(Track.code)).all(),
+        tracks=sorted(db.session.scalars(sa.select(Track)), key=lambda t: t.title(current_language()).casefold()),
         can_close=quarter.last_day < clock.today() and queries.closed_figures(quarter) is None)
 
 
@@ -103,3 +104,22 @@ def report():
     quarter = parse_quarter(request.form.get("quarter"))
     job = runner.start("governance.quarterly_report", {"quarter": str(quarter)}, current_user)
     return redirect(url_for("jobs.show", job_id=job.id))
+
+
+REPORT_MEDIA = {"pdf": "application/pdf", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@require_role("admin", "governance")
+def report_file(quarter: str, fmt: str):
+    """One file of the quarter's report, built now and sent as a download: the same figures as the job's ZIP,
+    under the disclosure rule for every reader (a governance publication)."""
+    name, data = reporting.report_file(parse_quarter(quarter), fmt)
+    response = Response(data, mimetype=REPORT_MEDIA[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+for _fmt in REPORT_MEDIA:
+    bp.add_url_rule(f"/dashboard/report/<quarter>.{_fmt}", view_func=report_file, methods=["GET"],
+                    defaults={"fmt": _fmt})

@@ -288,3 +288,80 @@ def test_report_button_runs_a_job_with_a_download(client, app, dataset, make_use
     with client.get(f"/jobs/{job_id}/download") as download:
         names = sorted(zipfile.ZipFile(io.BytesIO(download.data)).namelist())
     assert names == ["kafaa-report-2026-Q4.pdf", "kafaa-report-2026-Q4.xlsx"]
+
+
+def _summary(xlsx: bytes) -> dict:
+    import io
+
+    import openpyxl
+    workbook = openpyxl.load_workbook(io.BytesIO(xlsx))
+    return {row[0]: row[1] for row in workbook["Résumé"].iter_rows(min_row=6, values_only=True) if row[0]}
+
+
+@pytest.mark.parametrize("role", ["governance", "admin"])
+def test_the_report_downloads_straight_from_the_dashboard(client, dataset, make_user, login, role):
+    import io
+    import re
+
+    import openpyxl
+
+    login(make_user(role))
+    page = client.get("/dashboard?quarter=2026-Q4").get_data(as_text=True)
+    assert 'href="/dashboard/report/2026-Q4.pdf"' in page and 'href="/dashboard/report/2026-Q4.xlsx"' in page
+    pdf = client.get("/dashboard/report/2026-Q4.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF-")
+    assert pdf.headers["Content-Disposition"] == 'attachment; filename="kafaa-report-2026-Q4.pdf"'
+    assert pdf.headers["Cache-Control"] == "no-store"
+    xlsx = client.get("/dashboard/report/2026-Q4.xlsx")
+    assert xlsx.status_code == 200 and xlsx.mimetype == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    assert xlsx.headers["Content-Disposition"] == 'attachment; filename="kafaa-report-2026-Q4.xlsx"'
+    shown = re.search(r'<span class="big">([^<]+)</span>', page).group(1)
+    assert str(_summary(xlsx.data)["Personnes formées"]) == shown == "6"  # the dashboard's figure
+    cells = {str(c) for ws in openpyxl.load_workbook(io.BytesIO(xlsx.data)).worksheets
+             for row in ws.iter_rows(values_only=True) for c in row if c is not None}
+    # A governance publication: the small-count rule holds even for an admin, and nobody is named.
+    assert "<5" in cells
+    people = dataset["engineers"] + [dataset["researcher"], dataset["revoked"], dataset["expired"]]
+    assert not {p.name for p in people} & cells and not {p.email for p in people} & cells
+
+
+def test_the_downloaded_report_holds_the_jobs_figures(client, app, dataset, make_user, login, tmp_path):
+    result = app.test_cli_runner().invoke(args=["report", "quarterly", "2026-Q4", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    login(make_user("governance"))
+    direct = _summary(client.get("/dashboard/report/2026-Q4.xlsx").data)
+    assert direct == _summary((tmp_path / "kafaa-report-2026-Q4.xlsx").read_bytes())
+
+
+@pytest.mark.parametrize("role", ["trainer", "trainee"])
+def test_the_report_download_is_refused_to_trainers_and_trainees(client, dataset, make_user, login, role):
+    login(make_user(role))
+    assert client.get("/dashboard/report/2026-Q4.pdf").status_code == 403
+    assert client.get("/dashboard/report/2026-Q4.xlsx").status_code == 403
+
+
+def test_the_report_download_checks_its_quarter(client, dataset, make_user, login):
+    client.post("/logout")
+    response = client.get("/dashboard/report/2026-Q4.pdf")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    login(make_user("governance"))
+    assert client.get("/dashboard/report/2027-Q1.pdf").status_code == 422  # has not begun
+    assert client.get("/dashboard/report/2026-Q9.xlsx").status_code == 422
+    assert client.get("/dashboard/report/2026-Q4.zip").status_code == 404
+
+
+def test_the_track_filter_shows_track_names(client, dataset, make_user, login):
+    from skills import operations
+
+    track = dataset["track"]
+    operations.update_track(None, track, {"code": track.code, "modules": [m.code for m in track.modules],
+                                          "title": {"fr": "Intelligence artificielle responsable",
+                                                    "ar": "الذكاء الاصطناعي المسؤول", "en": "Responsible AI"}})
+    db.session.commit()
+    login(make_user("governance"))
+    page = client.get("/dashboard?lang=fr").get_data(as_text=True)
+    assert f'<option value="{track.code}" >Intelligence artificielle responsable</option>' in page
+    page = client.get(f"/dashboard?lang=ar&track={track.code}").get_data(as_text=True)
+    assert f'<option value="{track.code}" selected>الذكاء الاصطناعي المسؤول</option>' in page
+    assert f">{track.code}</option>" not in page

@@ -115,7 +115,8 @@ def test_dry_run_numbers_rows_as_a_spreadsheet_shows_them(api, make_trainee):
 def test_messages_follow_the_readers_language(client, admin, token_for):
     content = csv_file([ENGLISH_HEADER, ["A", "bad", "engineer", "health", "oriental", "ا", "", "", ""]], sep=",")
     response = upload(client, "/api/v1/imports/trainees", {**token_for(admin), "Accept-Language": "en"}, content)
-    assert response.json["errors"] == [{"row": 2, "column": "email", "message": "This is not a valid email address."}]
+    assert response.json["errors"] == [{"row": 2, "column": "email", "message": "This is not a valid email address.",
+                                        "value": "bad"}]
     response = upload(client, "/api/v1/imports/trainees", {**token_for(admin), "Accept-Language": "ar"}, content)
     assert re.search(r"[\u0620-\u064a]", response.json["errors"][0]["message"])
 
@@ -146,7 +147,8 @@ def test_a_commit_with_any_bad_row_answers_422_and_writes_nothing(api, make_trai
     response = api(content, dry_run=False, cohort=cohort.code)
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
-    assert response.json["errors"] == [{"row": 4, "column": "genre", "message": response.json["errors"][0]["message"]}]
+    assert response.json["errors"] == [{"row": 4, "column": "genre", "message": response.json["errors"][0]["message"],
+                                        "value": "?"}]
     assert response.json["created"] == 1 and response.json["updated"] == 1
     assert table_counts() == before
 
@@ -348,7 +350,7 @@ def test_import_page_checks_then_imports_the_kept_file(client, admin, login, mak
     assert response.status_code == 200 and "web.csv" in html
     assert table_counts() == before
     response = client.post("/imports/trainees/commit", data={"token": _token(html)})
-    assert response.status_code == 302 and response.headers["Location"].endswith("/trainees")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/imports/")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Trainee)) == 2
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Enrollment)
                              .where(Enrollment.cohort_id == cohort.id)) == 2
@@ -363,7 +365,8 @@ def test_import_page_lists_errors_by_row_and_column(client, admin, login):
                            content_type="multipart/form-data", headers={"Accept-Language": "fr"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert re.search(r"<td>3</td><td><bdi>secteur</bdi></td><td>[^<]*Pêche", html)
+    assert re.search(r'<td>3</td><td><bdi>secteur</bdi></td><td class="value"><bdi><code>Pêche</code></bdi></td>'
+                     r"<td>[^<]*Pêche", html)
     assert 'name="token"' not in html  # nothing to confirm
 
 
@@ -378,8 +381,11 @@ def test_a_big_file_runs_as_a_job_with_progress(app, client, admin, login):
     assert "big.csv" in page and db.session.scalar(sa.select(sa.func.count()).select_from(Trainee)) == 0
     response = client.post("/imports/trainees/commit", data={"token": _token(page)})
     assert response.status_code == 302 and "/imports?job=" in response.headers["Location"]
-    client.get(response.headers["Location"])
+    done = client.get(response.headers["Location"]).get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Trainee)) == 3
+    entry = db.session.scalar(sa.select(AuditEntry.id).where(AuditEntry.action == "trainee.import"))
+    assert f'href="/imports/{entry}"' in done  # the job's report leads to what it imported
+    assert len(re.findall(r'href="/trainees/\d+"', client.get(f"/imports/{entry}").get_data(as_text=True))) == 3
 
 
 def test_attendance_import_page_for_the_cohorts_trainer(client, login, session_world):
@@ -395,3 +401,118 @@ def test_attendance_import_page_for_the_cohorts_trainer(client, login, session_w
     response = client.post(url + "/commit", data={"token": _token(response.get_data(as_text=True))})
     assert response.status_code == 302
     assert db.session.scalar(sa.select(Attendance.status).where(Attendance.session_id == session.id)) == "excused"
+
+
+# --- files to fill in, offending values, what was imported ----------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_sample_file_has_french_headings_and_dry_runs_clean(client, admin, login, api, fmt):
+    login(admin)
+    assert 'href="/imports/sample.xlsx"' in client.get("/imports").get_data(as_text=True)
+    response = client.get(f"/imports/sample.{fmt}")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == f'attachment; filename="kafaa-trainees-sample.{fmt}"'
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    else:
+        from openpyxl import load_workbook
+        rows = [list(r) for r in load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True)]
+    assert rows[0] == ["Nom", "Nom en arabe", "Nom en tifinagh", "Adresse électronique", "Catégorie", "Secteur",
+                       "Région", "Genre", "Employeur"]
+    assert len(rows) == 3 and rows[1][4:8] == ["Ingénieur", "Santé", "Rabat-Salé-Kénitra", "Femme"]
+    before = table_counts()
+    body = api(response.data, f"exemple.{fmt}", dry_run=True).json
+    assert (body["created"], body["error_count"], body["ignored_columns"]) == (2, 0, [])
+    assert table_counts() == before
+
+
+def test_the_sample_is_for_admins(client, login, make_user):
+    login(make_user("trainer"))
+    assert client.get("/imports/sample.csv").status_code == 403
+
+
+def test_each_error_shows_its_value_shortened_and_defused(api, client, admin, login):
+    long_name = "N" * 300
+    content = csv_file([FRENCH_HEADER, _row(long_name, "long@example.ma"),
+                        _row("Formule", "=HYPERLINK(\"http://evil.example\")"),
+                        _row("Balise", "b@example.ma", secteur="<script>alert(1)</script>")])
+    errors = {e["row"]: e for e in api(content, dry_run=True).json["errors"]}
+    assert errors[2]["column"] == "nom" and errors[2]["value"] == "N" * 59 + "…"
+    assert errors[3]["column"] == "courriel" and errors[3]["value"] == "'=HYPERLINK(\"http://evil.example\")"
+    assert errors[4]["value"] == "<script>alert(1)</script>"
+    login(admin)
+    html = client.post("/imports/trainees", data={"file": (io.BytesIO(content), "x.csv")},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert "<bdi><code>&lt;script&gt;alert(1)&lt;/script&gt;</code></bdi>" in html
+    assert "<script>alert(1)" not in html
+    assert f"<code>{'N' * 59}…</code>" in html
+
+
+def test_an_attendance_error_shows_its_value(client, token_for, session_world):
+    trainer, _, people, outsider, session = session_world
+    content = csv_file([["courriel", "statut"], ["personne@example.ma", "P"], [people[0].email, "peut-être"]])
+    body = upload(client, _attendance_url(session), token_for(trainer), content).json
+    assert [(e["row"], e["column"], e["value"]) for e in body["errors"]] == [
+        (2, "courriel", "personne@example.ma"), (3, "statut", "peut-être")]
+
+
+def test_after_the_commit_the_page_lists_the_imported_trainees(client, admin, login, make_trainee, make_cohort):
+    old = make_trainee(email="old@example.ma", employer="Ancien")
+    same = make_trainee(email="same@example.ma")
+    cohort = make_cohort()
+    login(admin)
+    rows = [_row(f"Nouveau {i:02}", f"new{i:02}@example.ma") for i in range(55)]
+    rows.append([old.name, old.email, "Ingénieur", "Santé", "Rabat-Salé-Kénitra", old.name_ar, "", "F", "Nouveau"])
+    rows.append([same.name, same.email, "Ingénieur", "Santé", "Rabat-Salé-Kénitra", same.name_ar, "", "F",
+                 same.employer])
+    response = client.post("/imports/trainees", data={"file": (io.BytesIO(csv_file([FRENCH_HEADER] + rows)), "w.csv"),
+                                                      "cohort": cohort.code}, content_type="multipart/form-data")
+    response = client.post("/imports/trainees/commit", data={"token": _token(response.get_data(as_text=True))})
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "trainee.import"))
+    assert response.headers["Location"] == f"/imports/{entry.id}"
+    first = client.get(f"/imports/{entry.id}").get_data(as_text=True)
+    created = db.session.scalars(sa.select(Trainee.id).where(Trainee.email.like("new%")).order_by(Trainee.id)).all()
+    linked = [int(i) for i in re.findall(r'href="/trainees/(\d+)"', first)]
+    assert linked == created[:50]  # new ones first, 50 a page
+    assert "Page 1 sur 2" in first and f'href="/cohorts/{cohort.code}"' in first
+    second = client.get(f"/imports/{entry.id}?page=2").get_data(as_text=True)
+    assert [int(i) for i in re.findall(r'href="/trainees/(\d+)"', second)] == created[50:] + [old.id]
+    assert "Mis à jour : Employeur" in second.replace("\u202f", " ")
+    assert f'href="/trainees/{same.id}"' not in first + second  # unchanged: not listed, counted
+    arabic = client.get(f"/imports/{entry.id}?lang=ar&page=2").get_data(as_text=True)
+    assert "المتدربون المستوردون" in arabic and "حُدِّث: الجهة المشغِّلة" in arabic and "Updated" not in arabic
+    assert client.get(f"/imports/{entry.id + 1000}").status_code == 404
+    other = db.session.scalar(sa.select(AuditEntry.id).where(AuditEntry.action != "trainee.import"))
+    assert client.get(f"/imports/{other}").status_code == 404
+
+
+def test_the_imported_page_is_for_admins(client, login, make_user, api):
+    body = api(csv_file([FRENCH_HEADER, _row("Un", "un@example.ma")]), dry_run=False).json
+    login(make_user("trainer"))
+    assert client.get(f"/imports/{body['import_id']}").status_code == 403
+    login(make_user("governance"))
+    assert client.get(f"/imports/{body['import_id']}").status_code == 403
+
+
+def test_the_roster_of_a_session_to_fill_in(client, login, session_world):
+    trainer, other, people, _, session = session_world
+    base = f"/cohorts/{session.cohort.code}/sessions/{session.id}/import"
+    login(other)
+    assert client.get(base + "/roster.csv").status_code == 403
+    login(trainer)
+    assert f'href="{base}/roster.xlsx"' in client.get(base).get_data(as_text=True)
+    response = client.get(base + "/roster.csv")
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert rows[0] == ["N° du stagiaire", "Nom", "Adresse électronique", "Statut"]
+    assert sorted(int(r[0]) for r in rows[1:]) == sorted(p.id for p in people) and {r[3] for r in rows[1:]} == {""}
+    # Untouched, it records nothing and says so; filled in, it checks clean.
+    untouched = client.post(base, data={"file": (io.BytesIO(response.data), "r.csv")},
+                            content_type="multipart/form-data")
+    assert untouched.status_code == 422 and "rien à enregistrer" in untouched.get_data(as_text=True)
+    filled = [rows[0]] + [r[:3] + [status] for r, status in zip(rows[1:], ("Présent", "En retard", "A", "E"))]
+    checked = client.post(base, data={"file": (io.BytesIO(csv_file(filled)), "r.csv")},
+                          content_type="multipart/form-data").get_data(as_text=True)
+    assert "Import now" in checked or "Importer maintenant" in checked
+    from openpyxl import load_workbook
+    sheet = load_workbook(io.BytesIO(client.get(base + "/roster.xlsx").data)).active
+    assert [c.value for c in sheet[1]] == rows[0]

@@ -114,6 +114,7 @@ def _pages(world) -> dict[str | None, list[str]]:
                     url_for("privacy.my_data")],
         "trainer": [url_for("skills.cohorts"), url_for("skills.cohort", code=code),
                     url_for("skills.attendance", code=code, session_id=session),
+                    url_for("exchange.attendance_page", code=code, session_id=session),
                     url_for("checkin.projector", code=code, session_id=session),
                     url_for("checkin.room", code=code, session_id=session), url_for("skills.results", code=code),
                     url_for("skills.cohort", code=code, q="zzz-nobody")],

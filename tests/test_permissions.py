@@ -43,7 +43,8 @@ def _build_world(extra: str):
     db.session.commit()
     values = {"module": track.modules[0].code, "module2": track.modules[1].code, "recognition": recognition.id,
               "track": track.code, "cohort": "C1", "trainee": t1.id,
-              "outsider": t3.id, "session": session.id, "user": users["trainer"].id, "quarter": "2026-Q3"}
+              "outsider": t3.id, "session": session.id, "user": users["trainer"].id, "quarter": "2026-Q3",
+              "import_id": 10**9}  # no such import: past the gate, an admin gets 404
     if extra == "serial":
         values["serial"] = issue_certificate(users["admin"], t1, track)[0].serial
         db.session.commit()
@@ -325,6 +326,8 @@ HTML = [
     ("GET", "/dashboard/quarters/{quarter}/close", None, {"admin": 200}),
     ("POST", "/dashboard/quarters/{quarter}/close", HTML_FORM, {"admin": 302}),
     ("POST", "/dashboard/report", lambda v: {"quarter": v["quarter"]}, FIGURE_READERS_POST),
+    ("GET", "/dashboard/report/{quarter}.pdf", None, FIGURE_READERS),
+    ("GET", "/dashboard/report/{quarter}.xlsx", None, FIGURE_READERS),
     ("GET", "/cohorts/{cohort}/sessions/{session}/checkin", None, COHORT_WRITERS(200)),
     ("POST", "/cohorts/{cohort}/sessions/{session}/checkin", lambda v: {"late_after_minutes": "5"},
      COHORT_WRITERS(302)),
@@ -343,6 +346,11 @@ HTML = [
     ("GET", "/imports", None, {"admin": 200}),
     ("POST", "/imports/trainees", HTML_FORM, {"admin": 422}),
     ("POST", "/imports/trainees/commit", lambda v: {"token": "unknown-or-expired"}, {"admin": 302}),
+    ("GET", "/imports/sample.csv", None, {"admin": 200}),
+    ("GET", "/imports/sample.xlsx", None, {"admin": 200}),
+    ("GET", "/imports/{import_id}", None, {"admin": 404}),
+    ("GET", "/cohorts/{cohort}/sessions/{session}/import/roster.csv", None, COHORT_WRITERS(200)),
+    ("GET", "/cohorts/{cohort}/sessions/{session}/import/roster.xlsx", None, COHORT_WRITERS(200)),
     ("GET", "/cohorts/{cohort}/sessions/{session}/import", None, COHORT_WRITERS(200)),
     ("POST", "/cohorts/{cohort}/sessions/{session}/import", HTML_FORM, COHORT_WRITERS(422)),
     ("POST", "/cohorts/{cohort}/sessions/{session}/import/commit", lambda v: {"token": "unknown-or-expired"},

@@ -44,7 +44,7 @@ def import_attendance(actor: User, session: TrainingSession, table: Table, *, dr
         if session_ref is not None and session_ref != str(session.id):
             errors.append(fault(number, names["session_id"],
                                 _l("This row is for session %(other)s, not %(id)d.", other=session_ref,
-                                   id=session.id)))
+                                   id=session.id), session_ref))
             continue
         wanted.append((number, columns.value(cells, "trainee_id"), columns.value(cells, "email"),
                        statuses.get(normalise(status), status)))
@@ -65,13 +65,13 @@ def import_attendance(actor: User, session: TrainingSession, table: Table, *, dr
         if ref is not None:
             if email and ref.isdigit() and int(ref) in email_of and email_of[int(ref)] != email.lower():
                 errors.append(fault(number, names["email"],
-                                    _l("Trainee %(id)s has another email address.", id=ref)))
+                                    _l("Trainee %(id)s has another email address.", id=ref), email))
                 continue
             records.append({"trainee_id": ref, "status": status})
             origin.append((number, names["trainee_id"]))
         elif email is not None:
             if email.lower() not in by_email:
-                errors.append(fault(number, names["email"], _l("No trainee has this email address.")))
+                errors.append(fault(number, names["email"], _l("No trainee has this email address."), email))
                 continue
             records.append({"trainee_id": by_email[email.lower()], "status": status})
             origin.append((number, names["email"]))
@@ -86,7 +86,7 @@ def import_attendance(actor: User, session: TrainingSession, table: Table, *, dr
             changed = operations.record_attendance(actor, session, records)
         except ValidationFailed as error:
             savepoint.rollback()
-            errors.extend(_record_faults(error, origin, names))
+            errors.extend(_record_faults(error, origin, names, records))
         else:
             if dry_run or errors:
                 savepoint.rollback()
@@ -103,17 +103,20 @@ def import_attendance(actor: User, session: TrainingSession, table: Table, *, dr
     return report
 
 
-def _record_faults(error: ValidationFailed, origin: list[tuple[int, str]], names: dict[str, str]) -> list[dict]:
+def _record_faults(error: ValidationFailed, origin: list[tuple[int, str]], names: dict[str, str],
+                   records: list[dict[str, Any]]) -> list[dict]:
     """record_attendance names faults records.<index>.<field>: put them back on the file's rows."""
     faults = []
     for key, messages in error.fields.items():
         parts = key.split(".")
+        value = None
         if len(parts) == 3 and parts[0] == "records" and parts[1].isdigit() and int(parts[1]) < len(origin):
             row, trainee_column = origin[int(parts[1])]
             column = trainee_column if parts[2] == "trainee_id" else names.get(parts[2], parts[2])
+            value = records[int(parts[1])].get(parts[2])
         else:
             row, column = None, None
-        faults.extend(fault(row, column, message) for message in messages)
+        faults.extend(fault(row, column, message, value) for message in messages)
     if not error.fields:
         faults.append(fault(None, None, error.message))
     return faults

@@ -1,6 +1,7 @@
 """Columns and vocabularies: a file's headers matched to fields, and its values to vocabulary codes.
 
-Headers in English or French are matched without regard to case, accents or spacing; vocabulary values may
+Headers are matched without regard to case, accents or spacing: the column's code, its French name and
+aliases below, or its heading in any language as exports write it (exchange.labels); vocabulary values may
 be given as codes or as their labels in French, Arabic or English.
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ from flask_babel import force_locale, lazy_gettext as _l
 
 from common.i18n import LANGUAGES
 from exchange.imports.faults import refuse
+from exchange.labels import HEADINGS
 from exchange.imports.readers import Table
 from skills.vocab import ATTENDANCE_STATUSES, CATEGORIES, GENDERS, REGIONS, SECTORS
 
@@ -97,10 +99,22 @@ class Columns:
         return cells[position] if position is not None and position < len(cells) else None
 
 
+def _headings(column: Column) -> list[str]:
+    """The column's heading in every language, as an export writes it."""
+    spellings = []
+    for lang in LANGUAGES:
+        with force_locale(lang):
+            spellings.append(str(HEADINGS[column.field]))
+    return spellings
+
+
 def map_columns(table: Table, spec: Iterable[Column]) -> Columns:
     spec = list(spec)
     lookup = {_header_key(spelling): column for column in spec
               for spelling in (column.english, column.french, *column.aliases)}
+    for column in spec:
+        for spelling in _headings(column):
+            lookup.setdefault(_header_key(spelling), column)
     french_only = {_header_key(column.french) for column in spec} - {_header_key(column.english) for column in spec}
     index: dict[str, int] = {}
     names: dict[str, str] = {}

@@ -1,5 +1,6 @@
-"""What an import says went wrong: every fault as {"row", "column", "message"}, rows numbered as a
-spreadsheet shows them (the header being row 1), messages in the reader's language."""
+"""What an import says went wrong: every fault as {"row", "column", "message", "value"}, rows numbered as a
+spreadsheet shows them (the header being row 1), messages in the reader's language, and the offending value
+as the file wrote it (shortened, and defused as exports defuse formulas), or None."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,8 +8,10 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from common.errors import DomainError
+from exchange.exports import neutralise
 
 MAX_LISTED_ERRORS = 1000  # `error_count` gives the total
+MAX_SHOWN_VALUE = 60  # characters of an offending value shown beside its error
 NO_FILE = _l("Send the file as multipart/form-data, in the field “file”.")
 
 
@@ -28,9 +31,20 @@ class ImportRefused(DomainError):
         super().__init__(message, extra=self.report)
 
 
-def fault(row: int | None, column: str | None, message: Any) -> dict[str, Any]:
-    """One error of an import, its message in the reader's language."""
-    return {"row": row, "column": column, "message": str(message)}
+def shown_value(value: Any) -> str | None:
+    """An offending value as it may be shown: at most MAX_SHOWN_VALUE characters, and behind a quote if a
+    spreadsheet would run it as a formula (the error table is copied into spreadsheets too)."""
+    if value is None:
+        return None
+    text = str(value)
+    if len(text) > MAX_SHOWN_VALUE:
+        text = text[:MAX_SHOWN_VALUE - 1] + "…"
+    return neutralise(text)
+
+
+def fault(row: int | None, column: str | None, message: Any, value: Any = None) -> dict[str, Any]:
+    """One error of an import, its message in the reader's language, with the value that caused it."""
+    return {"row": row, "column": column, "message": str(message), "value": shown_value(value)}
 
 
 def refuse(message: Any, row: int | None = None, column: str | None = None) -> ImportRefused:

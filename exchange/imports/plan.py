@@ -87,10 +87,11 @@ def plan_trainees(table: Table, progress: Callable[[int], None] | None = None) -
         if errors.fields:
             for name in TRAINEE_FIELDS:
                 for message in errors.fields.get(name, ()):
-                    plan.errors.append(fault(number, columns.names[name], message))
+                    plan.errors.append(fault(number, columns.names[name], message, data.get(name)))
         elif values["email"] in seen:
             plan.errors.append(fault(number, columns.names["email"],
-                                     _l("This email is already on row %(row)d.", row=seen[values["email"]])))
+                                     _l("This email is already on row %(row)d.", row=seen[values["email"]]),
+                                     data.get("email")))
         else:
             seen[values["email"]] = number
             if current is None:
@@ -110,7 +111,7 @@ def plan_trainees(table: Table, progress: Callable[[int], None] | None = None) -
         errors, values = validate(data, current)
         if errors.fields:
             for name, messages in errors.fields.items():
-                plan.errors.extend(fault(number, columns.names.get(name, name), m) for m in messages)
+                plan.errors.extend(fault(number, columns.names.get(name, name), m, data.get(name)) for m in messages)
         else:
             _sort_match(plan, current, values)
     plan.errors = sorted_faults(plan.errors, columns, TRAINEE_COLUMNS)

@@ -19,6 +19,8 @@ from skills import operations
 from skills.models import Cohort
 from skills.operations import MAX_BATCH, TRAINEE_FIELDS
 
+IMPORT_ACTION = "trainee.import"  # the audit action that records an import (and what it wrote)
+
 
 def cohort_by_code(code: str | None) -> Cohort | None:
     """The cohort to enrol into, or None when none is asked; an unknown code is refused (422)."""
@@ -30,9 +32,10 @@ def cohort_by_code(code: str | None) -> Cohort | None:
     return cohort
 
 
-def _write_trainees(actor: User, plan: TraineePlan, table: Table, cohort: Cohort | None) -> tuple[list[int], int]:
+def _write_trainees(actor: User, plan: TraineePlan, table: Table, cohort: Cohort | None) -> tuple[int, int]:
     """Insert and update in bulk through write_trainees, enrol through enrol_trainees, and audit the import
-    once."""
+    once. Returns the audit entry's id (the import's record: exchange.queries lists its trainees) and the
+    number enrolled."""
     try:
         new_ids = operations.write_trainees(plan.creates, [(trainee_id, values)
                                                            for trainee_id, _, values in plan.updates])
@@ -45,14 +48,14 @@ def _write_trainees(actor: User, plan: TraineePlan, table: Table, cohort: Cohort
             enrolled += operations.enrol_trainees(actor, cohort, chunk)
     changed = {trainee_id: [name for name in TRAINEE_FIELDS if before[name] != after[name]]
                for trainee_id, before, after in plan.updates}
-    audit(actor, "trainee.import", "import", table.sha256[:16],
+    entry = audit(actor, IMPORT_ACTION, "import", table.sha256[:16],
           before={str(tid): {name: before[name] for name in changed[tid]} for tid, before, _ in plan.updates} or None,
           after={"file": table.filename[:200], "sha256": table.sha256, "rows": plan.rows,
                  "cohort": cohort.code if cohort else None, "created": new_ids,
                  "updated": {str(tid): {name: after[name] for name in changed[tid]} for tid, _, after in plan.updates},
                  "unchanged": len(plan.unchanged_ids), "enrolled": enrolled})
     db.session.flush()
-    return new_ids, enrolled
+    return entry.id, enrolled
 
 
 def import_trainees(actor: User, table: Table, *, dry_run: bool, cohort: Cohort | None = None,
@@ -60,7 +63,7 @@ def import_trainees(actor: User, table: Table, *, dry_run: bool, cohort: Cohort 
     """Check (dry run) or import a trainee file; optionally enrol every trainee of it in a cohort.
 
     Returns the report {"dry_run", "file", "rows", "created", "updated", "unchanged", "cohort", "enrolled",
-    "ignored_columns", "errors", "error_count"}. A commit with any bad row raises ImportRefused carrying that
+    "ignored_columns", "errors", "error_count"}, and once committed "import_id" (its audit entry). A commit with any bad row raises ImportRefused carrying that
     report, having written nothing. Flushes, never commits. `progress(done, total)` is called while rows are
     checked, never once writing has begun (a job's progress commits)."""
     total = len(table.rows) if dry_run else len(table.rows) * 3 // 2
@@ -79,5 +82,5 @@ def import_trainees(actor: User, table: Table, *, dry_run: bool, cohort: Cohort 
         return report
     if plan.errors:
         raise ImportRefused(plan.errors, report)
-    _, report["enrolled"] = _write_trainees(actor, plan, table, cohort)
+    report["import_id"], report["enrolled"] = _write_trainees(actor, plan, table, cohort)
     return report

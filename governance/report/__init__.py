@@ -32,7 +32,9 @@ from governance.report.labels import merge_labels
 from governance.report.pdf import write_pdf
 from governance.report.xlsx import write_xlsx
 
-__all__ = ["write_quarterly_report"]
+__all__ = ["REPORT_FORMATS", "write_quarterly_report"]
+
+REPORT_FORMATS = ("pdf", "xlsx")
 
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> None:
@@ -56,13 +58,21 @@ def write_quarterly_report(figures: Figures | Mapping[str, Any], previous: Figur
                            labels: Mapping[str, Mapping[str, Sequence[str]]] | None = None) -> tuple[Path, Path]:
     """Write kafaa-report-<quarter>.pdf and .xlsx into out_dir (created if need be); return both paths.
     `labels` replaces some of the catalogs' labels (see labels.merge_labels)."""
+    pdf_path, xlsx_path = (write_quarterly_report_file(figures, previous, corrections, out_dir, fmt, labels=labels)
+                           for fmt in REPORT_FORMATS)
+    return pdf_path, xlsx_path
+
+
+def write_quarterly_report_file(figures: Figures | Mapping[str, Any], previous: Figures | Mapping[str, Any] | None,
+                                corrections: Sequence[Mapping[str, Any]], out_dir: Path, fmt: str, *,
+                                labels: Mapping[str, Mapping[str, Sequence[str]]] | None = None) -> Path:
+    """Write one of the two files, kafaa-report-<quarter>.<fmt> (fmt "pdf" or "xlsx"), into out_dir."""
     figures = _typed(figures)  # a quarter that is not one is refused here, before anything is written
     previous = _typed(previous) if previous is not None else None
     merged = merge_labels(labels)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    pdf_path = out_dir / f"kafaa-report-{figures.quarter}.pdf"
-    xlsx_path = out_dir / f"kafaa-report-{figures.quarter}.xlsx"
-    _atomic(pdf_path, lambda path: write_pdf(path, figures, previous, corrections or [], merged))
-    _atomic(xlsx_path, lambda path: write_xlsx(path, figures, previous, corrections or [], merged))
-    return pdf_path, xlsx_path
+    path = out_dir / f"kafaa-report-{figures.quarter}.{fmt}"
+    write = {"pdf": write_pdf, "xlsx": write_xlsx}[fmt]
+    _atomic(path, lambda temporary: write(temporary, figures, previous, corrections or [], merged))
+    return path
