@@ -312,3 +312,19 @@ def test_sharing_is_offered_only_for_a_valid_certificate(client, login, admin, m
     html = client.get("/me/certificates", headers=EN).get_data(as_text=True)
     assert [p["certId"][0] for p in _linkedin(html)] == [registry["ai2"].serial]
     assert registry["old"].verification_code not in html
+
+
+def test_the_status_filter_agrees_with_the_rule_on_every_day(admin, registry):
+    """queries._status_condition is the SQL twin of rules.certificate_status: the same certificates on the
+    day before expiry, the last valid day and the day after, once one is replaced too."""
+    from certificates.operations import reissue_certificate
+    from certificates.queries import certificates
+
+    reissue_certificate(admin, registry["old"])
+    db.session.commit()
+    every = db.session.scalars(sa.select(Certificate)).all()
+    expiry = registry["old"].expires_on
+    for day in (clock.today(), expiry.replace(day=1), expiry, date(2099, 1, 1)):
+        for status in ("valid", "expired", "revoked", "superseded"):
+            in_sql = set(db.session.scalars(certificates(status=status, day=day)))
+            assert in_sql == {c for c in every if c.status_on(day) == status}, (day, status)
