@@ -243,6 +243,7 @@ WEB_BLUEPRINTS = (
     "accounts.views:bp",
     "skills.views:bp",
     "certificates.views:bp",
+    "certificates.admin_views:bp",
     "governance.views:bp",
     "checkin.views:bp",
     "jobs.views:bp",

@@ -7,7 +7,7 @@ from flask import g, request
 from accounts.bearer import api_blueprint
 from accounts.permissions import current_actor, require_role
 from certificates import operations
-from certificates.loaders import get_certificate_or_404, pdf_response
+from certificates.loaders import Q_PARAM, SEARCH_FILTERS, YEAR_PARAM, certificate_search, get_certificate_or_404, pdf_response
 from certificates.queries import certificates
 from certificates.serializers import CERTIFICATE, CERTIFICATE_STATUSES, certificate_json
 from common import clock, validation as v
@@ -20,7 +20,7 @@ from skills.models import Track, Trainee
 
 bp = api_blueprint("certificates_api", __name__)
 PDF = Answer("The signed PDF (PAdES).", {"application/pdf": BINARY})
-CERTIFICATE_FILTERS = ("cohort", "track", "sector", "region", "status", "updated_since")
+CERTIFICATE_FILTERS = ("cohort", "sector", "region", "updated_since")  # with the search's (loaders.SEARCH_FILTERS)
 MY_CERTIFICATE_FILTERS = ("track", "status")
 
 
@@ -51,21 +51,23 @@ def issue():
 @bp.get("/certificates")
 @require_role("admin")
 @documented("List certificates", tag="Certificates", responses={200: page_of(CERTIFICATE)},
-            paginated=True, description="`updated_since`: issued, revoked or superseded since then.",
-            query=(Param("trainee_id", {"type": "integer", "minimum": 1}),
-                   *filter_params(*CERTIFICATE_FILTERS, statuses=CERTIFICATE_STATUSES)))
+            paginated=True, description="Newest first. `q`: a serial (whole or its start) or part of a holder's "
+                                        "name; `status` as of today; `year`: of issue; `updated_since`: issued, "
+                                        "revoked or superseded since then. An unknown value answers 422.",
+            query=(Param("trainee_id", {"type": "integer", "minimum": 1}), Q_PARAM,
+                   *filter_params(*(n for n in SEARCH_FILTERS if n != "q"), *CERTIFICATE_FILTERS,
+                                  statuses=CERTIFICATE_STATUSES), YEAR_PARAM))
 def list_certificates():
-    f = list_filters(request.args, *CERTIFICATE_FILTERS, statuses=CERTIFICATE_STATUSES)
     errors = FieldErrors()
     trainee_id = v.row_id(errors, "trainee_id", request.args.get("trainee_id"), required=False)
-    errors.raise_if_any()
-    return paginated(_certificates(f, trainee_id=trainee_id), certificate_json)
+    search = certificate_search(request.args, *CERTIFICATE_FILTERS, errors=errors)
+    return paginated(_certificates(search.filters, trainee_id=trainee_id, year=search.year), certificate_json)
 
 
 def _certificates(f: ListFilters, **kw) -> sa.Select:
     return certificates(track_id=f.track.id if f.track else None, cohort_id=f.cohort.id if f.cohort else None,
                         sector=f.sector, region=f.region, status=f.status, day=clock.today(),
-                        changed_since=f.updated_since, **kw)
+                        changed_since=f.updated_since, q=f.q, **kw)
 
 
 @bp.get("/certificates/<serial>")

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
 
+from accounts.models import User
+from audit.models import AuditEntry
 from certificates.models import Certificate
-from certificates.rules import certificate_status
+from certificates.rules import certificate_status, serial_search
 from common import clock
 from common.extensions import db
 from skills.models import Cohort, Enrollment, Trainee
@@ -46,12 +49,29 @@ def _status_condition(status: str, day: date):
     }[status]
 
 
+def _matching(q: str):
+    """A serial (whole or its start, as rules.serial_search reads it) or part of a holder's name as
+    printed on the certificate, in any of its scripts, ignoring case."""
+    conditions = [sa.func.lower(column).contains(q.lower(), autoescape=True)
+                  for column in (Certificate.holder, Certificate.holder_ar, Certificate.holder_tfng)]
+    serial = serial_search(q)
+    if serial is not None:
+        conditions.append(Certificate.serial.startswith(serial))
+    return sa.or_(*conditions)
+
+
 def certificates(*, trainee_id: int | None = None, track_id: int | None = None, cohort_id: int | None = None,
                  sector: str | None = None, region: str | None = None, status: str | None = None,
-                 day: date | None = None, changed_since: datetime | None = None) -> sa.Select:
+                 day: date | None = None, changed_since: datetime | None = None, q: str | None = None,
+                 year: int | None = None) -> sa.Select:
     """Certificates, newest first. `cohort_id`: held by the cohort's trainees, of its track; `sector` and
-    `region` are the holder's; `status` as on `day`; `changed_since`: issued, revoked or superseded since."""
+    `region` are the holder's; `status` as on `day`; `changed_since`: issued, revoked or superseded since;
+    `q`: a serial or a holder's name (see _matching); `year`: issued that year."""
     query = sa.select(Certificate).order_by(Certificate.id.desc())
+    if q:
+        query = query.where(_matching(q))
+    if year is not None:
+        query = query.where(Certificate.issued_on.between(date(year, 1, 1), date(year, 12, 31)))
     if trainee_id is not None:
         query = query.where(Certificate.trainee_id == trainee_id)
     if track_id is not None:
@@ -69,3 +89,56 @@ def certificates(*, trainee_id: int | None = None, track_id: int | None = None, 
         query = query.where(sa.or_(Certificate.issued_at >= changed_since, Certificate.revoked_at >= changed_since,
                                    Certificate.superseded_at >= changed_since))
     return query
+
+
+def issue_years() -> sa.Select:
+    """The years certificates were issued in, latest first (the list page's year filter)."""
+    year = sa.extract("year", Certificate.issued_on)
+    return sa.select(year).distinct().order_by(year.desc())
+
+
+def predecessor_of(certificate_id: int) -> sa.Select:
+    """The certificate this one replaced, if it was a reissue."""
+    return sa.select(Certificate).where(Certificate.superseded_by_id == certificate_id)
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    kind: str  # issued, revoked, reinstated, superseded, purged
+    at: datetime
+    actor: str | None = None  # the email of whoever did it; None for the system or a deleted account
+    reason: str | None = None
+    other: str | None = None  # issued: the serial it replaced; superseded: the serial replacing it
+
+
+_AUDITED = {"certificate.issue": "issued", "certificate.revoke": "revoked", "certificate.reinstate": "reinstated"}
+
+
+def certificate_history(certificate: Certificate) -> list[HistoryEvent]:
+    """What happened to a certificate, oldest first. Combines two reads: its audit entries (issued, revoked
+    with the reason, reinstated with its reason) and what its own columns record (the certificate it
+    replaced and the one replacing it, its holder's data deleted). A step the trail lacks (a certificate
+    written before the trail, say) is told from the columns, without the actor when none is recorded."""
+    entries = db.session.execute(
+        sa.select(AuditEntry, User.email).outerjoin(User, User.id == AuditEntry.actor_id)
+        .where(AuditEntry.target_type == "certificate", AuditEntry.target_id == certificate.serial,
+               AuditEntry.action.in_(_AUDITED)).order_by(AuditEntry.seq)).all()
+    predecessor = db.session.scalar(predecessor_of(certificate.id))
+    events = [HistoryEvent(_AUDITED[entry.action], entry.at, email, (entry.after or {}).get("reason"),
+                           predecessor.serial if predecessor and entry.action == "certificate.issue" else None)
+              for entry, email in entries]
+    kinds = [event.kind for event in events]
+    emails = dict(db.session.execute(sa.select(User.id, User.email).where(
+        User.id.in_([i for i in (certificate.issued_by_id, certificate.revoked_by_id) if i is not None]))).all())
+    if "issued" not in kinds:
+        events.insert(0, HistoryEvent("issued", certificate.issued_at, emails.get(certificate.issued_by_id),
+                                      other=predecessor.serial if predecessor else None))
+    if certificate.revoked_at is not None and (not kinds or kinds[-1] != "revoked"):
+        events.append(HistoryEvent("revoked", certificate.revoked_at, emails.get(certificate.revoked_by_id),
+                                   certificate.revocation_reason))
+    if certificate.superseded_at is not None:
+        events.append(HistoryEvent("superseded", certificate.superseded_at,
+                                   other=certificate.superseded_by.serial if certificate.superseded_by else None))
+    if certificate.purged_at is not None:
+        events.append(HistoryEvent("purged", certificate.purged_at))
+    return sorted(events, key=lambda event: event.at)  # stable: the issue stays first when times are equal

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import calendar
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any, Iterable
+from urllib.parse import quote, urlencode
 
 SERIAL_PREFIX = "KF"
 SERIAL_RE = re.compile(r"^KF-(\d{4})-(\d{6})$")
@@ -14,6 +16,29 @@ SERIAL_RE = re.compile(r"^KF-(\d{4})-(\d{6})$")
 
 def format_serial(year: int, number: int) -> str:
     return f"{SERIAL_PREFIX}-{year}-{number:06d}"
+
+
+# Dashes a search may hold between the parts of a serial (an Arabic keyboard or a word processor types others).
+_DASHES = dict.fromkeys(map(ord, "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), None)
+
+
+def serial_search(text: str | None) -> str | None:
+    """The serial, or the start of one, that a typed search stands for, written as serials are stored:
+    case, spaces, dashes and the script of the digits do not matter ("kf 2026 00012", "٢٠٢٦-٠٠٠١٢٣"); the
+    prefix may be left out once the year is whole. None when the text cannot begin a serial (a name)."""
+    if not text:
+        return None
+    compact = "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text if not ch.isspace())
+    compact = compact.translate(_DASHES).upper()
+    prefixed = compact.startswith(SERIAL_PREFIX)
+    digits = compact[len(SERIAL_PREFIX):] if prefixed else compact
+    if not re.fullmatch(r"[0-9]{0,10}", digits) or (not prefixed and len(digits) < 4):
+        return None
+    return "-".join(part for part in (SERIAL_PREFIX, digits[:4], digits[4:]) if part)
+
+
+def is_whole_serial(text: str) -> bool:
+    return SERIAL_RE.match(text) is not None
 
 
 def add_months(day: date, months: int) -> date:
@@ -132,6 +157,24 @@ def expiry_phase(expires_on: date | None, day: date) -> str | None:
     if day < expires_on:
         return "later"
     return "today" if day == expires_on else "past"
+
+
+# --- sharing ---------------------------------------------------------------------------------------------
+
+LINKEDIN_ADD_TO_PROFILE = "https://www.linkedin.com/profile/add"
+
+
+def linkedin_add_url(*, name: str, organization: str, issued_on: date, expires_on: date | None, cert_url: str,
+                     cert_id: str) -> str:
+    """LinkedIn's "Add to profile" link for a certification, prefilled with the parameters LinkedIn documents
+    (addtoprofile.linkedin.com): the certification's name, the issuer, the month and year of issue and of
+    expiry, the verification URL and the serial. A certificate that never expires carries no expiry."""
+    params: dict[str, Any] = {"startTask": "CERTIFICATION_NAME", "name": name, "organizationName": organization,
+                              "issueYear": issued_on.year, "issueMonth": issued_on.month}
+    if expires_on is not None:
+        params |= {"expirationYear": expires_on.year, "expirationMonth": expires_on.month}
+    params |= {"certUrl": cert_url, "certId": cert_id}
+    return f"{LINKEDIN_ADD_TO_PROFILE}?{urlencode(params, quote_via=quote)}"
 
 
 # --- status lists ------------------------------------------------------------------------------------------

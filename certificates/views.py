@@ -14,6 +14,7 @@ from certificates.models import VerificationCount
 from certificates.queries import certificates_of_trainee
 from certificates.rules import expiry_phase
 from certificates.serializers import public_json
+from certificates.sharing import sharing
 from common import clock
 from common.errors import DomainError, wants_json
 from common.extensions import csrf, db
@@ -31,7 +32,7 @@ MAX_TYPED_CHARS = 20  # a serial (KF-2026-000123) or a code (XXXX-XXXX) with roo
 
 @bp.context_processor
 def _wording():
-    return {"expiry_phase": expiry_phase}
+    return {"expiry_phase": expiry_phase, "sharing": sharing}
 
 
 def _private(response: Response) -> Response:

@@ -81,6 +81,7 @@ def visible_text(html: str) -> str:
 def world(app, client, monkeypatch, make_user, make_trainee, make_cohort, make_session, admin):
     """A small programme on Monday 16 November 2026: a cohort with today's session open for check-in,
     earlier sessions with attendance, a trainee of unknown gender, a running job, every role."""
+    from certificates.operations import issue_certificate
     from checkin.operations import open_checkin
     from jobs.models import Job
     from skills import operations
@@ -97,13 +98,15 @@ def world(app, client, monkeypatch, make_user, make_trainee, make_cohort, make_s
                                                         {"trainee_id": people[1].id, "status": "absent"}])
     today = make_session(cohort, starts_at=NOW - timedelta(minutes=30))
     open_checkin(trainer, today)
+    # A valid certificate: its admin page, and the sharing block of "My certificates".
+    certificate, _ = issue_certificate(admin, people[0], cohort.track, known_eligible=True)
     job = Job(kind="certificates.issue_cohort", params={"cohort": cohort.code}, status="running",
               created_by_id=admin.id)
     db.session.add(job)
     db.session.commit()
     return {"admin": admin, "trainer": trainer, "trainee": make_user("trainee", trainee_id=people[0].id),
             "governance": make_user("governance"), "cohort": cohort, "today": today, "people": people,
-            "job": job}
+            "job": job, "certificate": certificate}
 
 
 def _pages(world) -> dict[str | None, list[str]]:
@@ -122,7 +125,9 @@ def _pages(world) -> dict[str | None, list[str]]:
                   url_for("skills.tracks"), url_for("accounts.users"), url_for("accounts.outbox"),
                   url_for("governance.dashboard"), url_for("audit.trail"), url_for("exchange.imports_page"),
                   url_for("privacy.corrections"), url_for("jobs.show", job_id=world["job"].id),
-                  url_for("skills.delete_session", code=code, session_id=session)],
+                  url_for("skills.delete_session", code=code, session_id=session),
+                  url_for("certificates_admin.index"), url_for("certificates_admin.index", q="zzz-nobody"),
+                  url_for("certificates_admin.show", serial=world["certificate"].serial)],
         "governance": [url_for("governance.dashboard")],
     }
 

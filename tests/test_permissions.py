@@ -306,6 +306,8 @@ HTML = [
      COHORT_WRITERS(302)),
     ("GET", "/certificates/{serial}.pdf", None, HOLDER_OR_ADMIN),
     ("GET", "/me/certificates", None, {"trainee": 200, "other_trainee": 200}),
+    ("GET", "/admin/certificates", None, {"admin": 200}),
+    ("GET", "/admin/certificates/{serial}", None, {"admin": 200}),
     ("GET", "/certificates/{serial}/revoke", None, {"admin": 200}),
     ("POST", "/certificates/{serial}/revoke", lambda v: {"reason": "test"}, {"admin": 302}),
     ("GET", "/certificates/{serial}/reinstate", None, {"admin": 200}),
