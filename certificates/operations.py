@@ -85,7 +85,8 @@ def certified_record(track: Track) -> dict[str, Any]:
     """What a certificate of this track states if issued now, from today's catalogue and configuration."""
     config = current_app.config
     return Certified.record(
-        code=track.code, titles={"fr": track.title_fr, "ar": track.title_ar, "en": track.title_en},
+        code=track.code, titles={"fr": track.title_fr, "ar": track.title_ar, "en": track.title_en,
+                                 "zgh": track.title_zgh},
         modules=[(m.code, {"fr": m.title_fr, "ar": m.title_ar, "en": m.title_en}, m.hours) for m in track.modules],
         min_attendance=track.min_attendance,
         issuer={"fr": config["ISSUER_NAME"], "ar": config.get("ISSUER_NAME_AR") or ""})
@@ -98,6 +99,7 @@ def certificate_content(certificate: Certificate, url: str) -> CertificateConten
     return CertificateContent(
         serial=certificate.serial, holder=certificate.holder, holder_ar=certificate.holder_ar,
         holder_tfng=certificate.holder_tfng, track_title_fr=content.title("fr"), track_title_ar=content.title("ar"),
+        track_title_zgh=content.titles.get("zgh"),
         modules=[(m.title("fr"), m.title("ar"), float(m.hours)) for m in content.modules],
         issued_on=certificate.issued_on, expires_on=certificate.expires_on, verify_url=url,
         verification_code=certificate.verification_code, issuer_name=content.issuer_name("fr"),

@@ -88,13 +88,15 @@ class Certified:
                    min_attendance=None if minimum is None else Decimal(minimum), issuer=dict(record["issuer"]))
 
     @staticmethod
-    def record(*, code: str, titles: dict[str, str], modules: list[tuple[str, dict[str, str], Decimal]],
+    def record(*, code: str, titles: dict[str, str | None], modules: list[tuple[str, dict[str, str], Decimal]],
                min_attendance: Decimal | None, issuer: dict[str, str]) -> dict[str, Any]:
         """The JSON stored at issue. Hours and ratios are decimal text, so nothing is rounded on the way."""
         total = sum((Decimal(hours) for _, _, hours in modules), Decimal(0))
         return {
             "version": 1,
-            "track": {"code": code, "title": {k: titles.get(k) or "" for k in LANGUAGES},
+            # The Tamazight title only when the track has one: records without it read as before.
+            "track": {"code": code, "title": {**{k: titles.get(k) or "" for k in LANGUAGES},
+                                              **({"zgh": titles["zgh"]} if titles.get("zgh") else {})},
                       "min_attendance": None if min_attendance is None else hours_text(min_attendance)},
             "modules": [{"code": mcode, "title": {k: mtitles.get(k) or "" for k in LANGUAGES},
                          "hours": hours_text(hours)} for mcode, mtitles, hours in modules],
