@@ -91,7 +91,7 @@ def certified_record(track: Track, recognised: tuple[str, ...] = ()) -> dict[str
     the tracks it requires are named ("builds on")."""
     config = current_app.config
     return Certified.record(
-        code=track.code, titles=_titles(track),
+        code=track.code, titles={**_titles(track), "zgh": track.title_zgh},
         modules=[(m.code, _titles(m), m.hours) for m in track.modules],
         min_attendance=track.min_attendance,
         issuer={"fr": config["ISSUER_NAME"], "ar": config.get("ISSUER_NAME_AR") or ""},
@@ -105,6 +105,7 @@ def certificate_content(certificate: Certificate, url: str) -> CertificateConten
     return CertificateContent(
         serial=certificate.serial, holder=certificate.holder, holder_ar=certificate.holder_ar,
         holder_tfng=certificate.holder_tfng, track_title_fr=content.title("fr"), track_title_ar=content.title("ar"),
+        track_title_zgh=content.titles.get("zgh"),
         modules=[(m.title("fr"), m.title("ar"), float(m.hours)) for m in content.modules],
         recognised=[m.recognised for m in content.modules],
         builds_on=[(titles.get("fr") or code, titles.get("ar") or code) for code, titles in content.builds_on],

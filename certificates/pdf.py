@@ -1,4 +1,5 @@
-"""Certificate PDF: A4 landscape, French and Arabic, drawn with reportlab; PAdES-signed with pyHanko."""
+"""Certificate PDF: A4 landscape in Arabic, Tamazight (Tifinagh) and French, drawn with reportlab;
+PAdES-signed with pyHanko."""
 
 from __future__ import annotations
 
@@ -30,12 +31,12 @@ from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signatu
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
-from common.printed_dates import date_ar as _date_ar, date_fr as _date_fr
+from common.printed_dates import date_ar as _date_ar, date_fr as _date_fr, date_zgh as _date_zgh
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfgen.canvas import Canvas
 
-from . import fonts
+from . import fonts, wording
 from .qr import QUIET_ZONE, draw_qr, make_qr
 from .signing import keys_directory_lock
 
@@ -44,9 +45,9 @@ QR_SIZE = 30 / 25.4 * 72  # 3 cm
 MARGIN = 56.0
 GREEN = HexColor("#0B6E4F")
 GREY = HexColor("#555555")
+BLACK = HexColor("#000000")
 RED = Color(0.78, 0.06, 0.06, alpha=0.35)
 DOCUMENT_LANG = "fr-MA"
-
 
 
 @dataclass
@@ -64,11 +65,10 @@ class CertificateContent:
     verification_code: str
     issuer_name: str
     domain: str  # printed beside the QR code so a reader can spot a look-alike
-    issuer_name_ar: str = ""  # drawn under issuer_name when given
+    issuer_name_ar: str = ""  # drawn above issuer_name when given
+    track_title_zgh: str | None = None  # the track's title in Tifinagh, when the track has one
     recognised: Sequence[bool] = ()  # per module: counted through a recognition of prior learning
     builds_on: Sequence[tuple[str, str]] = ()  # the tracks it requires: (title_fr, title_ar)
-
-
 
 
 def _hours(h: float) -> str:
@@ -84,18 +84,98 @@ def _line(c: Canvas, text: str, x: float, y: float, size: float, max_width: floa
     fonts.draw_text(c, text, x, y, size, align=align, bold=bold)
 
 
+# The page's three columns, as on the national identity card read from the right: Arabic on the right,
+# Tamazight (Tifinagh) in the middle, French on the left. Labels stand in all three; stacked lines
+# (names, track titles, dates) run Arabic, Tamazight, French from the top.
+LEFT, RIGHT, MID = MARGIN, PAGE_W - MARGIN, PAGE_W / 2
+COLUMN = (RIGHT - LEFT) / 3 - 12
+_ANCHOR = {"fr": (LEFT, "left"), "zgh": (MID, "center"), "ar": (RIGHT, "right")}
+
+
+class _Page:
+    """The canvas, and the Arabic of the right-hand column held back for a pass of its own (`finish`).
+
+    Drawn on a line shared with left-to-right text, Arabic comes back from text extraction (copying,
+    search, screen readers) with its words, even its letters, out of order; drawn after the rest, each
+    label is a line of its own and reads back in logical order. The page looks the same either way."""
+
+    def __init__(self, canvas: Canvas) -> None:
+        self.c = canvas
+        self._right: list[tuple[str, float, float, float, Color]] = []
+
+    def right(self, text: str, y: float, size: float, width: float, colour: Color) -> None:
+        self._right.append((text, y, size, width, colour))
+
+    def finish(self) -> None:
+        for text, y, size, width, colour in self._right:
+            self.c.setFillColor(colour)
+            _line(self.c, text, RIGHT, y, size, width, align="right")
+
+
+def _columns(page: _Page, texts: dict[str, str], y: float, size: float, colour: Color, *,
+             width: float = COLUMN, bold: bool = False) -> None:
+    """One label in each language's column. Only French is set in bold: the Arabic and Tifinagh faces
+    have one weight, and a bold Latin face would draw Tifinagh in another design."""
+    page.c.setFillColor(colour)
+    _line(page.c, texts["fr"], LEFT, y, size, width, bold=bold)
+    _line(page.c, texts["zgh"], MID, y, size, width, align="center")
+    page.right(texts["ar"], y, size, width, colour)
+
+
+def _stack(c: Canvas, lines: Sequence[tuple[str | None, float, bool]], y: float, gap: float) -> float:
+    """Centred lines from the top, skipping missing ones (text, size, bold); the y below the last."""
+    for text, size, bold in lines:
+        if text:
+            _line(c, text, MID, y, size, RIGHT - LEFT, align="center", bold=bold)
+            y -= size + gap
+    return y
+
+
+def _draw_modules(page: _Page, content: CertificateContent, y: float, floor: float) -> None:
+    """The modules between y and floor: French title | hours | Arabic title, then the total, and a footnote
+    when some modules were recognised prior learning (marked *) rather than attended."""
+    c = page.c
+    recognised = list(content.recognised) or [False] * len(content.modules)
+    rows = len(content.modules) + 2 + any(recognised)  # heading, total, and the footnote
+    step = min(15.0, (y - floor) / max(rows - 1, 1))
+    size = min(10.0, step * 0.72)
+    title_w = MID - LEFT - 60
+    _columns(page, wording.words(wording.MODULES), y, size, GREEN, width=title_w, bold=True)
+    c.setStrokeColor(GREEN)
+    c.setLineWidth(0.5)
+    c.line(LEFT, y - 4, RIGHT, y - 4)
+    c.setFillColorRGB(0, 0, 0)
+    total = 0.0
+    for (title_fr, title_ar, hours), prior in zip(content.modules, recognised):
+        y -= step
+        total += hours
+        mark = " *" if prior else ""
+        _line(c, title_fr + mark, LEFT, y, size, title_w)
+        _line(c, f"{_hours(hours)} h", MID, y, size, 100, align="center")
+        page.right(title_ar + mark, y, size, title_w, BLACK)
+    y -= step
+    _columns(page, {lang: wording.word(wording.TOTAL, lang, hours=_hours(total)) for lang in wording.LANGUAGES},
+             y, size, BLACK, width=title_w, bold=True)
+    if any(recognised):
+        y -= step
+        _columns(page, {lang: "* " + text for lang, text in wording.words(wording.RECOGNISED).items()},
+                 y, size * 0.9, GREY, width=title_w)
+
+
 def render_certificate(content: CertificateContent, *, revoked: bool = False) -> bytes:
     """Draw the certificate and return unsigned PDF bytes (sign them with PdfSigner.sign)."""
     fonts.register_fonts()
     buf = io.BytesIO()
     # The initial font is one of ours, so no unembedded Helvetica is referenced; the document's main
-    # language is French as written in Morocco (the Arabic lines are its translation).
+    # language is French as written in Morocco (the Arabic and Tamazight lines stand beside it).
     c = Canvas(buf, pagesize=(PAGE_W, PAGE_H), pageCompression=1, lang=DOCUMENT_LANG,
                initialFontName=fonts.LATIN)
-    c.setTitle(f"Certificat de formation {content.serial} — {content.holder}")
+    title = wording.words(wording.TITLE)
+    c.setTitle(f"{title['fr']} {content.serial} — {content.holder}")
     c.setViewerPreference("DisplayDocTitle", "true")
     c.setAuthor(content.issuer_name)
     c.setSubject(f"{content.holder} — {content.track_title_fr}")
+    page = _Page(c)
 
     # Frame
     c.setStrokeColor(GREEN)
@@ -104,111 +184,66 @@ def render_certificate(content: CertificateContent, *, revoked: bool = False) ->
     c.setLineWidth(0.8)
     c.rect(30, 30, PAGE_W - 60, PAGE_H - 60)
 
-    left, right, mid = MARGIN, PAGE_W - MARGIN, PAGE_W / 2
-    half = mid - MARGIN - 20  # width of a French or Arabic column
-
-    # Header: issuer, then the title in both languages, French on the left, Arabic on the right.
+    # Header: the issuer (Arabic, then French), then the title in the three columns.
     c.setFillColor(GREY)
-    _line(c, content.issuer_name, mid, PAGE_H - 62, 11, PAGE_W - 2 * MARGIN, align="center")
-    if content.issuer_name_ar:
-        _line(c, content.issuer_name_ar, mid, PAGE_H - 78, 11, PAGE_W - 2 * MARGIN, align="center")
-    c.setFillColor(GREEN)
-    _line(c, "Certificat de formation", left, PAGE_H - 115, 24, half, bold=True)
-    _line(c, "شهادة التكوين", right, PAGE_H - 115, 24, half, align="right")
+    _stack(c, [(content.issuer_name_ar, 11, False), (content.issuer_name, 11, False)], PAGE_H - 54, 3)
+    _columns(page, title, PAGE_H - 100, 22, GREEN, bold=True)
 
-    # Holder names, centred: Latin, Arabic, Tifinagh.
-    c.setFillColor(GREY)
-    _line(c, "décerné à", left, PAGE_H - 150, 11, half)
-    _line(c, "تُمنح إلى", right, PAGE_H - 150, 11, half, align="right")
+    # Holder names, centred: Arabic, Tifinagh (when registered), Latin.
+    _columns(page, wording.words(wording.AWARDED_TO), PAGE_H - 123, 10, GREY)
     c.setFillColorRGB(0, 0, 0)
-    y = PAGE_H - 182
-    _line(c, content.holder, mid, y, 28, PAGE_W - 2 * MARGIN, align="center", bold=True)
-    y -= 34
-    _line(c, content.holder_ar, mid, y, 24, PAGE_W - 2 * MARGIN, align="center")
-    if content.holder_tfng:
-        y -= 28
-        _line(c, content.holder_tfng, mid, y, 18, PAGE_W - 2 * MARGIN, align="center")
+    y = _stack(c, [(content.holder_ar, 24, False), (content.holder_tfng, 18, False), (content.holder, 24, True)],
+               PAGE_H - 150, 6)
 
-    # Track
-    y -= 34
-    c.setFillColor(GREY)
-    _line(c, "pour avoir suivi avec succès le parcours", left, y, 11, half)
-    _line(c, "لإتمامه بنجاح مسار", right, y, 11, half, align="right")
-    y -= 19
+    # Track: the label in three columns, then its titles stacked (Tifinagh when the track has one).
+    y -= 2
+    _columns(page, wording.words(wording.FOR_TRACK), y, 10, GREY)
     c.setFillColorRGB(0, 0, 0)
-    _line(c, content.track_title_fr, left, y, 15, half, bold=True)
-    _line(c, content.track_title_ar, right, y, 15, half, align="right")
-    if content.builds_on:  # the pathway level: the tracks this one requires
+    y = _stack(c, [(content.track_title_ar, 14, False), (content.track_title_zgh, 13, False),
+                   (content.track_title_fr, 14, True)], y - 19, 4)
+    if content.builds_on:  # the pathway level: the tracks this one requires, by their French and Arabic titles
+        label = wording.words(wording.BUILDS_ON)
+        titles = {"fr": ", ".join(fr for fr, _ in content.builds_on), "ar": "، ".join(ar for _, ar in content.builds_on)}
+        titles["zgh"] = titles["fr"]
+        _columns(page, {lang: label[lang] + ("\u202f: " if lang == "fr" else ": ") + titles[lang]
+                        for lang in wording.LANGUAGES}, y - 4, 9, GREY)
         y -= 15
-        c.setFillColor(GREY)
-        _line(c, "s'appuyant sur : " + ", ".join(fr for fr, _ in content.builds_on), left, y, 9, half)
-        _line(c, "بناءً على: " + "، ".join(ar for _, ar in content.builds_on), right, y, 9, half, align="right")
-        c.setFillColorRGB(0, 0, 0)
 
-    # Modules: French title | hours | Arabic title, above the QR block.
-    y -= 26
-    floor = 150.0
-    rows = len(content.modules) + 1 + any(content.recognised)  # the total, and the footnote on recognised ones
-    step = min(15.0, (y - floor) / max(rows, 1))
-    size = min(10.0, step * 0.72)
-    c.setFillColor(GREEN)
-    _line(c, "Modules", left, y, size, half - 40, bold=True)
-    _line(c, "Heures · الساعات", mid, y, size, 120, align="center", bold=True)
-    _line(c, "الوحدات", right, y, size, half - 40, align="right", bold=True)
-    c.setStrokeColor(GREEN)
-    c.setLineWidth(0.5)
-    c.line(left, y - 4, right, y - 4)
-    c.setFillColorRGB(0, 0, 0)
-    total = 0.0
-    recognised = list(content.recognised) or [False] * len(content.modules)
-    for (title_fr, title_ar, hours), prior in zip(content.modules, recognised):
-        y -= step
-        total += hours
-        _line(c, title_fr + (" *" if prior else ""), left, y, size, half - 40)
-        _line(c, _hours(hours), mid, y, size, 80, align="center")
-        _line(c, title_ar + (" *" if prior else ""), right, y, size, half - 40, align="right")
-    y -= step
-    _line(c, f"Total : {_hours(total)} h", left, y, size, half - 40, bold=True)
-    _line(c, f"المجموع: {_hours(total)} ساعة", right, y, size, half - 40, align="right")
-    if any(recognised):
-        y -= step
-        c.setFillColor(GREY)
-        _line(c, "* acquis antérieurs reconnus", left, y, size * 0.9, half - 40)
-        _line(c, "* مكتسبات سابقة معترف بها", right, y, size * 0.9, half - 40, align="right")
-        c.setFillColorRGB(0, 0, 0)
+    # Modules, above the dates and clear of the QR block (under the Arabic column).
+    qr_x, qr_y = RIGHT - QR_SIZE, 68.0
+    _draw_modules(page, content, y - 6, floor=qr_y + QR_SIZE + 12)
 
-    # Dates and issuer, bottom left.
+    # Dates and the signature notice, bottom left: Arabic, Tamazight, French, centred on their block.
+    text_w = qr_x - LEFT - 150
+    centre_x = LEFT + text_w / 2
+    dates = {"ar": _date_ar, "zgh": _date_zgh, "fr": _date_fr}
+    message = wording.ISSUED_VALID if content.expires_on else wording.ISSUED
     c.setFillColorRGB(0, 0, 0)
-    fr = f"Délivré le {_date_fr(content.issued_on)}"
-    ar = f"سُلّمت بتاريخ {_date_ar(content.issued_on)}"
-    if content.expires_on:
-        fr += f" · valable jusqu'au {_date_fr(content.expires_on)}"
-        ar += f"، صالحة إلى غاية {_date_ar(content.expires_on)}"
-    qr_x = right - QR_SIZE
-    text_w = qr_x - left - 150
-    _line(c, fr, left, 112, 10, text_w)
-    _line(c, ar, left + text_w, 96, 10, text_w, align="right")
+    for i, lang in enumerate(wording.LANGUAGES):
+        when = {"issued": dates[lang](content.issued_on)}
+        if content.expires_on:
+            when["expires"] = dates[lang](content.expires_on)
+        _line(c, wording.word(message, lang, **when), centre_x, 126 - 13 * i, 10, text_w, align="center")
     c.setFillColor(GREY)
-    _line(c, "Document signé électroniquement : toute modification invalide la signature.",
-          left, 68, 8, text_w)
-    _line(c, "وثيقة موقعة إلكترونيا: كل تعديل يبطل التوقيع.", left + text_w, 56, 8, text_w, align="right")
+    for i, text in enumerate(wording.words(wording.SIGNED).values()):
+        _line(c, text, centre_x, 76 - 11 * i, 8, text_w, align="center")
 
-    # QR block, bottom right: domain beside it, serial and code under it.
-    qr_y = 68.0
+    # QR block, bottom right: where to check beside it, serial and code under it.
     qr = make_qr(content.verify_url)
     draw_qr(c, qr, qr_x, qr_y, QR_SIZE)
     quiet = QUIET_ZONE * QR_SIZE / len(qr.matrix)
     beside = qr_x - quiet - 2
     c.setFillColor(GREY)
-    _line(c, "Vérifier sur", beside, qr_y + QR_SIZE - 10, 8, 120, align="right")
-    _line(c, "تحقق على", beside, qr_y + QR_SIZE - 22, 8, 120, align="right")
+    for i, text in enumerate(wording.words(wording.CHECK_AT).values()):
+        _line(c, text, beside, qr_y + QR_SIZE - 10 - 11 * i, 8, 120, align="right")
     c.setFillColorRGB(0, 0, 0)
-    _line(c, content.domain, beside, qr_y + QR_SIZE - 38, 11, 130, align="right", bold=True)
+    _line(c, content.domain, beside, qr_y + QR_SIZE - 50, 11, 130, align="right", bold=True)
     centre = qr_x + QR_SIZE / 2
     _line(c, content.serial, centre, qr_y - quiet - 8, 8, QR_SIZE + 40, align="center")
     _line(c, content.verification_code, centre, qr_y - quiet - 20, 10, QR_SIZE + 40,
           align="center", bold=True)
 
+    page.finish()
     if revoked:
         _draw_revoked(c)
     c.showPage()
@@ -217,12 +252,15 @@ def render_certificate(content: CertificateContent, *, revoked: bool = False) ->
 
 
 def _draw_revoked(c: Canvas) -> None:
+    """The mark across a revoked copy: Arabic, Tamazight, then French with English for a reader abroad."""
+    revoked = wording.words(wording.REVOKED)
     c.saveState()
     c.setFillColor(RED)
     c.translate(PAGE_W / 2, PAGE_H / 2)
     c.rotate(24)
-    fonts.draw_text(c, "RÉVOQUÉ · REVOKED", 0, 10, 64, align="center", bold=True)
-    fonts.draw_text(c, "ملغاة", 0, -60, 56, align="center")
+    fonts.draw_text(c, revoked["ar"], 0, 70, 56, align="center")
+    fonts.draw_text(c, revoked["zgh"], 0, 10, 48, align="center")
+    fonts.draw_text(c, f"{revoked['fr'].upper()} · REVOKED", 0, -60, 64, align="center", bold=True)
     c.restoreState()
 
 

@@ -126,15 +126,17 @@ class Certified:
                    builds_on=tuple((t["code"], dict(t["title"])) for t in track.get("builds_on", ())))
 
     @staticmethod
-    def record(*, code: str, titles: dict[str, str], modules: list[tuple[str, dict[str, str], Decimal]],
+    def record(*, code: str, titles: dict[str, str | None], modules: list[tuple[str, dict[str, str], Decimal]],
                min_attendance: Decimal | None, issuer: dict[str, str], recognised: Iterable[str] = (),
                builds_on: Iterable[tuple[str, dict[str, str]]] = ()) -> dict[str, Any]:
         """The JSON stored at issue. Hours and ratios are decimal text, so nothing is rounded on the way.
         `recognised`: codes of the modules counted through a recognition of prior learning; `builds_on`: the
-        required tracks (code, titles), written only when there are any."""
+        required tracks (code, titles), written only when there are any. The Tamazight title is written only
+        when the track has one: records without it read as before."""
         total = sum((Decimal(hours) for _, _, hours in modules), Decimal(0))
         recognised = set(recognised)
-        track: dict[str, Any] = {"code": code, "title": {k: titles.get(k) or "" for k in LANGUAGES},
+        track: dict[str, Any] = {"code": code, "title": {**{k: titles.get(k) or "" for k in LANGUAGES},
+                                                         **({"zgh": titles["zgh"]} if titles.get("zgh") else {})},
                                  "min_attendance": None if min_attendance is None else hours_text(min_attendance)}
         required = [{"code": rcode, "title": {k: rtitles.get(k) or "" for k in LANGUAGES}} for rcode, rtitles in builds_on]
         if required:

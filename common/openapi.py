@@ -62,6 +62,9 @@ BOOLEAN = {"type": "boolean"}
 DATE = {"type": "string", "format": "date"}
 DATETIME = {"type": "string", "format": "date-time"}
 TITLES = obj({"fr": STRING, "ar": STRING, "en": STRING})
+# A track's titles also have an optional one in Tamazight (Tifinagh), printed on its certificates.
+TRACK_TITLES = obj({"fr": STRING, "ar": STRING, "en": STRING, "zgh": nullable(STRING)})
+TRACK_TITLES_IN = obj(TRACK_TITLES["properties"], required=("fr", "ar", "en"))
 
 
 def enum(values) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from common.clock import MOROCCO
 from common.errors import FieldErrors, ValidationFailed
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+TIFINAGH_RE = re.compile("[\u2d30-\u2d7f]")
 
 REQUIRED = _l("This field is required.")
 # The largest value an id column holds (a 32-bit integer on PostgreSQL): a bigger number names no row, and
@@ -235,8 +236,9 @@ def id_list(errors: FieldErrors, name: str, value: Any, *, max_items: int = 5000
     return ids
 
 
-def localized_titles(errors: FieldErrors, name: str, value: Any) -> dict[str, str]:
-    """A title in French, Arabic and English, each required."""
+def localized_titles(errors: FieldErrors, name: str, value: Any, *, tamazight: bool = False) -> dict[str, str]:
+    """A title in French, Arabic and English, each required; with tamazight, also an optional "zgh" title,
+    in Tifinagh letters (None when not given)."""
     if not isinstance(value, dict):
         errors.add(name, _l("Give the title as an object with fr, ar and en."))
         return {}
@@ -245,5 +247,10 @@ def localized_titles(errors: FieldErrors, name: str, value: Any) -> dict[str, st
         title = text(errors, f"{name}.{lang}", value.get(lang))
         if title is not None:
             titles[lang] = title
+    if tamazight:
+        title = text(errors, f"{name}.zgh", value.get("zgh"), required=False)
+        if title is not None and not TIFINAGH_RE.search(title):
+            errors.add(f"{name}.zgh", _l("Write the Tamazight title in Tifinagh letters."))
+        titles["zgh"] = title
     return titles
 

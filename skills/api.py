@@ -17,6 +17,7 @@ from common.openapi import (
     NUMBER,
     STRING,
     TITLES,
+    TRACK_TITLES_IN,
     Body,
     Q,
     array,
@@ -64,7 +65,7 @@ bp = api_blueprint("skills_api", __name__)
 
 CODE = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"}
 MODULE_IN = Body(obj({"code": CODE, "title": TITLES, "hours": NUMBER}))
-TRACK_IN = Body(obj({"code": CODE, "title": TITLES, "modules": array(CODE), "min_attendance": NUMBER,
+TRACK_IN = Body(obj({"code": CODE, "title": TRACK_TITLES_IN, "modules": array(CODE), "min_attendance": NUMBER,
                      "validity_months": nullable(INTEGER), "counts_toward_target": BOOLEAN,
                      "requires": array(CODE)},
                     required=("code", "title", "modules")))

@@ -35,6 +35,7 @@ class TrackForm(FlaskForm):
     title_fr = StringField(_l("Title in French"), validators=[DataRequired()])
     title_ar = StringField(_l("Title in Arabic"), validators=[DataRequired()])
     title_en = StringField(_l("Title in English"), validators=[DataRequired()])
+    title_zgh = StringField(_l("Title in Tamazight (Tifinagh, optional)"), validators=[Optional()])
     modules = SelectMultipleField(_l("Required modules"), validators=[DataRequired()])
     requires = SelectMultipleField(_l("Prerequisites: tracks whose valid certificate is required first"),
                                    validators=[Optional()])
@@ -44,7 +45,8 @@ class TrackForm(FlaskForm):
     def to_data(self) -> dict:
         minimum = self.min_attendance.data
         return {"code": self.code.data, "modules": self.modules.data, "requires": self.requires.data or [],
-                "title": {"fr": self.title_fr.data, "ar": self.title_ar.data, "en": self.title_en.data},
+                "title": {"fr": self.title_fr.data, "ar": self.title_ar.data, "en": self.title_en.data,
+                          "zgh": self.title_zgh.data or None},
                 "min_attendance": None if minimum is None else minimum / 100,
                 "validity_months": self.validity_months.data}
 

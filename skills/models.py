@@ -72,6 +72,7 @@ class Track(db.Model):
     title_fr: Mapped[str] = mapped_column(sa.String(200))
     title_ar: Mapped[str] = mapped_column(sa.String(200))
     title_en: Mapped[str] = mapped_column(sa.String(200))
+    title_zgh: Mapped[Optional[str]] = mapped_column(sa.String(200))  # Tamazight in Tifinagh, for certificates
     min_attendance: Mapped[Decimal] = mapped_column(sa.Numeric(5, 4), default=Decimal("0.8"))
     validity_months: Mapped[Optional[int]]
     counts_toward_target: Mapped[bool] = mapped_column(default=True, server_default=sa.true())

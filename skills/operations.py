@@ -98,12 +98,12 @@ def _ensure_unique(model, field: str, value: Any, *, exclude_id: int | None = No
                        fields={field: [_l("“%(value)s” is already taken.", value=value)]})
 
 
-TRACK_FIELDS = ("code", "title_fr", "title_ar", "title_en", "min_attendance", "validity_months",
+TRACK_FIELDS = ("code", "title_fr", "title_ar", "title_en", "title_zgh", "min_attendance", "validity_months",
                 "counts_toward_target")
 
 
 def _track_values(errors: FieldErrors, data: dict[str, Any]) -> tuple[dict[str, Any], list[Module]]:
-    titles = v.localized_titles(errors, "title", data.get("title"))
+    titles = v.localized_titles(errors, "title", data.get("title"), tamazight=True)
     minimum = data.get("min_attendance")
     values = {
         "code": v.code(errors, "code", data.get("code")),

@@ -6,7 +6,9 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from common.openapi import BOOLEAN, DATE, DATETIME, INTEGER, NUMBER, STRING, TITLES, array, enum, nullable, obj, schema
+from common.openapi import (
+    BOOLEAN, DATE, DATETIME, INTEGER, NUMBER, STRING, TITLES, TRACK_TITLES, array, enum, nullable, obj, schema,
+)
 from common.types import iso_utc
 from skills.models import Attendance, Cohort, Module, ModuleResult, Recognition, Track, Trainee, TrainingSession
 from skills.queries import TrackProgress
@@ -30,13 +32,13 @@ def module_json(module: Module) -> dict[str, Any]:
 
 
 TRACK = schema("Track", obj({
-    "code": STRING, "title": TITLES, "modules": array(STRING), "min_attendance": NUMBER,
+    "code": STRING, "title": TRACK_TITLES, "modules": array(STRING), "min_attendance": NUMBER,
     "validity_months": nullable(INTEGER), "counts_toward_target": BOOLEAN,
     "requires": {**array(STRING), "description": "Tracks whose valid certificate this track requires (the pathway)."}}))
 
 
 def track_json(track: Track) -> dict[str, Any]:
-    return {"code": track.code, "title": _titles(track), "modules": [m.code for m in track.modules],
+    return {"code": track.code, "title": {**_titles(track), "zgh": track.title_zgh}, "modules": [m.code for m in track.modules],
             "min_attendance": _number(track.min_attendance), "validity_months": track.validity_months,
             "counts_toward_target": track.counts_toward_target, "requires": [t.code for t in track.requires]}
 

@@ -356,7 +356,7 @@ def test_certificate_states_builds_on_and_recognised_on_the_verification_page(pa
     pdf = client.get(issued.json["pdf_url"], headers=p["headers"]).data
     text = unicodedata.normalize("NFKC", pdfium.PdfDocument(pdf)[0].get_textpage().get_text_range())
     # (Extraction orders the words of a line that mixes scripts its own way: look for them one by one.)
-    assert "s'appuyant sur : Parcours F" in text and "Module PC *" in text, text
+    assert "S’appuie sur : Parcours F" in text and "Module PC *" in text, text
     assert all(word in text for word in ("acquis", "antérieurs", "reconnus")), text
 
 
