@@ -26,6 +26,7 @@ import governance.models  # noqa: F401
 import jobs.models  # noqa: F401
 import privacy.models  # noqa: F401
 import skills.models  # noqa: F401
+import transcripts.models  # noqa: F401
 from accounts.cli import users_cli
 from accounts.models import User
 from accounts.roles import ROLES
@@ -46,6 +47,7 @@ from governance.cli import report_cli
 from jobs import runner
 from maintenance.cli import backup_command, purge_command, restore_command
 from skills import signals as skills_signals, views as skills_views, vocab
+from transcripts import views as transcript_views
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 
@@ -251,6 +253,7 @@ WEB_BLUEPRINTS = (
     "exchange.views:bp",
     "privacy.views:bp",
     "apidocs.views:bp",
+    "transcripts.views:bp",
 )
 API_BLUEPRINTS = (
     "accounts.api:bp",
@@ -263,6 +266,7 @@ API_BLUEPRINTS = (
     "exchange.api:bp",
     "privacy.api:bp",
     "apidocs.views:api_bp",
+    "transcripts.api:bp",
 )
 
 
@@ -331,3 +335,4 @@ def register_reactions(app: Flask) -> None:
     trained.install()  # trained_periods follow every flush of certificates, trainees, tracks and cohorts
     skills_signals.trainees_written.connect(trained.refresh_written)  # ... and skills' bulk trainee writes
     skills_views.TRAINEE_PAGE_EXTRAS["certificates"] = certificate_queries.certificates_on_page
+    skills_views.TRAINEE_PAGE_EXTRAS["transcript_action"] = transcript_views.page_action
