@@ -302,3 +302,25 @@ def test_admin_downloads_for_a_trainee(client, registry, login, admin):
     assert response.status_code == 302
     pdf = client.get(response.location)
     assert pdf.status_code == 200 and validate_signature(pdf.data)
+
+
+def test_a_long_transcript_flows_onto_more_pages_each_with_its_qr_code():
+    from transcripts.pdf import Issue, render_transcript
+
+    modules = [{"code": f"M{n:03d}", "title": {"fr": f"Module {n}", "ar": f"وحدة {n}", "en": ""}, "hours": "1.5",
+                "passed_on": "2026-10-01", "how": "cohort" if n % 2 else "recognition",
+                "cohort": "C1" if n % 2 else None, "track": "T1" if n % 2 else None} for n in range(70)]
+    certificates = [{"serial": f"KF-2026-{n:06d}", "track": "T1", "title": {"fr": "Parcours", "ar": "مسار", "en": ""},
+                     "status": "valid", "issued_on": "2026-10-01", "expires_on": None} for n in range(12)]
+    record = {"version": 1, "holder": {"name": "Zoé Ñúñez", "name_ar": NAME_AR, "name_tfng": None},
+              "modules": modules, "certificates": certificates, "total_hours": "105", "issuer": {"fr": "Kafaa"}}
+    url = "https://kafaa.test/t/KT-2026-000009/ABCD-EFGH"
+    pdf = render_transcript(record, Issue("KT-2026-000009", date(2026, 12, 1), url, "ABCD-EFGH", "kafaa.test"))
+    document = pdfium.PdfDocument(pdf)
+    assert len(document) >= 2
+    text = _text(pdf)
+    assert all(m["code"] in text for m in modules) and all(c["serial"] in text for c in certificates)
+    assert "Total : 105 h" in text
+    for page in document:
+        found = zxingcpp.read_barcodes(page.render(scale=150 / 72).to_pil(), formats=zxingcpp.BarcodeFormat.QRCode)
+        assert [b.text for b in found] == [url]
