@@ -26,6 +26,7 @@ import governance.models  # noqa: F401
 import jobs.models  # noqa: F401
 import privacy.models  # noqa: F401
 import skills.models  # noqa: F401
+import transcripts.models  # noqa: F401
 from accounts.cli import users_cli
 from accounts.models import User
 from accounts.roles import ROLES
@@ -46,6 +47,7 @@ from governance.cli import report_cli
 from jobs import runner
 from maintenance.cli import backup_command, purge_command, restore_command
 from skills import queries as skills_queries, signals as skills_signals, views as skills_views, vocab
+from transcripts import views as transcript_views
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 
@@ -252,6 +254,7 @@ WEB_BLUEPRINTS = (
     "exchange.views:bp",
     "privacy.views:bp",
     "apidocs.views:bp",
+    "transcripts.views:bp",
 )
 API_BLUEPRINTS = (
     "accounts.api:bp",
@@ -264,6 +267,7 @@ API_BLUEPRINTS = (
     "exchange.api:bp",
     "privacy.api:bp",
     "apidocs.views:api_bp",
+    "transcripts.api:bp",
 )
 
 
@@ -334,3 +338,4 @@ def register_reactions(app: Flask) -> None:
     skills_signals.recognitions_changed.connect(trained.refresh_recognised)  # ... and recognitions
     skills_queries.PREREQUISITE_HOLDINGS = certificate_queries.prerequisite_holdings  # eligibility asks certificates
     skills_views.TRAINEE_PAGE_EXTRAS["certificates"] = certificate_queries.certificates_on_page
+    skills_views.TRAINEE_PAGE_EXTRAS["transcript_action"] = transcript_views.page_action

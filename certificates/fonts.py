@@ -172,3 +172,12 @@ def draw_text(
         obj.textOut(s)
     canvas.drawText(obj)
     return total
+
+
+def draw_fitted(canvas: Canvas, text: str, x: float, y: float, size: float, max_width: float, *,
+                align: str = "left", bold: bool = False) -> None:
+    """Draw one line, shrunk to fit max_width if need be (width is linear in font size), never below 6 pt."""
+    width = text_width(text, size, bold=bold)
+    if width > max_width:
+        size = max(6.0, size * max_width / width)
+    draw_text(canvas, text, x, y, size, align=align, bold=bold)

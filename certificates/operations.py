@@ -20,7 +20,7 @@ from audit.operations import record as audit
 from certificates import keys
 from certificates.models import Certificate, CertificateFile, RetiredStatusIndex, SerialCounter, VerificationCount
 from certificates.pdf import CertificateContent, render_certificate
-from certificates.rules import Certified, expiry, format_serial, status_list_size
+from certificates.rules import SERIAL_PREFIX, Certified, expiry, format_serial, status_list_size
 from certificates.signing import make_token, verification_code, verify_url
 from common import clock
 from common.database import insert_or_update, lock_row
@@ -59,14 +59,15 @@ def current_certificate(trainee_id: int, track_id: int) -> Certificate | None:
         Certificate.revoked_at.is_(None), Certificate.superseded_at.is_(None)))
 
 
-def allocate_serial(year: int) -> str:
-    """The next serial of the year. The UPDATE ... RETURNING holds the counter row until commit, so
-    concurrent issuers on PostgreSQL queue up instead of sharing a number; a rollback gives it back."""
-    db.session.execute(insert_or_update(SerialCounter).values(year=year, last=0).on_conflict_do_nothing())
+def allocate_serial(year: int, counter: type = SerialCounter, prefix: str = SERIAL_PREFIX) -> str:
+    """The next serial of the year (`counter` and `prefix`: another series, such as transcripts'). The UPDATE
+    ... RETURNING holds the counter row until commit, so concurrent issuers on PostgreSQL queue up instead of
+    sharing a number; a rollback gives it back."""
+    db.session.execute(insert_or_update(counter).values(year=year, last=0).on_conflict_do_nothing())
     number = db.session.execute(
-        sa.update(SerialCounter).where(SerialCounter.year == year)
-        .values(last=SerialCounter.last + 1).returning(SerialCounter.last)).scalar_one()
-    return format_serial(year, number)
+        sa.update(counter).where(counter.year == year)
+        .values(last=counter.last + 1).returning(counter.last)).scalar_one()
+    return format_serial(year, number, prefix)
 
 
 class RevokedCertificate(Conflict):

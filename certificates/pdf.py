@@ -77,11 +77,7 @@ def _hours(h: float) -> str:
 
 def _line(c: Canvas, text: str, x: float, y: float, size: float, max_width: float, *,
           align: str = "left", bold: bool = False) -> None:
-    """Draw one line, shrunk to fit max_width if need be (width is linear in font size)."""
-    width = fonts.text_width(text, size, bold=bold)
-    if width > max_width:
-        size = max(6.0, size * max_width / width)
-    fonts.draw_text(c, text, x, y, size, align=align, bold=bold)
+    fonts.draw_fitted(c, text, x, y, size, max_width, align=align, bold=bold)
 
 
 # The page's three columns, as on the national identity card read from the right: Arabic on the right,

@@ -14,8 +14,8 @@ SERIAL_PREFIX = "KF"
 SERIAL_RE = re.compile(r"^KF-(\d{4})-(\d{6})$")
 
 
-def format_serial(year: int, number: int) -> str:
-    return f"{SERIAL_PREFIX}-{year}-{number:06d}"
+def format_serial(year: int, number: int, prefix: str = SERIAL_PREFIX) -> str:
+    return f"{prefix}-{year}-{number:06d}"
 
 
 # Dashes a search may hold between the parts of a serial (an Arabic keyboard or a word processor types others).

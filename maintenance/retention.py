@@ -6,7 +6,8 @@ Kinds of data, each with its period in the configuration:
 - people (RETENTION_PERSON_YEARS after their last activity and after their last certificate expired):
   the trainee row is anonymised, not deleted, so every governance figure stays the same. Names, email
   and employer are blanked, and so are the reason and evidence of their recognitions of prior learning; category, sector, region, gender, enrolments, attendance, results and
-  certificate rows stay. Their correction requests (names and addresses asked for) are deleted. Certificates lose their names and PDF; the signed token (it carries the names)
+  certificate rows stay. Their transcripts lose their content and PDF (their public page then says they no
+  longer exist). Their correction requests (names and addresses asked for) are deleted. Certificates lose their names and PDF; the signed token (it carries the names)
   is replaced by its SHA-256, so a scanned QR code still finds its certificate, which verifies as
   expired (or revoked, superseded) without names. A linked account is blanked and disabled, not deleted:
   audit entries name it as actor. The before/after values of the audit entries about these people, their
@@ -40,6 +41,7 @@ from common.extensions import db
 from jobs.models import Job
 from privacy.models import CorrectionRequest
 from skills.models import Attendance, Cohort, Enrollment, ModuleResult, Recognition, Trainee
+from transcripts.models import Transcript
 
 KINDS = ("outbox", "api_tokens", "people", "files")
 UPLOADS = "uploads"  # EXPORTS_DIR/uploads: files kept between an import's dry run and the import
@@ -173,9 +175,10 @@ def _anonymise_people(ids: list[int], now: datetime) -> None:
         sa.select(Certificate.id, Certificate.serial, Certificate.token).where(Certificate.trainee_id.in_(ids))).all()
     # Their PDFs must not stay downloadable from a bulk issuance's job page.
     _delete_files(files_naming({c.serial for c in certificates}))
+    transcripts = list(db.session.scalars(sa.select(Transcript.serial).where(Transcript.trainee_id.in_(ids))))
     # Entries about them recorded names and addresses (before/after of edits): erased, the chain kept.
     erase_personal_values({"trainee": [str(i) for i in ids], "user": [str(i) for i in user_ids],
-                           "certificate": [c.serial for c in certificates],
+                           "certificate": [c.serial for c in certificates], "transcript": transcripts,
                            "correction_request": [str(i) for i in corrections]}, ids, now)
     db.session.execute(sa.delete(CertificateFile).where(CertificateFile.certificate_id.in_([c.id for c in certificates])))
     for certificate in certificates:  # a hash per row: no portable SQL for it
@@ -186,6 +189,9 @@ def _anonymise_people(ids: list[int], now: datetime) -> None:
     # module was recognised, and when, stays with the other anonymous results.
     db.session.execute(sa.update(Recognition).where(Recognition.trainee_id.in_(ids)).values(reason="", evidence="")
                        .execution_options(synchronize_session=False))
+    # A transcript states the names: its content and PDF go; the row stays, so its page says it no longer exists.
+    db.session.execute(sa.update(Transcript).where(Transcript.trainee_id.in_(ids)).values(
+        content={}, pdf=None, purged_at=now).execution_options(synchronize_session=False))
     db.session.execute(sa.update(Trainee).where(Trainee.id.in_(ids)).values(
         name="", name_ar="", name_tfng=None, employer="", purged_at=now,
         email=sa.literal("purged-") + sa.cast(Trainee.id, sa.String) + "@purged.invalid")

@@ -53,6 +53,11 @@ def _build_world(extra: str):
 
         values["correction"] = request_correction(users["trainee"], {"field": "name", "value": "Corrected Name"}).id
         db.session.commit()
+    if extra == "transcript":
+        from transcripts.operations import issue_transcript
+
+        values["transcript"] = issue_transcript(users["admin"], t1)[0].serial
+        db.session.commit()
     if extra == "job":
         values["job"] = runner.start("certificates.issue_cohort", {"cohort_id": c1.id, "cohort": "C1"},
                                      users["admin"]).id
@@ -105,7 +110,7 @@ def worlds(shared_app, tmp_path_factory):
 def prepared_data(request, worlds):
     """Resolved by the `app` fixture before the test's own transaction begins (tests/conftest.py)."""
     url = request.node.callspec.params.get("url", "")
-    worlds.prepare(next((extra for extra in ("serial", "correction", "job") if f"{{{extra}}}" in url), ""))
+    worlds.prepare(next((extra for extra in ("serial", "correction", "job", "transcript") if f"{{{extra}}}" in url), ""))
     return worlds
 
 
@@ -215,6 +220,12 @@ API = [
     ("POST", "/api/v1/certificates/{serial}/reinstate", lambda v: {"reason": "test"}, ADMIN_WRITES(409)),
     ("POST", "/api/v1/certificates/{serial}/reissue", None, ADMIN_WRITES(201)),
     ("GET", "/api/v1/me/certificates", None, ALL),
+    ("GET", "/api/v1/me/transcript", None, TRAINEES(200)),
+    ("GET", "/api/v1/trainees/{trainee}/transcript", None, PERSON_READERS),
+    ("POST", "/api/v1/me/transcripts", None, TRAINEES(201)),
+    ("POST", "/api/v1/trainees/{trainee}/transcripts", None, ADMIN_WRITES(201)),
+    ("GET", "/api/v1/transcripts/{transcript}", None, HOLDER_OR_ADMIN),
+    ("GET", "/api/v1/transcripts/{transcript}/pdf", None, HOLDER_OR_ADMIN),
     ("GET", "/api/v1/jobs/{job}", None, CREATOR_OR_ADMIN),
     ("POST", "/api/v1/jobs/{job}/retry", None, {"admin": 409}),  # the world's job is done, not failed
     ("GET", "/api/v1/stats/progress", None, FIGURE_READERS),
@@ -308,6 +319,9 @@ HTML = [
     ("GET", "/me/certificates", None, {"trainee": 200, "other_trainee": 200}),
     ("GET", "/admin/certificates", None, {"admin": 200}),
     ("GET", "/admin/certificates/{serial}", None, {"admin": 200}),
+    ("POST", "/me/transcript", None, TRAINEES(302)),
+    ("POST", "/trainees/{trainee}/transcript", None, {"admin": 302}),
+    ("GET", "/transcripts/{transcript}.pdf", None, HOLDER_OR_ADMIN),
     ("GET", "/certificates/{serial}/revoke", None, {"admin": 200}),
     ("POST", "/certificates/{serial}/revoke", lambda v: {"reason": "test"}, {"admin": 302}),
     ("GET", "/certificates/{serial}/reinstate", None, {"admin": 200}),
@@ -383,7 +397,7 @@ PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/v1/tokens"), (
           ("POST", "/invitation/<token>"), ("GET", "/static/<path:filename>"), ("GET", "/v/<token>"),
           ("GET", "/verify"), ("POST", "/verify"), ("GET", "/.well-known/jwks.json"), ("GET", "/.well-known/kafaa-signer.json"),
           ("GET", "/credentials/status/revocation"), ("GET", "/credentials/status/message"), ("GET", "/issuers/kafaa"), ("GET", "/issuers/kafaa/keys/<kid>"),
-          ("GET", "/achievements/<code>"), ("GET", "/privacy"),
+          ("GET", "/achievements/<code>"), ("GET", "/privacy"), ("GET", "/t/<serial>/<code>"),
           # A token revokes itself, or an admin revokes one: tested in test_account_control.py, as they end
           # the very token a matrix row would go on with.
           ("DELETE", "/api/v1/tokens/current"), ("DELETE", "/api/v1/users/{user}/tokens/{token_id}"),
@@ -450,7 +464,8 @@ def test_every_route_is_in_the_matrix(app):
             normalised = (method, path.replace("{code}", "{module}").replace("{trainee_id}", "{trainee}")
                           .replace("{session_id}", "{session}").replace("{user_id}", "{user}")
                           .replace("{job_id}", "{job}").replace("{correction_id}", "{correction}")
-                          .replace("{recognition_id}", "{recognition}"))
+                          .replace("{recognition_id}", "{recognition}")
+                          .replace("transcripts/{serial}", "transcripts/{transcript}"))
             candidates = {(method, rule.rule), (method, path), normalised}
             for placeholder in ("{module}", "{track}", "{cohort}"):
                 candidates.add((method, normalised[1].replace("{module}", placeholder)))

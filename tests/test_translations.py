@@ -214,7 +214,7 @@ def test_catalog_compiles_and_translates(lang, catalog, tmp_path):
 # be translated; the back office's entries stay empty and are never shown in zgh.
 PUBLIC_SOURCES = ("templates/public_base.html", "templates/public/", "templates/certificates/verify.html",
                   "templates/certificates/_check_forms.html", "templates/certificates/_signer.html",
-                  "templates/privacy/notice.html", "certificates/wording.py")
+                  "templates/privacy/notice.html", "certificates/wording.py", "templates/transcripts/public.html")
 # Strings of the public views (certificates/views.py also holds back-office messages).
 PUBLIC_VIEW_STRINGS = ("Cannot check now. Try again shortly.", "This field is required.",
                        "Field cannot be longer than %(max)d characters.")
