@@ -131,6 +131,13 @@ class Config:
 
 
 def _config_from_env(app: Flask) -> None:
+    # `PORT=8080 make run` with no BASE_URL: links and QR codes must lead to the port actually served, since
+    # they are printed for ever into PDFs. An explicit BASE_URL (a proxy, a domain) always wins.
+    port = os.environ.get("PORT", "").strip()
+    if port and not os.environ.get("BASE_URL"):
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"PORT must be a TCP port number (1-65535), not {port!r}.")
+        app.config["BASE_URL"] = f"http://127.0.0.1:{int(port)}"
     for key in Config.ENV_KEYS:
         value = os.environ.get(key)
         if value:
