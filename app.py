@@ -69,6 +69,8 @@ class Config:
     # (shown on the privacy notice once set). How long records are kept is RETENTION_PERSON_YEARS below.
     PRIVACY_CONTROLLER = "Ministère de la Transition numérique et de la Réforme de l'Administration"
     PRIVACY_CONTACT_EMAIL = "donnees-personnelles@kafaa.ma"
+    # Whom a certificate's holder writes to about it (named in the revocation mail and on "My certificates").
+    CONTACT_EMAIL = "contact@kafaa.ma"
     CNDP_REFERENCE: str | None = None
     VERIFICATION_FLUSH_SECONDS = 5  # verification counts are written in batches (see VerificationCounter)
     PDF_SIGNER_CERT: str | None = None
@@ -95,6 +97,10 @@ class Config:
     LOGIN_ACCOUNT_RATE_LIMIT = "5 per 15 minutes"
     LOGIN_ADDRESS_RATE_LIMIT = "30 per 15 minutes"
     VERIFY_RATE_LIMIT = "120 per minute"
+    # "Forgot password": requests per address asked about (a mailbox is not flooded) and per visitor.
+    PASSWORD_RESET_ACCOUNT_RATE_LIMIT = "3 per hour"
+    PASSWORD_RESET_ADDRESS_RATE_LIMIT = "10 per hour"
+    PASSWORD_RESET_MINUTES = 60  # how long a reset link works (once)
     # Retention (flask purge). Mails carry addresses and invitation links: a quarter is enough to answer
     # "did my mail go out?". An expired API token is useless; a month after expiry is kept for inquiries.
     # A trainee's personal data stays 5 years after their last activity and after their last certificate
@@ -124,10 +130,12 @@ class Config:
                 "PRIVACY_CONTACT_EMAIL", "CNDP_REFERENCE", "RETENTION_OUTBOX_DAYS", "RETENTION_API_TOKENS_DAYS",
                 "RETENTION_PERSON_YEARS", "RETENTION_JOB_FILES_DAYS", "RETENTION_UPLOADS_HOURS", "TRUSTED_PROXIES", "VERIFICATION_FLUSH_SECONDS",
                 "LOGIN_ACCOUNT_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT", "VERIFY_RATE_LIMIT", "JOB_HEARTBEAT_SECONDS",
-                "JOB_STALE_SECONDS")
+                "JOB_STALE_SECONDS", "PASSWORD_RESET_ACCOUNT_RATE_LIMIT", "PASSWORD_RESET_ADDRESS_RATE_LIMIT",
+                "PASSWORD_RESET_MINUTES", "CONTACT_EMAIL")
     INTEGER_KEYS = ("MAIL_PORT", "RETENTION_OUTBOX_DAYS", "RETENTION_API_TOKENS_DAYS", "RETENTION_PERSON_YEARS",
                     "RETENTION_JOB_FILES_DAYS", "RETENTION_UPLOADS_HOURS",
-                    "TRUSTED_PROXIES", "VERIFICATION_FLUSH_SECONDS", "JOB_HEARTBEAT_SECONDS", "JOB_STALE_SECONDS")
+                    "TRUSTED_PROXIES", "VERIFICATION_FLUSH_SECONDS", "JOB_HEARTBEAT_SECONDS", "JOB_STALE_SECONDS",
+                    "PASSWORD_RESET_MINUTES")
 
 
 def _config_from_env(app: Flask) -> None:
