@@ -46,11 +46,12 @@ translations: $(VENV)/.runtime
 	@# Compile now: the statistics say how many entries are left to translate in each language.
 	@$(MAKE) --no-print-directory $(MO_FILES)
 
+# PORT reaches the app too: without BASE_URL, its links and the demo's QR codes use that port (app.py).
 run: setup
-	$(BIN)/flask db upgrade
-	$(BIN)/flask demo --if-empty
+	PORT=$(PORT) $(BIN)/flask db upgrade
+	PORT=$(PORT) $(BIN)/flask demo --if-empty
 	@echo "Kafaa is on http://127.0.0.1:$(PORT) — demo accounts are listed in README.md"
-	$(BIN)/flask run --port $(PORT)
+	PORT=$(PORT) $(BIN)/flask run --port $(PORT)
 
 # The browser tests inject axe-core (accessibility checks) from npm, pinned in tests/browser/package.json.
 # Without npm they skip those checks and say why.

@@ -71,6 +71,8 @@ class Config:
     # (shown on the privacy notice once set). How long records are kept is RETENTION_PERSON_YEARS below.
     PRIVACY_CONTROLLER = "Ministère de la Transition numérique et de la Réforme de l'Administration"
     PRIVACY_CONTACT_EMAIL = "donnees-personnelles@kafaa.ma"
+    # Whom a certificate's holder writes to about it (named in the revocation mail and on "My certificates").
+    CONTACT_EMAIL = "contact@kafaa.ma"
     CNDP_REFERENCE: str | None = None
     VERIFICATION_FLUSH_SECONDS = 5  # verification counts are written in batches (see VerificationCounter)
     PDF_SIGNER_CERT: str | None = None
@@ -97,6 +99,10 @@ class Config:
     LOGIN_ACCOUNT_RATE_LIMIT = "5 per 15 minutes"
     LOGIN_ADDRESS_RATE_LIMIT = "30 per 15 minutes"
     VERIFY_RATE_LIMIT = "120 per minute"
+    # "Forgot password": requests per address asked about (a mailbox is not flooded) and per visitor.
+    PASSWORD_RESET_ACCOUNT_RATE_LIMIT = "3 per hour"
+    PASSWORD_RESET_ADDRESS_RATE_LIMIT = "10 per hour"
+    PASSWORD_RESET_MINUTES = 60  # how long a reset link works (once)
     # Retention (flask purge). Mails carry addresses and invitation links: a quarter is enough to answer
     # "did my mail go out?". An expired API token is useless; a month after expiry is kept for inquiries.
     # A trainee's personal data stays 5 years after their last activity and after their last certificate
@@ -126,13 +132,22 @@ class Config:
                 "PRIVACY_CONTACT_EMAIL", "CNDP_REFERENCE", "RETENTION_OUTBOX_DAYS", "RETENTION_API_TOKENS_DAYS",
                 "RETENTION_PERSON_YEARS", "RETENTION_JOB_FILES_DAYS", "RETENTION_UPLOADS_HOURS", "TRUSTED_PROXIES", "VERIFICATION_FLUSH_SECONDS",
                 "LOGIN_ACCOUNT_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT", "VERIFY_RATE_LIMIT", "JOB_HEARTBEAT_SECONDS",
-                "JOB_STALE_SECONDS")
+                "JOB_STALE_SECONDS", "PASSWORD_RESET_ACCOUNT_RATE_LIMIT", "PASSWORD_RESET_ADDRESS_RATE_LIMIT",
+                "PASSWORD_RESET_MINUTES", "CONTACT_EMAIL")
     INTEGER_KEYS = ("MAIL_PORT", "RETENTION_OUTBOX_DAYS", "RETENTION_API_TOKENS_DAYS", "RETENTION_PERSON_YEARS",
                     "RETENTION_JOB_FILES_DAYS", "RETENTION_UPLOADS_HOURS",
-                    "TRUSTED_PROXIES", "VERIFICATION_FLUSH_SECONDS", "JOB_HEARTBEAT_SECONDS", "JOB_STALE_SECONDS")
+                    "TRUSTED_PROXIES", "VERIFICATION_FLUSH_SECONDS", "JOB_HEARTBEAT_SECONDS", "JOB_STALE_SECONDS",
+                    "PASSWORD_RESET_MINUTES")
 
 
 def _config_from_env(app: Flask) -> None:
+    # `PORT=8080 make run` with no BASE_URL: links and QR codes must lead to the port actually served, since
+    # they are printed for ever into PDFs. An explicit BASE_URL (a proxy, a domain) always wins.
+    port = os.environ.get("PORT", "").strip()
+    if port and not os.environ.get("BASE_URL"):
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"PORT must be a TCP port number (1-65535), not {port!r}.")
+        app.config["BASE_URL"] = f"http://127.0.0.1:{int(port)}"
     for key in Config.ENV_KEYS:
         value = os.environ.get(key)
         if value:

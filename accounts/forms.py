@@ -27,6 +27,15 @@ class SetPasswordForm(AcceptNoticeForm):
     confirm = PasswordField(_l("Repeat the password"), validators=[DataRequired()])
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired()])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired()])
+    confirm = PasswordField(_l("Repeat the password"), validators=[DataRequired()])
+
+
 class InviteForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired()])
     role = SelectField(_l("Role"), choices=choices(ROLES))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import smtplib
 from datetime import timedelta
 from email.message import EmailMessage
+from contextlib import contextmanager
 from functools import partial
 
 import sqlalchemy as sa
@@ -37,12 +38,37 @@ def send_mail(recipient: str, subject: str, body: str) -> OutboxMessage:
                             next_attempt_at=utcnow() if sending else None)
     db.session.add(message)
     db.session.flush()
-    if sending:
+    batch = db.session().info.get(BATCH)
+    if sending and batch is not None:
+        batch.append(message.id)
+    elif sending:
         after_commit(partial(hand_over, [message.id]))
     else:
         # The log names the outbox entry, never the address or the body (which may hold a link).
         current_app.logger.info("Mail #%s “%s” kept in the outbox (MAIL_SERVER is not set).", message.id, subject)
     return message
+
+
+BATCH = "kafaa.mail_batch"
+
+
+@contextmanager
+def handed_over_at_the_end():
+    """Mail written inside is handed over once, when the block ends, rather than after each commit: a bulk
+    run commits once per person and would otherwise wait on the mail server (or Redis) for every one. What
+    was committed is already due in the outbox, so an interrupted run loses nothing: the next delivery or
+    `flask users send-mail` sends it. Ids of rows rolled back meanwhile are handed over too, and find nothing."""
+    session = db.session()
+    if BATCH in session.info:  # nested: the outer block hands over
+        yield
+        return
+    session.info[BATCH] = ids = []
+    try:
+        yield
+    finally:
+        session.info.pop(BATCH, None)
+        if ids:
+            hand_over(ids)
 
 
 def hand_over(ids: list[int]) -> None:

@@ -83,3 +83,19 @@ class OutboxMessage(db.Model):
     # When to try (again); None once sent, when no mail server is set, or after the last attempt.
     next_attempt_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
     last_error: Mapped[Optional[str]] = mapped_column(sa.String(300))
+
+
+class PasswordReset(db.Model):
+    """A "forgot password" link sent by mail. Only the SHA-256 of its token is stored (a leaked database
+    gives no usable link); it works once (used_at), until expires_at, and dies when the password changes."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

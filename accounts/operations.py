@@ -12,7 +12,7 @@ from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from accounts.mail import send_mail
-from accounts.models import ApiToken, User
+from accounts.models import ApiToken, PasswordReset, User
 from accounts.notice import NOTICE_VERSION, check_accepted
 from accounts.passwords import MIN_PASSWORD_LENGTH, check_password, hash_password
 from accounts.roles import ROLES
@@ -116,12 +116,15 @@ def _checked_password(errors: FieldErrors, password: Any, confirm: Any) -> str |
     return password
 
 
-def _store_password(actor: User | None, user: User, password: str) -> None:
+def _store_password(actor: User | None, user: User, password: str, action: str = "user.password") -> None:
     """A new password ends every session and every API token of the account: whoever held the old one
-    (or a copied cookie, or a stolen token) is out. The caller starts a fresh session if it signs in."""
+    (or a copied cookie, or a stolen token) is out, and so does every "forgot password" link still
+    pending. The caller starts a fresh session if it signs in."""
     user.password_hash = hash_password(password)
     ended = _end_everything(user)
-    audit(actor or user, "user.password", "user", user.id, after={"tokens_revoked": ended})
+    db.session.execute(sa.update(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+                       .values(used_at=utcnow()).execution_options(synchronize_session=False))
+    audit(actor or user, action, "user", user.id, after={"tokens_revoked": ended})
 
 
 def set_password(actor: User | None, user: User, password: Any, confirm: Any = None) -> None:
@@ -129,6 +132,81 @@ def set_password(actor: User | None, user: User, password: Any, confirm: Any = N
     password = _checked_password(errors, password, confirm)
     errors.raise_if_any()
     _store_password(actor, user, password)
+
+
+# --- "forgot password" --------------------------------------------------------------------------------
+
+class ResetLinkUnusable(ValidationFailed):
+    """The link is unknown, used, expired, or its account is disabled: all say the same, so a link tells
+    nothing about the account behind it."""
+
+    status = 400
+
+    def __init__(self) -> None:
+        super().__init__(message=_l("This link has already been used or has expired. Ask for a new one."))
+
+
+MAX_RESET_MINUTES = 60  # a reset link sits in a mailbox: it works an hour at most, whatever the configuration
+
+
+def reset_minutes() -> int:
+    return max(1, min(int(current_app.config["PASSWORD_RESET_MINUTES"]), MAX_RESET_MINUTES))
+
+
+def reset_link(raw: str) -> str:
+    return f"{current_app.config['BASE_URL']}/password/reset/{raw}"
+
+
+def request_password_reset(email: Any) -> None:
+    """Mail a single-use link to choose a new password, valid PASSWORD_RESET_MINUTES, to the account using
+    this address, if there is one and it is active. The caller answers the same either way: the token is
+    drawn and hashed and the mail written whether or not the account exists, so the answer's content does
+    not tell (only the writes that follow are skipped)."""
+    errors = FieldErrors()
+    email = v.email(errors, "email", email)
+    errors.raise_if_any()
+    raw = secrets.token_urlsafe(32)
+    token_hash = _token_hash(raw)
+    minutes = reset_minutes()
+    subject = _("Choose a new Kafaa password")
+    body = render_template("accounts/mail/password_reset.txt", link=reset_link(raw), minutes=minutes)
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    if user is None or not user.active:  # a disabled account gets no mail: it could not sign in anyway
+        return
+    db.session.add(PasswordReset(user_id=user.id, token_hash=token_hash,
+                                 expires_at=utcnow() + timedelta(minutes=minutes)))
+    db.session.flush()
+    send_mail(user.email, subject, body)
+    audit(None, "user.password_reset_request", "user", user.id)  # never the token
+
+
+def password_reset_for(raw: Any) -> PasswordReset:
+    """The pending reset behind a link, or ResetLinkUnusable."""
+    if not isinstance(raw, str) or len(raw) > 200:
+        raise ResetLinkUnusable()
+    reset = db.session.scalar(sa.select(PasswordReset).where(PasswordReset.token_hash == _token_hash(raw)))
+    if reset is None or reset.used_at is not None or reset.expires_at <= utcnow() or not reset.user.active:
+        raise ResetLinkUnusable()
+    return reset
+
+
+def reset_password(reset: PasswordReset, password: Any, confirm: Any) -> User:
+    """Set the new password chosen through a reset link (the invitation's rules), end every other session
+    and API token of the account, and spend the link."""
+    errors = FieldErrors()
+    password = _checked_password(errors, password, confirm)
+    errors.raise_if_any()
+    now = utcnow()
+    # One atomic claim: of two uses of the link at once, exactly one sets the password.
+    claimed = db.session.execute(
+        sa.update(PasswordReset).where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None),
+                                       PasswordReset.expires_at > now)
+        .values(used_at=now).execution_options(synchronize_session=False)).rowcount
+    if not claimed:
+        raise ResetLinkUnusable()
+    user = reset.user
+    _store_password(user, user, password, action="user.password_reset")
+    return user
 
 
 def accept_invitation(user: User, password: Any, confirm: Any, accepted_notice: Any) -> None:

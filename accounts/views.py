@@ -1,13 +1,17 @@
 """Sign in and out, invitations, language choice, and the admins' account and outbox pages."""
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, session,
+                   url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from accounts import operations
-from accounts.forms import ConfirmForm, InviteForm, LoginForm, SetPasswordForm
+from accounts.forms import (ConfirmForm, ForgotPasswordForm, InviteForm, LoginForm, ResetPasswordForm,
+                            SetPasswordForm)
 from accounts.models import ApiToken, OutboxMessage, User
 from accounts.permissions import require_role
 from common.errors import DomainError, ValidationFailed
@@ -15,7 +19,7 @@ from common.extensions import db
 from common.forms import apply_errors
 from common.i18n import LANGUAGES
 from common.redirects import safe_next
-from common.security import login_limits, start_session
+from common.security import login_limits, password_reset_refused, start_session
 
 bp = Blueprint("accounts", __name__)
 
@@ -41,6 +45,58 @@ def login():
             db.session.commit()
             return redirect(safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    """Ask for a link to choose a new password. The answer is the same page whether or not an account uses
+    the address (and whether it is throttled for it or not says nothing either: every request counts)."""
+    form = ForgotPasswordForm()
+    if request.method == "POST":
+        retry_after = password_reset_refused(request.form.get("email", ""))
+        if retry_after is not None:
+            response = make_response(render_template("accounts/forgot_password.html", form=form, throttled=True), 429)
+            response.headers["Retry-After"] = str(retry_after)
+            return response
+    if form.validate_on_submit():
+        try:
+            operations.request_password_reset(form.email.data)
+        except DomainError as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            return render_template("accounts/forgot_password_sent.html", minutes=operations.reset_minutes())
+    return render_template("accounts/forgot_password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Choose a new password through the mailed link: once, within the hour. Every other session and API
+    token of the account ends; the person then signs in with the new password."""
+    form = ResetPasswordForm()
+    try:
+        reset = operations.password_reset_for(token)
+        if form.validate_on_submit():
+            operations.reset_password(reset, form.password.data, form.confirm.data)
+            db.session.commit()
+            logout_user()  # whoever was signed in on this browser: the new password starts afresh
+            session.clear()
+            flash(_("Your new password is set, and every other session of your account has ended. Sign in "
+                    "with it."), "success")
+            return redirect(url_for("accounts.login"))
+        response = make_response(render_template("accounts/reset_password.html", form=form),
+                                 422 if form.errors else 200)
+    except operations.ResetLinkUnusable as error:
+        db.session.rollback()
+        response = make_response(render_template("accounts/reset_password_unusable.html", message=error.message),
+                                 error.status)
+    except DomainError as error:
+        db.session.rollback()
+        apply_errors(form, error)
+        response = make_response(render_template("accounts/reset_password.html", form=form), 422)
+    response.headers["Referrer-Policy"] = "no-referrer"  # the link's token never leaves in a Referer header
+    return response
 
 
 @bp.post("/logout")
@@ -196,4 +252,11 @@ def enable_user(user_id: int):
 @require_role("admin")
 def outbox():
     page = db.paginate(sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()), per_page=20)
-    return render_template("accounts/outbox.html", page=page)
+    # With a mail server, a reset link is for its mailbox only: shown here, any admin could take the account.
+    # Without one (the demo), this page is the only mailbox, so links stay readable.
+    hide = bool(current_app.config.get("MAIL_SERVER"))
+    bodies = {m.id: RESET_LINK.sub(r"\1…", m.body) if hide else m.body for m in page.items}
+    return render_template("accounts/outbox.html", page=page, bodies=bodies)
+
+
+RESET_LINK = re.compile(r"(/password/reset/)\S+")

@@ -1,6 +1,8 @@
 """Certificates on the JSON API."""
 from __future__ import annotations
 
+from functools import partial
+
 import sqlalchemy as sa
 from flask import g, request
 
@@ -14,7 +16,7 @@ from common import clock, validation as v
 from common.api import json_body, paginated
 from common.errors import FieldErrors, NotFound
 from common.extensions import db
-from common.openapi import BINARY, STRING, Answer, Body, Param, documented, obj, page_of
+from common.openapi import BINARY, STRING, Answer, Body, Param, documented, nullable, obj, page_of
 from skills.filters import ListFilters, list_filters, params as filter_params
 from skills.models import Track, Trainee
 
@@ -74,7 +76,7 @@ def _certificates(f: ListFilters, **kw) -> sa.Select:
 @require_role()
 @documented("Get a certificate", tag="Certificates", responses={200: CERTIFICATE})
 def get(serial: str):
-    return certificate_json(get_certificate_or_404(serial))
+    return certificate_json(get_certificate_or_404(serial), internal=current_actor().role == "admin")
 
 
 @bp.get("/certificates/<serial>/pdf")
@@ -87,11 +89,15 @@ def pdf(serial: str):
 
 @bp.post("/certificates/<serial>/revoke")
 @require_role("admin")
-@documented("Revoke a certificate", tag="Certificates", body=Body(obj({"reason": STRING})),
-            responses={200: CERTIFICATE}, errors=(409,))
+@documented("Revoke a certificate", tag="Certificates",
+            body=Body(obj({"reason": STRING, "message": nullable({**STRING, "maxLength": 500})}, required=("reason",))),
+            responses={200: CERTIFICATE}, errors=(409,),
+            description="`reason` is internal (admins see it); `message` is what the holder is told by mail and on "
+                        "their certificates (optional: a neutral wording otherwise).")
 def revoke(serial: str):
+    data = json_body()
     certificate = operations.revoke_certificate(current_actor(), get_certificate_or_404(serial),
-                                                json_body().get("reason"))
+                                                data.get("reason"), data.get("message"))
     db.session.commit()
     return certificate_json(certificate)
 
@@ -126,4 +132,5 @@ def reissue(serial: str):
             paginated=True, query=filter_params(*MY_CERTIFICATE_FILTERS, statuses=CERTIFICATE_STATUSES))
 def mine():
     f = list_filters(request.args, *MY_CERTIFICATE_FILTERS, statuses=CERTIFICATE_STATUSES)
-    return paginated(_certificates(f, trainee_id=g.api_user.trainee_id or -1), certificate_json)
+    return paginated(_certificates(f, trainee_id=g.api_user.trainee_id or -1),
+                     partial(certificate_json, internal=False))

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 
+from accounts.mail import handed_over_at_the_end
 from accounts.models import User
 from certificates.models import Certificate, CertificateFile
 from certificates.operations import RevokedCertificate, issue_certificate
@@ -29,6 +30,12 @@ def issue_for_cohort(actor: User | None, cohort: Cohort,
     what was done. Returns counts per outcome — issued, already held, skipped because revoked, not
     eligible, failed — and `people`: one row per trainee who was not issued a new certificate, with why
     (the serial held or revoked, or the error)."""
+    # One mail per certificate issued, written with it; handed to the mail server once, at the end.
+    with handed_over_at_the_end():
+        return _issue_each(actor, cohort, progress)
+
+
+def _issue_each(actor: User | None, cohort: Cohort, progress: Callable[[int, int], None] | None) -> dict[str, Any]:
     trainees = db.session.scalars(skill_queries.cohort_roster(cohort.id)).all()
     eligible = skill_queries.track_eligibility(cohort.track, [t.id for t in trainees])
     track = cohort.track

@@ -55,7 +55,9 @@ class Certificate(db.Model):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     issued_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    revocation_reason: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    revocation_reason: Mapped[Optional[str]] = mapped_column(sa.String(500))  # internal: admins only
+    # What the holder is told (mail, "My certificates"), as the admin chose to word it; None: a neutral wording.
+    revocation_message: Mapped[Optional[str]] = mapped_column(sa.String(500))
     revoked_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     # Set before the replacement is inserted, so the one-current-certificate index never sees two.
     superseded_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)

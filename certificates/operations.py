@@ -17,14 +17,14 @@ from flask_babel import lazy_gettext as _l
 
 from accounts.models import User
 from audit.operations import record as audit
-from certificates import keys
+from certificates import keys, notifications
 from certificates.models import Certificate, CertificateFile, RetiredStatusIndex, SerialCounter, VerificationCount
 from certificates.pdf import CertificateContent, render_certificate
 from certificates.rules import SERIAL_PREFIX, Certified, expiry, format_serial, status_list_size
 from certificates.signing import make_token, verification_code, verify_url
-from common import clock
+from common import clock, validation as v
 from common.database import insert_or_update, lock_row
-from common.errors import Conflict, DomainError, NotFound, ValidationFailed
+from common.errors import Conflict, DomainError, FieldErrors, NotFound, ValidationFailed
 from common.extensions import db
 from common.types import utcnow
 from skills import queries as skill_queries
@@ -181,7 +181,7 @@ def issue_certificate(actor: User | None, trainee: Trainee, track: Track, *,
                       replacing: Certificate | None = None, known_eligible: bool = False,
                       dates: tuple[date, date | None] | None = None,
                       certified: dict[str, Any] | None = None,
-                      known: Eligibility | None = None) -> tuple[Certificate, bool]:
+                      known: Eligibility | None = None, notify: bool = True) -> tuple[Certificate, bool]:
     """Issue the trainee's certificate of a track. Returns (certificate, created).
 
     A trainee who already holds a valid one gets it back (created False), so bulk runs can be repeated.
@@ -190,7 +190,9 @@ def issue_certificate(actor: User | None, trainee: Trainee, track: Track, *,
     has just made it for many trainees at once (bulk issuance), which passes what it found as `known` (the
     record then names the recognised modules without asking again). `dates` (issued, expires) keeps those of
     the certificate a correction replaces; by default it is issued today. `certified` is the content it
-    states (a correction carries the replaced certificate's over); by default, today's catalogue.
+    states (a correction carries the replaced certificate's over); by default, today's catalogue. A new
+    certificate is mailed to its holder (notifications) unless `notify` is False (a correction: its
+    approval's own mail tells).
 
     A revoked certificate of the same trainee and track that nothing replaced stops every routine issue
     (RevokedCertificate): only an admin lifting the revocation (reinstate_certificate) undoes it.
@@ -240,6 +242,8 @@ def issue_certificate(actor: User | None, trainee: Trainee, track: Track, *,
     audit(actor, "certificate.issue", "certificate", serial, after={
         "trainee_id": trainee.id, "track": track.code, "expires_on": claims.expires_on and claims.expires_on.isoformat(),
         "replaces": replacing.serial if replacing else None})
+    if notify:
+        notifications.issued(certificate, replacing)
     return certificate, True
 
 
@@ -273,23 +277,31 @@ def reissue_certificate(actor: User, certificate: Certificate, *, correction: bo
     dates = (certificate.issued_on, certificate.expires_on) if correction else None
     new, _ = issue_certificate(actor, certificate.trainee, certificate.track, replacing=certificate,
                                known_eligible=correction, dates=dates,
-                               certified=certificate.certified if correction else None)
+                               certified=certificate.certified if correction else None, notify=not correction)
     return new
 
 
-def revoke_certificate(actor: User, certificate: Certificate, reason: Any) -> Certificate:
+def revoke_certificate(actor: User, certificate: Certificate, reason: Any, message: Any = None) -> Certificate:
+    """Revoke, for `reason` (internal: admins see it) and tell the holder, in `message` as the admin words it
+    for them (optional: else a neutral wording, notifications.NEUTRAL_REVOCATION_MESSAGE)."""
+    errors = FieldErrors()
     if not isinstance(reason, str) or not reason.strip():
-        raise ValidationFailed.single("reason", _l("Say why the certificate is revoked."))
-    if len(reason) > 500:
-        raise ValidationFailed.single("reason", _l("At most %(max)d characters.", max=500))
+        errors.add("reason", _l("Say why the certificate is revoked."))
+    elif len(reason) > 500:
+        errors.add("reason", _l("At most %(max)d characters.", max=500))
+    message = v.text(errors, "message", message, max_length=500, required=False)
+    errors.raise_if_any()
     lock_unrevoked(certificate)
     certificate.revoked_at = utcnow()
     certificate.revocation_reason = reason.strip()
+    certificate.revocation_message = message or None
     certificate.revoked_by_id = actor.id
     db.session.flush()
     if certificate.purged_at is None and certificate.revoked_pdf_sha256 is None:
         keep_revoked_copy(certificate)
-    audit(actor, "certificate.revoke", "certificate", certificate.serial, after={"reason": certificate.revocation_reason})
+    audit(actor, "certificate.revoke", "certificate", certificate.serial,
+          after={"reason": certificate.revocation_reason, "message": certificate.revocation_message})
+    notifications.revoked(certificate)
     return certificate
 
 
@@ -310,12 +322,14 @@ def reinstate_certificate(actor: User, certificate: Certificate, reason: Any) ->
     other = current_certificate(certificate.trainee_id, certificate.track_id)
     if other is not None:
         raise Conflict(_l("The trainee holds certificate %(serial)s of this track already.", serial=other.serial))
-    before = {"revoked_at": certificate.revoked_at.isoformat(), "revocation_reason": certificate.revocation_reason}
+    before = {"revoked_at": certificate.revoked_at.isoformat(), "revocation_reason": certificate.revocation_reason,
+              "revocation_message": certificate.revocation_message}
     db.session.add(RetiredStatusIndex(status_index=certificate.status_index))
     db.session.flush()
     certificate.status_index = draw_status_index()
     certificate.revoked_at = None
     certificate.revocation_reason = None
+    certificate.revocation_message = None
     certificate.revoked_by_id = None
     db.session.flush()
     audit(actor, "certificate.reinstate", "certificate", certificate.serial, before=before,

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app, url_for
 
 from certificates.models import Certificate
+from certificates.notifications import revocation_message
 from common import clock
 from common.openapi import DATE, INTEGER, STRING, enum, nullable, obj, schema
 from certificates.signing import verify_url
@@ -19,10 +20,14 @@ CERTIFICATE = schema("Certificate", obj({
     "holder": STRING, "holder_ar": STRING, "holder_tfng": nullable(STRING), "issued_on": DATE,
     "expires_on": nullable(DATE), "verify_url": {"type": "string", "format": "uri"}, "verification_code": STRING,
     "pdf_url": STRING, "revoked_at": nullable({"type": "string", "format": "date-time"}),
-    "revocation_reason": nullable(STRING), "superseded_by": nullable(STRING)}))
+    "revocation_reason": nullable(STRING), "revocation_message": nullable(STRING),
+    "superseded_by": nullable(STRING)}))
 
 
-def certificate_json(certificate: Certificate) -> dict[str, Any]:
+def certificate_json(certificate: Certificate, *, internal: bool = True) -> dict[str, Any]:
+    """`internal`: for an admin, with the revocation's internal reason; its holder gets only the message
+    worded for them (the neutral wording when the admin wrote none)."""
+    revoked = certificate.revoked_at is not None
     return {
         "serial": certificate.serial,
         "status": certificate.status_on(clock.today()),
@@ -37,7 +42,8 @@ def certificate_json(certificate: Certificate) -> dict[str, Any]:
         "verification_code": certificate.verification_code,
         "pdf_url": url_for("certificates_api.pdf", serial=certificate.serial),
         "revoked_at": certificate.revoked_at.isoformat() if certificate.revoked_at else None,
-        "revocation_reason": certificate.revocation_reason,
+        "revocation_reason": certificate.revocation_reason if internal else None,
+        "revocation_message": revocation_message(certificate) if revoked else None,
         "superseded_by": certificate.superseded_by.serial if certificate.superseded_by else None,
     }
 

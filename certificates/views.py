@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 
@@ -11,6 +11,7 @@ from certificates import keys, operations, verification
 from certificates.forms import ReinstateForm, RevokeForm
 from certificates.loaders import get_certificate_or_404, pdf_response
 from certificates.models import VerificationCount
+from certificates.notifications import NEUTRAL_REVOCATION_MESSAGE, revocation_message
 from certificates.queries import certificates_of_trainee
 from certificates.rules import expiry_phase
 from certificates.serializers import public_json
@@ -174,7 +175,8 @@ def mine():
         .where(VerificationCount.certificate_id.in_([c.id for c in certificates]))
         .group_by(VerificationCount.certificate_id)).all())
     return render_template("certificates/mine.html", certificates=certificates, counts=counts,
-                           today=clock.today())
+                           today=clock.today(), revocation_message=revocation_message,
+                           contact=current_app.config["CONTACT_EMAIL"])
 
 
 @bp.route("/certificates/<serial>/revoke", methods=["GET", "POST"])
@@ -184,7 +186,7 @@ def revoke(serial: str):
     form = RevokeForm()
     if form.validate_on_submit():
         try:
-            operations.revoke_certificate(current_user, certificate, form.reason.data)
+            operations.revoke_certificate(current_user, certificate, form.reason.data, form.message.data)
         except DomainError as error:
             db.session.rollback()
             flash(str(error.message), "error")
@@ -192,7 +194,8 @@ def revoke(serial: str):
             db.session.commit()
             flash(_("Certificate %(serial)s is revoked.", serial=serial), "success")
         return redirect(url_for("skills.trainee", trainee_id=certificate.trainee_id))
-    return render_template("certificates/revoke.html", form=form, certificate=certificate)
+    return render_template("certificates/revoke.html", form=form, certificate=certificate,
+                           neutral=NEUTRAL_REVOCATION_MESSAGE)
 
 
 @bp.route("/certificates/<serial>/reinstate", methods=["GET", "POST"])

@@ -169,30 +169,54 @@ def login_limits(view):
     """Both sign-in limits (per account and address, and per address), shared by the sign-in form and
     the token endpoint: trying one after the other gains nothing.
 
-    An attempt is counted before the password is checked, by one atomic increment in the limiter's storage
-    (Redis across instances): of N simultaneous wrong attempts, at most the limit get to the password. A
+    An attempt is counted before the password is checked (count_or_refuse, Redis across instances): of N
+    simultaneous wrong attempts, at most the limit get to the password. A
     successful sign-in gives its count back, so only failures add up. (Flask-Limiter's deduct_when checks
     before the request and counts after it: parallel requests all passed the check.)"""
     @wraps(view)
     def limited(*args, **kwargs):
         if request.method != "POST" or not current_app.config["RATELIMIT_ENABLED"]:
             return view(*args, **kwargs)
-        strategy = limiter.limiter
-        counted: list[tuple[RateLimitItem, str, str]] = []
-        for item, scope, key in _sign_in_limits():
-            allowed = strategy.hit(item, scope, key)
-            counted.append((item, scope, key))
-            if not allowed:
-                for given_back in counted:  # a refused attempt is not one: the count stays at the limit
-                    strategy.hit(*given_back, cost=-1)
-                reset = strategy.get_window_stats(item, scope, key).reset_time
-                raise TooManyRequests(retry_after=max(1, math.ceil(reset - time.time())))
+        counted = _sign_in_limits()
+        retry_after = count_or_refuse(counted)
+        if retry_after is not None:
+            raise TooManyRequests(retry_after=retry_after)
         response = make_response(view(*args, **kwargs))  # an exception (401 on the API) stays counted
         if not failed_sign_in(response):
             for given_back in counted:
-                strategy.hit(*given_back, cost=-1)
+                limiter.limiter.hit(*given_back, cost=-1)
         return response
     return limited
+
+
+def count_or_refuse(limits: list[tuple[RateLimitItem, str, str]]) -> int | None:
+    """Count one attempt against each (limit, scope, key), each by one atomic increment in the limiter's
+    storage. None when every limit still allows it; else the seconds to wait, and nothing stays counted
+    (a refused attempt is not one: the count stays at the limit)."""
+    strategy = limiter.limiter
+    counted: list[tuple[RateLimitItem, str, str]] = []
+    for item, scope, key in limits:
+        allowed = strategy.hit(item, scope, key)
+        counted.append((item, scope, key))
+        if not allowed:
+            for given_back in counted:
+                strategy.hit(*given_back, cost=-1)
+            reset = strategy.get_window_stats(item, scope, key).reset_time
+            return max(1, math.ceil(reset - time.time()))
+    return None
+
+
+def password_reset_refused(email: str) -> int | None:
+    """Count a "forgot password" request against its two limits: per address asked about (wherever the
+    requests come from, so nobody is flooded with mail) and per visitor's address. Every request counts,
+    whether or not the account exists, so being refused tells nothing either. Seconds to wait, or None."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return None
+    config = current_app.config
+    email = str(email or "").strip().lower()[:254]
+    return count_or_refuse([
+        (parse_limit(config["PASSWORD_RESET_ACCOUNT_RATE_LIMIT"]), "reset-account", email),
+        (parse_limit(config["PASSWORD_RESET_ADDRESS_RATE_LIMIT"]), "reset-address", get_remote_address())])
 
 
 def verification_limit(view):

@@ -394,7 +394,9 @@ HTML = [
 # Routes anyone may call; their own behaviour is tested elsewhere.
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/v1/tokens"), ("GET", "/login"),
           ("POST", "/login"), ("POST", "/logout"), ("POST", "/language"), ("GET", "/invitation/<token>"),
-          ("POST", "/invitation/<token>"), ("GET", "/static/<path:filename>"), ("GET", "/v/<token>"),
+          ("POST", "/invitation/<token>"), ("GET", "/password/forgot"), ("POST", "/password/forgot"),
+          ("GET", "/password/reset/<token>"), ("POST", "/password/reset/<token>"),
+          ("GET", "/static/<path:filename>"), ("GET", "/v/<token>"),
           ("GET", "/verify"), ("POST", "/verify"), ("GET", "/.well-known/jwks.json"), ("GET", "/.well-known/kafaa-signer.json"),
           ("GET", "/credentials/status/revocation"), ("GET", "/credentials/status/message"), ("GET", "/issuers/kafaa"), ("GET", "/issuers/kafaa/keys/<kid>"),
           ("GET", "/achievements/<code>"), ("GET", "/privacy"), ("GET", "/t/<serial>/<code>"),

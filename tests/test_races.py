@@ -108,6 +108,7 @@ def test_four_approvals_of_one_correction_give_one_reissue_one_entry_one_mail(in
     assert winner["reissued"] == [certificates[1].serial]
     mails = db.session.scalars(sa.select(OutboxMessage.subject).where(OutboxMessage.recipient == user.email)).all()
     assert mails == ["Votre demande de correction a été approuvée"]  # one mail, in the trainee's language
+    assert len(_holder_mails(certificate)) == 1  # the first issue's: the correction's reissue is told above
 
 
 @pytest.mark.multiprocess
@@ -150,6 +151,30 @@ def test_eight_reissues_at_once_make_one_certificate(instances, holder, token_fo
     current = db.session.scalars(sa.select(Certificate).where(Certificate.superseded_at.is_(None))).all()
     assert len(current) == 1 and db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == 2
     assert _actions()["certificate.issue"] == 2
+    issue, reissue = _holder_mails(certificate)  # the holder is told of the one reissue, once
+    assert current[0].serial in reissue.body and certificate.serial in reissue.body
+
+
+@pytest.mark.multiprocess
+def test_four_revocations_at_once_revoke_once_and_mail_once(instances, holder, token_for, admin):
+    _, certificate = holder
+    first, second = instances
+    headers = {**token_for(admin), **EN}
+    results = at_once([(base, "POST", f"/api/v1/certificates/{certificate.serial}/revoke", headers,
+                        {"reason": f"reason {n}", "message": f"message {n}"})
+                       for n, base in enumerate((first, second) * 2)])
+    assert sorted(status for status, _ in results) == [200, 409, 409, 409], results
+    (winner,) = [body for status, body in results if status == 200]
+    assert _actions()["certificate.revoke"] == 1
+    issue, revoked = _holder_mails(certificate)
+    assert winner["revocation_reason"].replace("reason", "message") in revoked.body
+
+
+def _holder_mails(certificate: Certificate) -> list[OutboxMessage]:
+    db.session.rollback()
+    email = db.session.get(Certificate, certificate.id).trainee.email
+    return list(db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.recipient == email)
+                                   .order_by(OutboxMessage.id)))
 
 
 @pytest.mark.multiprocess

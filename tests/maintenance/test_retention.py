@@ -78,7 +78,8 @@ def test_purge_anonymises_expired_people_and_keeps_every_figure(app, client, cer
     counts = table_counts()
 
     # The three of the first cohort, and the one of the second who never finished; the lifelong holder stays.
-    assert _planned(app) == [1, counts["api_tokens"], 4, 0] and table_counts() == counts
+    # Outbox: the invitation and the mail telling each of the three holders their certificate was issued.
+    assert _planned(app) == [1 + 3, counts["api_tokens"], 4, 0] and table_counts() == counts
     refused = _purge(app, input="n\n")
     assert refused.exit_code != 0 and table_counts() == counts
 
@@ -138,7 +139,7 @@ def test_purge_anonymises_expired_people_and_keeps_every_figure(app, client, cer
 
     # Audited with counts only; the chain still verifies; a second run finds nothing.
     entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "retention.purge")).one()
-    assert entry.after == {"outbox": 1, "api_tokens": counts["api_tokens"], "people": 4, "files": 0}
+    assert entry.after == {"outbox": 1 + 3, "api_tokens": counts["api_tokens"], "people": 4, "files": 0}
     assert app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0
     assert _planned(app)[2] == 0
 
