@@ -19,6 +19,7 @@ The rule (docs/rules.md, "Disclosure control"):
 """
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -152,194 +153,357 @@ def written_json(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def written_difference(before: Any, now: Any) -> int | None:
-    """A change between two written counts, only when both are written exactly."""
-    if isinstance(before, bool) or isinstance(now, bool):
+    """A change between two written counts, for governance: only when both are written exactly and the
+    change is 0 or at least 5 either way. A change of 1 to 4 is itself a small count of people (joined
+    or left); one between hidden counts would narrow them."""
+    if isinstance(before, bool) or isinstance(now, bool) or not (isinstance(now, int) and isinstance(before, int)):
         return None
-    return now - before if isinstance(now, int) and isinstance(before, int) else None
+    difference = now - before
+    return difference if difference == 0 or abs(difference) >= THRESHOLD else None
 
 
-# --- views through filters: a filtered figure is a cell of a bigger table ---------------------------
+# --- the family of views: every figure a governance user can request for one day -------------------
+
+BIG = 1 << 62  # "no upper bound", in integer arithmetic (INF as a float would make every sum a float)
+
+
+class _Problem:
+    """Figures (variables), how each is written and its true count, and the sums an outsider knows
+    (total = sum of parts, over figures and unpublished auxiliaries). `narrow` is the outsider's
+    subtraction; `protect` hides figures until it pins no small count. Integers throughout."""
+
+    def __init__(self) -> None:
+        self.index: dict[Any, int] = {}
+        self.exact: list[int] = []
+        self.written: list[Shown] = []
+        self.hideable: list[bool] = []
+        self.checked: list[bool] = []  # a published figure (auxiliaries are not: nobody reads them)
+        self.equations: list[tuple[int, list[int]]] = []
+        self.lines: list[list[int]] = []  # figure -> the equations it is in
+
+    def add(self, key: Any, exact: int, written: Shown, *, hideable: bool = False, checked: bool = True) -> int:
+        self.index[key] = len(self.exact)
+        self.exact.append(int(exact))
+        self.written.append(written)
+        self.hideable.append(hideable)
+        self.checked.append(checked)
+        self.lines.append([])
+        return self.index[key]
+
+    def aux(self, key: Any, exact: int, *, known: bool = False) -> int:
+        """An unpublished quantity: unknown ([0, inf)), or `known` exactly (assumed known, to be safe)."""
+        return self.add(key, exact, int(exact) if known else WITHHELD, checked=False)
+
+    def equation(self, total: Any, parts: list[Any]) -> None:
+        number = len(self.equations)
+        ids = [self.index[k] for k in parts]
+        self.equations.append((self.index[total], ids))
+        for i in {self.index[total], *ids}:
+            self.lines[i].append(number)
+
+    def narrow(self) -> tuple[list[int], list[int]]:
+        """Each figure's range as an outsider narrows it: subtraction along every equation, again and
+        again until nothing moves (a queue of the equations whose figures moved)."""
+        lows, highs = [], []
+        for value in self.written:
+            low, high = bounds(value)
+            lows.append(int(low))
+            highs.append(BIG if high == INF else int(high))
+        equations, lines = self.equations, self.lines
+        queue = deque(range(len(equations)))
+        queued = [True] * len(equations)
+        budget = 200 * len(equations) + 1000
+        while queue and budget:
+            budget -= 1
+            number = queue.popleft()
+            queued[number] = False
+            total, parts = equations[number]
+            sum_low = sum_high = infinite = 0
+            for p in parts:
+                sum_low += lows[p]
+                if highs[p] >= BIG:
+                    infinite += 1
+                else:
+                    sum_high += highs[p]
+            moved = []
+            low, high = max(lows[total], sum_low), highs[total]
+            if not infinite and sum_high < high:
+                high = sum_high
+            if low != lows[total] or high != highs[total]:
+                lows[total], highs[total] = low, high
+                moved.append(total)
+            t_low, t_high = lows[total], highs[total]
+            for p in parts:
+                low, high = lows[p], highs[p]
+                others_high = (sum_high if infinite == 1 else BIG) if high >= BIG else (
+                    sum_high - high if not infinite else BIG)
+                new_low = max(low, t_low - others_high) if others_high < BIG else low
+                new_high = min(high, t_high - (sum_low - low)) if t_high < BIG else high
+                if new_low != low or new_high != high:
+                    lows[p], highs[p] = new_low, new_high
+                    moved.append(p)
+            for figure in moved:
+                for other in lines[figure]:
+                    if not queued[other]:
+                        queued[other] = True
+                        queue.append(other)
+        return lows, highs
+
+    def _candidate(self, figure: int) -> int | None:
+        """The figure to hide next for a pinned one: the smallest shown non-zero hideable figure in its
+        equations, else in those of the figures they hold (and so on outward)."""
+        seen_equations: set[int] = set()
+        seen, frontier = {figure}, [figure]
+        while frontier:
+            numbers = [n for f in frontier for n in self.lines[f] if n not in seen_equations]
+            seen_equations.update(numbers)
+            best = None
+            following = []
+            for n in numbers:
+                total, parts = self.equations[n]
+                for k in (total, *parts):
+                    if (self.hideable[k] and self.exact[k] > 0 and self.written[k] not in MARKERS
+                            and (best is None or (self.exact[k], k) < best)):
+                        best = (self.exact[k], k)
+                    if k not in seen:
+                        seen.add(k)
+                        following.append(k)
+            if best is not None:
+                return best[1]
+            frontier = following
+        return None
+
+    def protect(self) -> None:
+        """Complementary suppression over the whole problem: while the outsider pins a hidden figure
+        whose true count is 1 to 4, hide one more figure ("5+") near each pinned one; when none is left
+        to hide, or after as many rounds as figures, withhold every hideable figure."""
+        small = [i for i in range(len(self.exact)) if self.checked[i] and is_small(self.exact[i])]
+        for _round in range(len(self.exact) + 1):
+            if not any(self.written[i] in MARKERS for i in small):
+                return  # nothing small is hidden: nothing to pin
+            lows, highs = self.narrow()
+            pinned = [i for i in small if self.written[i] in MARKERS and lows[i] >= highs[i]]
+            if not pinned:
+                return
+            for figure in pinned:
+                choice = self._candidate(figure)
+                if choice is None:
+                    break
+                self.written[choice] = AT_LEAST
+            else:
+                continue
+            break
+        for i, hideable in enumerate(self.hideable):
+            if hideable:
+                self.written[i] = WITHHELD
+
+    def get(self, key: Any, default: Shown = 0) -> Shown:
+        return self.written[self.index[key]] if key in self.index else default
+
 
 def narrow(written: Mapping[Any, Shown], equations: list[tuple[Any, list[Any]]]) -> dict[Any, tuple[float, float]]:
     """What an outsider can narrow each figure to, from how figures are written and the equations
-    (total, parts) they know (the parts add up to the total), subtracting along rows, columns and
-    totals again and again until nothing moves."""
-    ranges = {key: list(bounds(value)) for key, value in written.items()}
-    for _round in range(100):
-        moved = False
-        for total, parts in equations:
-            for key in [total, *parts]:
-                if key == total:
-                    new = [max(ranges[key][0], sum(ranges[k][0] for k in parts)),
-                           min(ranges[key][1], sum(ranges[k][1] for k in parts))]
-                else:
-                    others_low = sum(ranges[k][0] for k in parts if k != key)
-                    others_high = sum(ranges[k][1] for k in parts if k != key)
-                    new = [max(ranges[key][0], ranges[total][0] - others_high),
-                           min(ranges[key][1], ranges[total][1] - others_low)]
-                if new != ranges[key]:
-                    ranges[key], moved = new, True
-        if not moved:
-            break
-    return {key: (low, high) for key, (low, high) in ranges.items()}
+    (total, parts) they know (the parts add up to the total)."""
+    problem = _Problem()
+    for key, value in written.items():
+        problem.add(key, 0, value)
+    for total, parts in equations:
+        problem.equation(total, parts)
+    lows, highs = problem.narrow()
+    return {key: (lows[i], INF if highs[i] >= BIG else highs[i]) for key, i in problem.index.items()}
 
 
 def protect_grid(grid: Mapping[tuple[str, str], int], rows_written: Mapping[str, Shown],
                  cols_written: Mapping[str, Shown]) -> dict[tuple[str, str], Shown]:
     """A two-way table (row key, column key) -> count whose row and column totals are written as given
-    (each protected in its own one-way table against the grand total): primary suppression, then
-    complementary suppression until no small count — a cell, a row or column total, or the grand
-    total — can be narrowed to its value by subtraction along rows, columns and totals, repeated
-    (`narrow`). The cell hidden next is the smallest shown non-zero one in the row, else the column, of
-    what was pinned; a line with nothing left to hide, or whose total is hidden small, is withheld."""
-    exact: dict[Any, int] = {("cell", *key): int(value) for key, value in grid.items()}
-    row_keys = {r: [("cell", *k) for k in grid if k[0] == r] for r in rows_written}
-    col_keys = {c: [("cell", *k) for k in grid if k[1] == c] for c in cols_written}
-    for r, keys in row_keys.items():
-        exact[("row", r)] = sum(exact[k] for k in keys)
-    for c, keys in col_keys.items():
-        exact[("col", c)] = sum(exact[k] for k in keys)
-    exact[("total",)] = sum(int(v) for v in grid.values())
-    written: dict[Any, Shown] = {k: shown(v) for k, v in exact.items() if k[0] == "cell"}
-    written.update({("row", r): v for r, v in rows_written.items()})
-    written.update({("col", c): v for c, v in cols_written.items()})
-    written[("total",)] = shown(exact[("total",)])
-    equations = ([(("row", r), keys) for r, keys in row_keys.items()]
-                 + [(("col", c), keys) for c, keys in col_keys.items()]
-                 + [(("total",), [("row", r) for r in rows_written]), (("total",), [("col", c) for c in cols_written])])
-    for total, parts in equations[:len(row_keys) + len(col_keys)]:
-        if written[total] in (SMALL, WITHHELD):  # a line of fewer than 5 people, or withheld: withheld
-            for k in parts:
-                written[k] = WITHHELD
-
-    def lines_of(key: Any) -> list[list[Any]]:
-        if key[0] == "cell":
-            return [row_keys[key[1]], col_keys[key[2]]]
-        if key[0] == "row":
-            return [row_keys[key[1]]]
-        if key[0] == "col":
-            return [col_keys[key[1]]]
-        return list(row_keys.values())
-
-    for _round in range(4 * len(exact) + 4):
-        ranges = narrow(written, equations)
-        pinned = [k for k, (low, high) in ranges.items()
-                  if written[k] in MARKERS and is_small(exact[k]) and low == high]
-        if not pinned:
-            break
-        # The pinned figure's own lines first, then any line: the smallest shown non-zero cell.
-        for keys in [*lines_of(pinned[0]), *row_keys.values(), *col_keys.values()]:
-            visible = sorted((exact[k], k) for k in keys if written[k] not in MARKERS and exact[k] > 0)
-            if visible:
-                written[visible[0][1]] = AT_LEAST
-                break
-        else:
-            for k in written:
-                if k[0] == "cell":
-                    written[k] = WITHHELD
-            break
-    return {(k[1], k[2]): v for k, v in written.items() if k[0] == "cell"}
+    (each protected in its own one-way table against the grand total): its cells protected along rows,
+    columns and totals (a line whose total is hidden small, or withheld, is withheld)."""
+    problem = _Problem()
+    rows = {r: [k for k in grid if k[0] == r] for r in rows_written}
+    cols = {c: [k for k in grid if k[1] == c] for c in cols_written}
+    grand = sum(int(v) for v in grid.values())
+    problem.add("total", grand, shown(grand))
+    for r, keys in rows.items():
+        problem.add(("row", r), sum(int(grid[k]) for k in keys), rows_written[r])
+    for c, keys in cols.items():
+        problem.add(("col", c), sum(int(grid[k]) for k in keys), cols_written[c])
+    for key, value in grid.items():
+        withheld = rows_written[key[0]] in (SMALL, WITHHELD) or cols_written[key[1]] in (SMALL, WITHHELD)
+        problem.add(key, value, WITHHELD if withheld else shown(int(value)), hideable=True)
+    problem.equation("total", [("row", r) for r in rows])
+    problem.equation("total", [("col", c) for c in cols])
+    for r, keys in rows.items():
+        problem.equation(("row", r), keys)
+    for c, keys in cols.items():
+        problem.equation(("col", c), keys)
+    problem.protect()
+    return {key: problem.get(key) for key in grid}
 
 
-def protect_joint(groups: list[tuple[Mapping[str, str], int]], dims: tuple[str, ...],
-                  filtered: tuple[str, ...]) -> dict[tuple[str, str, str, str], Shown]:
-    """Every two-way table (filtered dimension x any other dimension) of one scope, protected together:
-    they share their margins (the unfiltered one-way tables, each protected against the grand total)
-    and a reader can subtract along all of them at once. Keys: (dim, key, dim, key) with the two dims in
-    sorted order. Same steps as protect_grid, over the union of the tables' equations."""
-    grand = sum(count for _attrs, count in groups)
-    exact: dict[Any, int] = {("total",): grand}
-    for attrs, count in groups:
-        for dim in dims:
-            exact[("m", dim, attrs[dim])] = exact.get(("m", dim, attrs[dim]), 0) + count
-    keys = {dim: sorted({k[2] for k in exact if k[0] == "m" and k[1] == dim}) for dim in dims}
-    written: dict[Any, Shown] = {("total",): shown(grand)}
-    for dim in dims:
-        margin = protect({k: exact[("m", dim, k)] for k in keys[dim]}, grand, total_shown=shown(grand))
-        written.update({("m", dim, k): v for k, v in margin.items()})
-    pairs = sorted({tuple(sorted((f, d))) for f in filtered for d in dims if d != f})
-    for first, second in pairs:
-        for a in keys[first]:
-            for b in keys[second]:
-                exact[("c", first, a, second, b)] = 0
-        for attrs, count in groups:
-            exact[("c", first, attrs[first], second, attrs[second])] += count
-    for key, value in exact.items():
-        if key[0] == "c":
-            written[key] = shown(value)
-    equations: list[tuple[Any, list[Any]]] = [(("total",), [("m", d, k) for k in keys[d]]) for d in dims]
-    for first, second in pairs:
-        for a in keys[first]:
-            equations.append((("m", first, a), [("c", first, a, second, b) for b in keys[second]]))
-        for b in keys[second]:
-            equations.append((("m", second, b), [("c", first, a, second, b) for a in keys[first]]))
-    cell_lines = [parts for total, parts in equations if total[0] == "m"]
-    for total, parts in equations:
-        if total[0] == "m" and written[total] in (SMALL, WITHHELD):
-            for k in parts:
-                written[k] = WITHHELD
-    for _round in range(len(exact) + 4):
-        ranges = narrow(written, equations)
-        pinned = [k for k, (low, high) in ranges.items()
-                  if written[k] in MARKERS and is_small(exact[k]) and low == high]
-        if not pinned:
-            break
-        own = [parts for total, parts in equations if pinned[0] == total or pinned[0] in parts]
-        for parts in [*own, *cell_lines]:
-            visible = sorted((exact[k], k) for k in parts
-                             if k[0] == "c" and written[k] not in MARKERS and exact[k] > 0)
-            if visible:
-                written[visible[0][1]] = AT_LEAST
-                break
-        else:
-            for k in written:
-                if k[0] == "c":
-                    written[k] = WITHHELD
-            break
-    return {k[1:]: v for k, v in written.items() if k[0] == "c"}
+Groups = list[tuple[Mapping[str, str], int]]
 
 
-def filtered_view(groups: list[tuple[Mapping[str, str], int]], chosen: Mapping[str, str],
-                  dims: tuple[str, ...], filterable: tuple[str, ...] = ("sector", "region"), *,
-                  total_only: bool = False) -> tuple[Shown, dict[str, dict[str, Shown]]]:
-    """A view filtered on one or two of `filterable` (`chosen`: dim -> key), as written: its total as
-    the cell it is in the unfiltered one-way table (one filter) or the two-way table of the filters
-    (two), and, with one filter, its breakdown by each other dimension as its row of the jointly
-    protected two-way tables (protect_joint). With two filters each breakdown is protected against the
-    view's total only (docs/rules.md). `groups`: the scope's counts per combination ({dim: key}, count)."""
-    grand = sum(count for _attrs, count in groups)
-    joints: list[dict] = []
+class Family:
+    """Every count a governance user can request for one day, protected together, since a reader may
+    subtract along all of them at once. `scopes`: the counts per combination of attributes
+    ([({dim: key}, count)]) of the programme (key None) and of each track (any other key).
 
-    def cell(d1: str, k1: str, d2: str, k2: str) -> Shown:
-        if not joints:  # the costly part: only when a two-way cell is needed
-            joints.append(protect_joint(groups, dims, tuple(d for d in filterable if d in dims)))
+    What is published, and how (docs/rules.md, "Filters"):
+    - the programme's total, and its one-way tables (by each dim) protected against it (`protect`):
+      these are fixed first, so the unfiltered view never depends on the rest;
+    - each track's total, as a cell of the table of tracks (fixed next);
+    - the programme's two-way tables (sector or region x any other dim: a view filtered by one of
+      them) and each track's one-way tables (a track's breakdowns, and its total filtered by one
+      dim): protected together, with every equation an outsider knows, fixed figures included;
+    - nothing finer: a breakdown of a view filtered by both sector and region, and a track's view
+      filtered by sector or region broken down (or filtered by both), are withheld.
+    A person may hold several tracks: the tracks' counts of a figure add up to the programme's plus
+    the count of extra holdings, which the outsider is assumed to know (a safe assumption); a track's
+    count is at most the programme's (not by training language: a person's language in a track may
+    differ from the one the programme counts them under)."""
+
+    def __init__(self, scopes: Mapping[Any, Groups], dims: tuple[str, ...],
+                 filterable: tuple[str, ...] = ("sector", "region")) -> None:
+        self.dims = dims
+        self.filterable = tuple(d for d in filterable if d in dims)
+        self.tracks = [k for k in scopes if k is not None]
+        self.groups = {None: list(scopes.get(None, [])), **{k: list(scopes[k]) for k in self.tracks}}
+        self.totals = {scope: sum(count for _attrs, count in groups) for scope, groups in self.groups.items()}
+        self.margins: dict[Any, dict[tuple[str, str], int]] = {}
+        for scope, groups in self.groups.items():
+            margin: dict[tuple[str, str], int] = {}
+            for attrs, count in groups:
+                for dim in dims:
+                    margin[(dim, attrs[dim])] = margin.get((dim, attrs[dim]), 0) + count
+            self.margins[scope] = margin
+        self.keys = {dim: sorted({k for m in self.margins.values() for d, k in m if d == dim}) for dim in dims}
+        grand = self.totals[None]
+        self.written: dict[Any, Shown] = {("total", None): shown(grand)}
+        for dim in dims:  # the unfiltered view: each breakdown against the total, nothing else
+            table = protect({k: self.margins[None].get((dim, k), 0) for k in self.keys[dim]}, grand,
+                            total_shown=shown(grand))
+            self.written.update({("m", None, dim, k): v for k, v in table.items()})
+        self.written.update(self._track_totals())
+        self._joint: _Problem | None = None
+
+    def _figures(self, problem: _Problem, *, margins: bool) -> None:
+        """The programme's total and one-way tables (fixed), the tracks' totals (fixed once written),
+        and the equations between them: per dim the programme's and, with `margins`, each track's
+        one-way table add up to its total; across tracks, per figure."""
+        written = self.written
+        scopes = [None, *self.tracks]
+        for scope in scopes:
+            fixed = ("total", scope) in written
+            problem.add(("total", scope), self.totals[scope],
+                        written[("total", scope)] if fixed else shown(self.totals[scope]), hideable=not fixed)
+        problem.aux(("sum", "total"), sum(self.totals[k] for k in self.tracks))
+        problem.aux(("extra", "total"), sum(self.totals[k] for k in self.tracks) - self.totals[None], known=True)
+        figures = [("total",)]
+        if margins:
+            for dim in self.dims:
+                for key in self.keys[dim]:
+                    for scope in scopes:
+                        name = ("m", scope, dim, key)
+                        exact = self.margins[scope].get((dim, key), 0)
+                        if name in written:
+                            problem.add(name, exact, written[name])
+                        elif written[("total", scope)] in (SMALL, WITHHELD):
+                            problem.add(name, exact, WITHHELD, hideable=True)
+                        else:
+                            problem.add(name, exact, shown(exact), hideable=True)
+                    problem.aux(("sum", dim, key), sum(self.margins[k].get((dim, key), 0) for k in self.tracks))
+                    problem.aux(("extra", dim, key), sum(self.margins[k].get((dim, key), 0) for k in self.tracks)
+                                - self.margins[None].get((dim, key), 0), known=True)
+                    figures.append((dim, key))
+                for scope in scopes:
+                    problem.equation(("total", scope), [("m", scope, dim, key) for key in self.keys[dim]])
+        if not self.tracks:
+            return
+        for figure in figures:
+            def name(scope: Any, figure: tuple = figure) -> tuple:
+                return ("total", scope) if figure == ("total",) else ("m", scope, *figure)
+
+            def exact(scope: Any, figure: tuple = figure) -> int:
+                return self.totals[scope] if figure == ("total",) else self.margins[scope].get(figure, 0)
+
+            tag = ("total",) if figure == ("total",) else figure
+            problem.equation(("sum", *tag), [name(k) for k in self.tracks])
+            problem.equation(("sum", *tag), [name(None), ("extra", *tag)])
+            if figure[0] != "language":  # a track's people are among the programme's
+                for k in self.tracks:
+                    problem.aux(("outside", k, *tag), exact(None) - exact(k))
+                    problem.equation(name(None), [name(k), ("outside", k, *tag)])
+
+    def _track_totals(self) -> dict[Any, Shown]:
+        if not self.tracks:
+            return {}
+        if self.written[("total", None)] in (SMALL, WITHHELD):  # fewer than 5 people: every track's too
+            return {("total", k): WITHHELD for k in self.tracks}
+        problem = _Problem()
+        self._figures(problem, margins=False)
+        problem.protect()
+        return {("total", k): problem.get(("total", k)) for k in self.tracks}
+
+    def joint(self) -> _Problem:
+        """The two-way tables of the programme and the tracks' one-way tables, protected together (the
+        costly part: built once per family, and only when a view needs it)."""
+        if self._joint is not None:
+            return self._joint
+        problem = _Problem()
+        self._figures(problem, margins=True)
+        pairs = sorted({tuple(sorted((f, d))) for f in self.filterable for d in self.dims if d != f})
+        cells: dict[tuple, int] = {}
+        for first, second in pairs:
+            for a in self.keys[first]:
+                for b in self.keys[second]:
+                    cells[("c", first, a, second, b)] = 0
+            for attrs, count in self.groups[None]:
+                cells[("c", first, attrs[first], second, attrs[second])] += count
+        for name, exact in cells.items():
+            _c, first, a, second, b = name
+            lines_hidden = any(self.written[("m", None, d, k)] in (SMALL, WITHHELD) for d, k in ((first, a), (second, b)))
+            problem.add(name, exact, WITHHELD if lines_hidden else shown(exact), hideable=True)
+        for first, second in pairs:
+            for a in self.keys[first]:
+                problem.equation(("m", None, first, a), [("c", first, a, second, b) for b in self.keys[second]])
+            for b in self.keys[second]:
+                problem.equation(("m", None, second, b), [("c", first, a, second, b) for a in self.keys[first]])
+        problem.protect()
+        self._joint = problem
+        return problem
+
+    def cell(self, d1: str, k1: str, d2: str, k2: str) -> Shown:
         (a, ka), (b, kb) = sorted(((d1, k1), (d2, k2)))
-        return joints[0].get((a, ka, b, kb), 0)
+        return self.joint().get(("c", a, ka, b, kb))
 
-    names = list(chosen)
-    if len(names) == 1:
-        (dim,) = names
-        counts: dict[str, int] = {}
-        for attrs, count in groups:
-            counts[attrs[dim]] = counts.get(attrs[dim], 0) + count
-        total = protect(counts, grand, total_shown=shown(grand)).get(chosen[dim], 0)
-        if total_only:
-            return total, {}
-        keys = {other: {attrs[other] for attrs, _count in groups} for other in dims}
-        breakdowns = {other: ({chosen[dim]: total} if other == dim
-                              else {k: cell(dim, chosen[dim], other, k) for k in keys[other]})
-                      for other in dims}
+    def total(self, scope: Any, chosen: Mapping[str, str]) -> Shown:
+        """A view's total as written (cheap unless it is a cell of the joint tables)."""
+        names = list(chosen)
+        if not names:
+            return self.written.get(("total", scope), 0)
+        if len(names) == 1:
+            name = ("m", scope, names[0], chosen[names[0]])
+            return self.written[name] if name in self.written else self.joint().get(name)
+        return self.cell(names[0], chosen[names[0]], names[1], chosen[names[1]]) if scope is None else WITHHELD
+
+    def view(self, scope: Any, chosen: Mapping[str, str]) -> tuple[Shown, dict[str, dict[str, Shown]]]:
+        """A view as written: its total, and its breakdown by each dim (key -> written count)."""
+        total = self.total(scope, chosen)
+        breakdowns: dict[str, dict[str, Shown]] = {}
+        for dim in self.dims:
+            if dim in chosen:
+                breakdowns[dim] = {chosen[dim]: total}
+            elif not chosen:
+                breakdowns[dim] = {k: self.total(scope, {dim: k}) for k in self.keys[dim]}
+            elif scope is None and len(chosen) == 1:
+                (f, a), = chosen.items()
+                breakdowns[dim] = {k: self.cell(f, a, dim, k) for k in self.keys[dim]}
+            else:  # finer than any protected table
+                breakdowns[dim] = {k: WITHHELD for k in self.keys[dim]}
         return total, breakdowns
-    first, second = names[:2]
-    total = cell(first, chosen[first], second, chosen[second])
-    if total_only:
-        return total, {}
-    inside = [(attrs, count) for attrs, count in groups if all(attrs[d] == chosen[d] for d in names)]
-    breakdowns = {}
-    for other in dims:
-        inner: dict[str, int] = {}
-        for attrs, count in inside:
-            inner[attrs[other]] = inner.get(attrs[other], 0) + count
-        breakdowns[other] = ({chosen[other]: total} if other in chosen
-                             else protect(inner, sum(inner.values()), total_shown=total))
-    return total, breakdowns
+
+
+def filtered_view(groups: Groups, chosen: Mapping[str, str], dims: tuple[str, ...],
+                  filterable: tuple[str, ...] = ("sector", "region")) -> tuple[Shown, dict[str, dict[str, Shown]]]:
+    """A view of the programme (no tracks) filtered as `chosen` (dim -> key), as written."""
+    return Family({None: groups}, dims, filterable).view(None, chosen)

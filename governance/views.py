@@ -17,7 +17,7 @@ from governance.disclosure import bar_value, scale
 from governance.forms import TargetsForm
 from governance.loaders import filters_from_request, parse_quarter, quarter_from_request
 from governance.rules import Quarter, quarters_between
-from governance.serializers import cohort_row_json, previous_json, progress_json
+from governance.serializers import change, cohort_row_json, previous_json, progress_json
 from jobs import runner
 from skills.forms import ConfirmForm
 from skills.models import Track
@@ -38,7 +38,7 @@ def dashboard():
     cohorts = paginate_rows(queries.cohort_rates(quarter, filters), request.args.get("page", 1, type=int) or 1, 20)
     return render_template(
         "governance/dashboard.html", quarter=quarter, shown=shown, before=before, as_of=figures.as_of,
-        bar_value=bar_value, scale=scale, exact=exact,
+        bar_value=bar_value, scale=scale, exact=exact, change=lambda now, before: change(now, before, exact=exact),
         closed=closed, filters=filters, cohorts=cohorts,
         cohort_rows=[cohort_row_json(r, exact=exact) for r in cohorts.items],
         quarters=list(reversed(quarters_between(queries.first_quarter(), Quarter.of(clock.today())))),
