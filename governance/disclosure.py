@@ -213,40 +213,47 @@ class _Problem:
         queue = deque(range(len(equations)))
         queued = [True] * len(equations)
         budget = 200 * len(equations) + 1000
+        pop, push = queue.popleft, queue.append
         while queue and budget:
             budget -= 1
-            number = queue.popleft()
+            number = pop()
             queued[number] = False
             total, parts = equations[number]
             sum_low = sum_high = infinite = 0
             for p in parts:
                 sum_low += lows[p]
-                if highs[p] >= BIG:
+                high = highs[p]
+                if high >= BIG:
                     infinite += 1
                 else:
-                    sum_high += highs[p]
+                    sum_high += high
             moved = []
-            low, high = max(lows[total], sum_low), highs[total]
-            if not infinite and sum_high < high:
-                high = sum_high
-            if low != lows[total] or high != highs[total]:
-                lows[total], highs[total] = low, high
-                moved.append(total)
             t_low, t_high = lows[total], highs[total]
-            for p in parts:
-                low, high = lows[p], highs[p]
-                others_high = (sum_high if infinite == 1 else BIG) if high >= BIG else (
-                    sum_high - high if not infinite else BIG)
-                new_low = max(low, t_low - others_high) if others_high < BIG else low
-                new_high = min(high, t_high - (sum_low - low)) if t_high < BIG else high
-                if new_low != low or new_high != high:
-                    lows[p], highs[p] = new_low, new_high
-                    moved.append(p)
+            if sum_low > t_low or (not infinite and sum_high < t_high):
+                if sum_low > t_low:
+                    t_low = lows[total] = sum_low
+                if not infinite and sum_high < t_high:
+                    t_high = highs[total] = sum_high
+                moved.append(total)
+            if t_high >= BIG and (infinite > 1 or not t_low):
+                pass  # no part can move: each part's bounds need a bounded total or others bounded
+            else:
+                for p in parts:
+                    low, high = lows[p], highs[p]
+                    if high >= BIG:
+                        others_high = sum_high if infinite == 1 else BIG
+                    else:
+                        others_high = BIG if infinite else sum_high - high
+                    new_low = t_low - others_high if others_high < BIG and t_low - others_high > low else low
+                    new_high = t_high - sum_low + low if t_high < BIG and t_high - sum_low + low < high else high
+                    if new_low != low or new_high != high:
+                        lows[p], highs[p] = new_low, new_high
+                        moved.append(p)
             for figure in moved:
                 for other in lines[figure]:
                     if not queued[other]:
                         queued[other] = True
-                        queue.append(other)
+                        push(other)
         return lows, highs
 
     def _candidate(self, figure: int) -> int | None:
@@ -348,158 +355,141 @@ class Family:
     subtract along all of them at once. `scopes`: the counts per combination of attributes
     ([({dim: key}, count)]) of the programme (key None) and of each track (any other key).
 
-    What is published, and how (docs/rules.md, "Filters"):
-    - the programme's total, and its one-way tables (by each dim) protected against it (`protect`):
-      these are fixed first, so the unfiltered view never depends on the rest;
+    A figure is a count of people in a scope with some attributes (a condition: dim -> key). Published
+    (docs/rules.md, "Filters"):
+    - the programme's total and its one-way tables, each protected against the total (`protect`):
+      fixed first, so the unfiltered view never depends on the rest;
     - each track's total, as a cell of the table of tracks (fixed next);
-    - the programme's two-way tables (sector or region x any other dim: a view filtered by one of
-      them) and each track's one-way tables (a track's breakdowns, and its total filtered by one
-      dim): protected together, with every equation an outsider knows, fixed figures included;
-    - nothing finer: a breakdown of a view filtered by both sector and region, and a track's view
-      filtered by sector or region broken down (or filtered by both), are withheld.
-    A person may hold several tracks: the tracks' counts of a figure add up to the programme's plus
-    the count of extra holdings, which the outsider is assumed to know (a safe assumption); a track's
-    count is at most the programme's (not by training language: a person's language in a track may
-    differ from the one the programme counts them under)."""
+    - the programme's two-way tables of a filterable dim (sector, region) by any other dim, and each
+      track's one-way tables: protected together (`joint`);
+    - nothing finer: finer views are withheld.
+    The outsider also knows what any registry tells: every count splits along any attribute into
+    counts of 0 or more, published or not (the two-way tables of the tracks and the three-way tables
+    (sector x region x dim) are modelled as unknowns, so that three published two-way tables cannot be
+    played against each other); a track's count of a figure is at most the programme's (not by
+    training language, which may differ per track); and the tracks' counts add up to the programme's
+    plus the extra holdings of people in several tracks, assumed known (the safe side)."""
 
     def __init__(self, scopes: Mapping[Any, Groups], dims: tuple[str, ...],
                  filterable: tuple[str, ...] = ("sector", "region")) -> None:
-        self.dims = dims
+        self.dims = tuple(dims)
         self.filterable = tuple(d for d in filterable if d in dims)
         self.tracks = [k for k in scopes if k is not None]
-        self.groups = {None: list(scopes.get(None, [])), **{k: list(scopes[k]) for k in self.tracks}}
-        self.totals = {scope: sum(count for _attrs, count in groups) for scope, groups in self.groups.items()}
-        self.margins: dict[Any, dict[tuple[str, str], int]] = {}
-        for scope, groups in self.groups.items():
-            margin: dict[tuple[str, str], int] = {}
-            for attrs, count in groups:
-                for dim in dims:
-                    margin[(dim, attrs[dim])] = margin.get((dim, attrs[dim]), 0) + count
-            self.margins[scope] = margin
-        self.keys = {dim: sorted({k for m in self.margins.values() for d, k in m if d == dim}) for dim in dims}
-        grand = self.totals[None]
-        self.written: dict[Any, Shown] = {("total", None): shown(grand)}
-        for dim in dims:  # the unfiltered view: each breakdown against the total, nothing else
-            table = protect({k: self.margins[None].get((dim, k), 0) for k in self.keys[dim]}, grand,
-                            total_shown=shown(grand))
-            self.written.update({("m", None, dim, k): v for k, v in table.items()})
+        self.scopes = [None, *self.tracks]
+        groups = {None: list(scopes.get(None, [])), **{k: list(scopes[k]) for k in self.tracks}}
+        pairs = sorted({tuple(sorted((f, d))) for f in self.filterable for d in self.dims if d != f})
+        triples = (sorted({tuple(sorted((*self.filterable, d))) for d in self.dims if d not in self.filterable})
+                   if len(self.filterable) == 2 else [])
+        self.combos: list[tuple[str, ...]] = [(), *((d,) for d in self.dims), *pairs, *triples]
+        self.published_pairs = set(pairs)
+        self.counts: dict[Any, dict[tuple, int]] = {}
+        for scope in self.scopes:
+            counts: dict[tuple, int] = {}
+            for attrs, count in groups[scope]:
+                for combo in self.combos:
+                    cond = tuple((d, attrs[d]) for d in combo)
+                    counts[cond] = counts.get(cond, 0) + count
+            self.counts[scope] = counts
+        self.keys = {dim: sorted({k for c in self.counts.values() for cond in c for d, k in cond if d == dim})
+                     for dim in self.dims}
+        grand = self.exact(None, ())
+        self.written: dict[Any, Shown] = {(None, ()): shown(grand)}
+        for dim in self.dims:  # the unfiltered view: each breakdown against the total, nothing else
+            table = protect({k: self.exact(None, ((dim, k),)) for k in self.keys[dim]}, grand, total_shown=shown(grand))
+            self.written.update({(None, ((dim, k),)): v for k, v in table.items()})
         self.written.update(self._track_totals())
         self._joint: _Problem | None = None
 
-    def _figures(self, problem: _Problem, *, margins: bool) -> None:
-        """The programme's total and one-way tables (fixed), the tracks' totals (fixed once written),
-        and the equations between them: per dim the programme's and, with `margins`, each track's
-        one-way table add up to its total; across tracks, per figure."""
-        written = self.written
-        scopes = [None, *self.tracks]
-        for scope in scopes:
-            fixed = ("total", scope) in written
-            problem.add(("total", scope), self.totals[scope],
-                        written[("total", scope)] if fixed else shown(self.totals[scope]), hideable=not fixed)
-        problem.aux(("sum", "total"), sum(self.totals[k] for k in self.tracks))
-        problem.aux(("extra", "total"), sum(self.totals[k] for k in self.tracks) - self.totals[None], known=True)
-        figures = [("total",)]
-        if margins:
-            for dim in self.dims:
-                for key in self.keys[dim]:
-                    for scope in scopes:
-                        name = ("m", scope, dim, key)
-                        exact = self.margins[scope].get((dim, key), 0)
-                        if name in written:
-                            problem.add(name, exact, written[name])
-                        elif written[("total", scope)] in (SMALL, WITHHELD):
-                            problem.add(name, exact, WITHHELD, hideable=True)
-                        else:
-                            problem.add(name, exact, shown(exact), hideable=True)
-                    problem.aux(("sum", dim, key), sum(self.margins[k].get((dim, key), 0) for k in self.tracks))
-                    problem.aux(("extra", dim, key), sum(self.margins[k].get((dim, key), 0) for k in self.tracks)
-                                - self.margins[None].get((dim, key), 0), known=True)
-                    figures.append((dim, key))
-                for scope in scopes:
-                    problem.equation(("total", scope), [("m", scope, dim, key) for key in self.keys[dim]])
-        if not self.tracks:
-            return
-        for figure in figures:
-            def name(scope: Any, figure: tuple = figure) -> tuple:
-                return ("total", scope) if figure == ("total",) else ("m", scope, *figure)
+    def exact(self, scope: Any, cond: tuple) -> int:
+        return self.counts.get(scope, {}).get(cond, 0)
 
-            def exact(scope: Any, figure: tuple = figure) -> int:
-                return self.totals[scope] if figure == ("total",) else self.margins[scope].get(figure, 0)
+    def _conditions(self, combo: tuple[str, ...]) -> list[tuple]:
+        result: list[tuple] = [()]
+        for dim in combo:
+            result = [(*c, (dim, k)) for c in result for k in self.keys[dim]]
+        return result
 
-            tag = ("total",) if figure == ("total",) else figure
-            problem.equation(("sum", *tag), [name(k) for k in self.tracks])
-            problem.equation(("sum", *tag), [name(None), ("extra", *tag)])
-            if figure[0] != "language":  # a track's people are among the programme's
-                for k in self.tracks:
-                    problem.aux(("outside", k, *tag), exact(None) - exact(k))
-                    problem.equation(name(None), [name(k), ("outside", k, *tag)])
+    def _build(self, problem: _Problem, combos: list[tuple[str, ...]]) -> None:
+        """Every figure of these combos in every scope (published: as written or to be protected;
+        else unknown), the equations within each scope, and across scopes per figure."""
+        for combo in combos:
+            level = len(combo)
+            for cond in self._conditions(combo):
+                for scope in self.scopes:
+                    name, exact = (scope, cond), self.exact(scope, cond)
+                    parent_hidden = any(self.written.get((scope, cond[:i] + cond[i + 1:])) in (SMALL, WITHHELD)
+                                        for i in range(level))
+                    if name in self.written:
+                        problem.add(name, exact, self.written[name])
+                    elif level == 0 or (level == 1 and scope is not None) or (scope is None and combo in self.published_pairs):
+                        problem.add(name, exact, WITHHELD if parent_hidden else shown(exact), hideable=True)
+                    else:
+                        problem.aux(name, exact)
+                if self.tracks:
+                    extra = sum(self.exact(k, cond) for k in self.tracks) - self.exact(None, cond)
+                    problem.aux(("sum", cond), extra + self.exact(None, cond))
+                    problem.aux(("extra", cond), extra, known=True)
+                    problem.equation(("sum", cond), [(k, cond) for k in self.tracks])
+                    problem.equation(("sum", cond), [(None, cond), ("extra", cond)])
+                    if "language" not in combo:  # a track's people are among the programme's
+                        for k in self.tracks:
+                            problem.aux(("outside", k, cond), self.exact(None, cond) - self.exact(k, cond))
+                            problem.equation((None, cond), [(k, cond), ("outside", k, cond)])
+        present = set(combos)
+        for combo in combos:  # a figure splits along any of its dims' keys
+            for i, dim in enumerate(combo):
+                parent = combo[:i] + combo[i + 1:]
+                if parent not in present:
+                    continue
+                for cond in self._conditions(parent):
+                    for scope in self.scopes:
+                        parts = [(scope, tuple(sorted((*cond, (dim, k))))) for k in self.keys[dim]]
+                        problem.equation((scope, cond), parts)
 
     def _track_totals(self) -> dict[Any, Shown]:
         if not self.tracks:
             return {}
-        if self.written[("total", None)] in (SMALL, WITHHELD):  # fewer than 5 people: every track's too
-            return {("total", k): WITHHELD for k in self.tracks}
+        if self.written[(None, ())] in (SMALL, WITHHELD):  # fewer than 5 people: every track's too
+            return {(k, ()): WITHHELD for k in self.tracks}
         problem = _Problem()
-        self._figures(problem, margins=False)
+        self._build(problem, [()])
         problem.protect()
-        return {("total", k): problem.get(("total", k)) for k in self.tracks}
+        return {(k, ()): problem.get((k, ())) for k in self.tracks}
 
     def joint(self) -> _Problem:
-        """The two-way tables of the programme and the tracks' one-way tables, protected together (the
-        costly part: built once per family, and only when a view needs it)."""
-        if self._joint is not None:
-            return self._joint
-        problem = _Problem()
-        self._figures(problem, margins=True)
-        pairs = sorted({tuple(sorted((f, d))) for f in self.filterable for d in self.dims if d != f})
-        cells: dict[tuple, int] = {}
-        for first, second in pairs:
-            for a in self.keys[first]:
-                for b in self.keys[second]:
-                    cells[("c", first, a, second, b)] = 0
-            for attrs, count in self.groups[None]:
-                cells[("c", first, attrs[first], second, attrs[second])] += count
-        for name, exact in cells.items():
-            _c, first, a, second, b = name
-            lines_hidden = any(self.written[("m", None, d, k)] in (SMALL, WITHHELD) for d, k in ((first, a), (second, b)))
-            problem.add(name, exact, WITHHELD if lines_hidden else shown(exact), hideable=True)
-        for first, second in pairs:
-            for a in self.keys[first]:
-                problem.equation(("m", None, first, a), [("c", first, a, second, b) for b in self.keys[second]])
-            for b in self.keys[second]:
-                problem.equation(("m", None, second, b), [("c", first, a, second, b) for a in self.keys[first]])
-        problem.protect()
-        self._joint = problem
-        return problem
+        """The programme's two-way tables and the tracks' one-way tables, protected together (the costly
+        part: built once per family, and only when a view needs it)."""
+        if self._joint is None:
+            self._joint = _Problem()
+            self._build(self._joint, self.combos)
+            self._joint.protect()
+        return self._joint
 
-    def cell(self, d1: str, k1: str, d2: str, k2: str) -> Shown:
-        (a, ka), (b, kb) = sorted(((d1, k1), (d2, k2)))
-        return self.joint().get(("c", a, ka, b, kb))
+    def figure(self, scope: Any, chosen: Mapping[str, str]) -> Shown:
+        """A count as written: published figures as protected, anything finer withheld."""
+        cond = tuple(sorted(chosen.items()))
+        if (scope, cond) in self.written:
+            return self.written[(scope, cond)]
+        combo = tuple(d for d, _k in cond)
+        published = (len(cond) == 1 and scope is not None) or (scope is None and combo in self.published_pairs)
+        if not published:
+            return WITHHELD
+        if any(k not in self.keys[d] for d, k in cond):
+            return 0  # nobody anywhere has that attribute
+        return self.joint().get((scope, cond))
 
     def total(self, scope: Any, chosen: Mapping[str, str]) -> Shown:
-        """A view's total as written (cheap unless it is a cell of the joint tables)."""
-        names = list(chosen)
-        if not names:
-            return self.written.get(("total", scope), 0)
-        if len(names) == 1:
-            name = ("m", scope, names[0], chosen[names[0]])
-            return self.written[name] if name in self.written else self.joint().get(name)
-        return self.cell(names[0], chosen[names[0]], names[1], chosen[names[1]]) if scope is None else WITHHELD
+        """A view's total as written (cheap unless it is a figure of the joint tables)."""
+        if not chosen and scope is not None and scope not in self.tracks:
+            return 0  # a track nobody holds
+        return self.figure(scope, chosen)
 
     def view(self, scope: Any, chosen: Mapping[str, str]) -> tuple[Shown, dict[str, dict[str, Shown]]]:
         """A view as written: its total, and its breakdown by each dim (key -> written count)."""
         total = self.total(scope, chosen)
-        breakdowns: dict[str, dict[str, Shown]] = {}
-        for dim in self.dims:
-            if dim in chosen:
-                breakdowns[dim] = {chosen[dim]: total}
-            elif not chosen:
-                breakdowns[dim] = {k: self.total(scope, {dim: k}) for k in self.keys[dim]}
-            elif scope is None and len(chosen) == 1:
-                (f, a), = chosen.items()
-                breakdowns[dim] = {k: self.cell(f, a, dim, k) for k in self.keys[dim]}
-            else:  # finer than any protected table
-                breakdowns[dim] = {k: WITHHELD for k in self.keys[dim]}
+        breakdowns = {dim: ({chosen[dim]: total} if dim in chosen
+                            else {k: self.total(scope, {**chosen, dim: k}) for k in self.keys[dim]})
+                      for dim in self.dims}
         return total, breakdowns
 
 

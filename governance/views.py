@@ -12,6 +12,7 @@ from common.errors import DomainError, NotFound
 from common.extensions import db
 from common.forms import apply_errors
 from common.pagination import paginate_rows
+from common.templating import bdi_message
 from governance import operations, queries
 from governance.disclosure import bar_value, scale
 from governance.forms import TargetsForm
@@ -87,7 +88,7 @@ def close_quarter(quarter: str):
             flash(" ".join([str(error.message)] + [str(m) for ms in error.fields.values() for m in ms]), "error")
         else:
             db.session.commit()
-            flash(_("Quarter %(quarter)s is closed: its figures are frozen.", quarter=quarter), "success")
+            flash(bdi_message(_("Quarter %(quarter)s is closed: its figures are frozen."), quarter=quarter), "success")
         return redirect(url_for("governance.dashboard", quarter=quarter))
     return render_template("confirm.html", form=form, back=url_for("governance.dashboard", quarter=quarter),
                            question=_("Close quarter %(quarter)s? Its figures will be frozen as they are now; later "
