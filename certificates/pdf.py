@@ -406,8 +406,8 @@ class PdfSigner:
         # With a timestamp authority, the size is measured at the first signature instead: measuring
         # asks the authority for a token, and a server should start even while the TSA is down.
 
-    def _make_pdf_signer(self) -> signers.PdfSigner:
-        meta = self._meta
+    def _make_pdf_signer(self, reason: str | None = None) -> signers.PdfSigner:
+        meta = self._meta if reason is None else dataclasses.replace(self._meta, reason=reason)
         if self._validation_context is not None:
             # A fresh context per signature: one kept for the life of a worker would keep serving
             # the revocation data it fetched first, however old.
@@ -437,13 +437,16 @@ class PdfSigner:
                 generate_dev_signer(directory)
         return cls(cert_path, key_path, development=True, **kwargs)  # type: ignore[arg-type]
 
-    def sign(self, pdf: bytes) -> bytes:
+    def sign(self, pdf: bytes, *, reason: str | None = None) -> bytes:
+        """Sign the PDF; `reason` replaces the signature's stated reason for another kind of document (it is
+        in the signature dictionary, not in the reserved signature contents, so the sizing holds)."""
         if self._reserved is None:
             with self._reserved_lock:
                 if self._reserved is None:
                     self._reserved = self._measure_reserved() + 2048  # room for a longer TSA answer
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-        pdf_signer = self._pdf_signer if self._validation_context is None else self._make_pdf_signer()
+        fresh = self._validation_context is not None or reason is not None
+        pdf_signer = self._make_pdf_signer(reason) if fresh else self._pdf_signer
         out = pdf_signer.sign_pdf(writer, bytes_reserved=self._reserved)
         return out.getvalue()
 

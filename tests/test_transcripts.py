@@ -3,6 +3,7 @@ a transcript as issued (frozen, no cookie, every language), bad codes, purge."""
 from __future__ import annotations
 
 import hashlib
+import io
 import unicodedata
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -172,6 +173,10 @@ def test_issue_sign_scan_and_see_the_frozen_page(client, app, registry, trainee_
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     data = pdf.data
     assert validate_signature(data)
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    # The signature says what it signs: a transcript, not a certificate.
+    signature = PdfFileReader(io.BytesIO(data)).embedded_signatures[0].sig_object
+    assert str(signature["/Reason"]).startswith("Relevé de formation"), signature["/Reason"]
     transcript = db.session.scalar(sa.select(Transcript).where(Transcript.serial == body["serial"]))
     assert hashlib.sha256(data).hexdigest() == transcript.pdf_sha256
     text = _text(data)

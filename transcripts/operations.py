@@ -24,6 +24,10 @@ from transcripts.models import Transcript, TranscriptSerialCounter
 from transcripts.pdf import Issue, render_transcript
 
 
+# What the PDF signature states (the certificates' signer would say "Certificat délivré…").
+SIGNATURE_REASON = "Relevé de formation délivré par le programme national Kafaa"
+
+
 def current_record(trainee: Trainee) -> dict[str, Any]:
     """What the trainee's transcript states today, from the registry as it is now."""
     occurrences = [
@@ -72,7 +76,7 @@ def issue_transcript(actor: User | None, trainee: Trainee) -> tuple[Transcript, 
     code = verification_code(signature)
     pdf = keys.pdf_signer().sign(render_transcript(content, Issue(
         serial=serial, issued_on=today, verify_url=transcript_url(serial, code), verification_code=code,
-        domain=urlsplit(current_app.config["BASE_URL"]).netloc)))
+        domain=urlsplit(current_app.config["BASE_URL"]).netloc)), reason=SIGNATURE_REASON)
     transcript = Transcript(
         serial=serial, trainee_id=trainee.id, issued_on=today, issued_by_id=getattr(actor, "id", None),
         content=content, content_sha256=content_sha256, kid=kid,
