@@ -20,6 +20,7 @@ from common.forms import apply_errors
 from common.i18n import LANGUAGES
 from common.redirects import safe_next
 from common.security import login_limits, password_reset_refused, start_session
+from common.templating import bdi_message
 
 bp = Blueprint("accounts", __name__)
 
@@ -160,7 +161,7 @@ def users():
             apply_errors(form, error)
         else:
             db.session.commit()
-            flash(_("Invitation sent to %(email)s.", email=user.email), "success")
+            flash(bdi_message(_("Invitation sent to %(email)s."), email=user.email), "success")
             return redirect(url_for("accounts.users"))
     q = request.args.get("q", "").strip().lower()
     query = sa.select(User).order_by(User.email)
@@ -176,7 +177,7 @@ def reinvite(user_id: int):
     user = db.get_or_404(User, user_id)
     operations.invite(current_user, user)
     db.session.commit()
-    flash(_("Invitation sent to %(email)s.", email=user.email), "success")
+    flash(bdi_message(_("Invitation sent to %(email)s."), email=user.email), "success")
     return redirect(url_for("accounts.users"))
 
 
@@ -225,7 +226,7 @@ def sign_out_everywhere(user_id: int):
     return _confirmed(account, _("Sign %(email)s out everywhere? Every session ends and every API token is "
                                  "revoked.", email=account.email),
                       lambda: operations.sign_out_everywhere(current_user, account),
-                      _("%(email)s is signed out everywhere.", email=account.email))
+                      bdi_message(_("%(email)s is signed out everywhere."), email=account.email))
 
 
 @bp.route("/admin/users/<int:user_id>/disable", methods=["GET", "POST"])
@@ -235,7 +236,7 @@ def disable_user(user_id: int):
     return _confirmed(account, _("Disable the account %(email)s? It can no longer sign in, and its sessions and "
                                  "API tokens end.", email=account.email),
                       lambda: operations.disable_user(current_user, account),
-                      _("The account %(email)s is disabled.", email=account.email))
+                      bdi_message(_("The account %(email)s is disabled."), email=account.email))
 
 
 @bp.post("/admin/users/<int:user_id>/enable")
@@ -244,7 +245,7 @@ def enable_user(user_id: int):
     account = db.get_or_404(User, user_id)
     operations.enable_user(current_user, account)
     db.session.commit()
-    flash(_("The account %(email)s is enabled again.", email=account.email), "success")
+    flash(bdi_message(_("The account %(email)s is enabled again."), email=account.email), "success")
     return redirect(url_for("accounts.user", user_id=account.id))
 
 

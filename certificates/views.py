@@ -21,6 +21,7 @@ from common.errors import DomainError, wants_json
 from common.extensions import csrf, db
 from common.i18n import page_context, public_page
 from common.security import verification_limit
+from common.templating import bdi_message
 from jobs import runner
 from skills.forms import ConfirmForm
 from skills.loaders import get_cohort_or_404
@@ -192,7 +193,7 @@ def revoke(serial: str):
             flash(str(error.message), "error")
         else:
             db.session.commit()
-            flash(_("Certificate %(serial)s is revoked.", serial=serial), "success")
+            flash(bdi_message(_("Certificate %(serial)s is revoked."), serial=serial), "success")
         return redirect(url_for("skills.trainee", trainee_id=certificate.trainee_id))
     return render_template("certificates/revoke.html", form=form, certificate=certificate,
                            neutral=NEUTRAL_REVOCATION_MESSAGE)
@@ -212,7 +213,7 @@ def reinstate(serial: str):
             flash(" ".join([str(error.message)] + [str(m) for ms in error.fields.values() for m in ms]), "error")
         else:
             db.session.commit()
-            flash(_("The revocation of certificate %(serial)s is lifted: it is current again.", serial=serial), "success")
+            flash(bdi_message(_("The revocation of certificate %(serial)s is lifted: it is current again."), serial=serial), "success")
         return redirect(url_for("skills.trainee", trainee_id=certificate.trainee_id))
     return render_template("certificates/reinstate.html", form=form, certificate=certificate)
 
@@ -231,7 +232,7 @@ def reissue(serial: str):
             flash(" ".join([str(error.message)] + [str(m) for ms in error.fields.values() for m in ms]), "error")
         else:
             db.session.commit()
-            flash(_("Certificate %(new)s replaces %(old)s.", new=new.serial, old=serial), "success")
+            flash(bdi_message(_("Certificate %(new)s replaces %(old)s."), new=new.serial, old=serial), "success")
         return redirect(url_for("skills.trainee", trainee_id=certificate.trainee_id))
     return render_template("confirm.html", form=form, back=url_for("skills.trainee", trainee_id=certificate.trainee_id),
                            question=_("Reissue certificate %(serial)s from the trainee's current record, with new "

@@ -78,6 +78,13 @@ def bdi(value) -> Markup:
     return Markup("<bdi>{}</bdi>").format(value)
 
 
+def bdi_message(message: str, **values) -> Markup:
+    """A translated message (a flash) with each %(placeholder)s filled by its value isolated in <bdi>:
+    `bdi_message(_("Trainee %(name)s saved."), name=trainee.name)`. The message is escaped, each value
+    too (through bdi); the result is Markup, which the page shows as it is."""
+    return Markup.escape(message) % {key: bdi(value) for key, value in values.items()}
+
+
 def isolate(value) -> str:
     """The same isolation where markup cannot go (a page title, an attribute): FIRST STRONG ISOLATE ...
     POP DIRECTIONAL ISOLATE around the text."""

@@ -3,7 +3,8 @@
 POST /imports/trainees                        admin; multipart: file, dry_run (default true), cohort
 POST /imports/sessions/ID/attendance          admins and the session's cohort's trainers; file, dry_run
 GET  /exports/{trainees,attendance,results,certificates}.{csv,xlsx}   see exchange.exports for who sees what;
-                                              ?headers=codes for the English column names and codes
+                                              codes and English column names (scripts), ?headers=labels
+                                              for the reader's language
 
 A dry run answers 200 with the report, errors included; a commit answers 200 with the same report, or 422
 (problem+json, the report's `errors` list) having written nothing. A file that cannot be read at all answers
@@ -72,9 +73,9 @@ EXPORT_FILTERS = (Param("cohort", STRING, "A cohort's code."), Param("sector", e
                   Param("session", {"type": "integer", "minimum": 1}, "Attendance only: one session."),
                   Param("sep", enum(SEPARATORS), "The CSV separator; `;` for Excel in French."),
                   Param("headers", enum(HEADERS),
-                        "`labels` (the default): column headings and codes (category, sector, region, status…) "
-                        "in the reader's language (`lang`, the account's, else Accept-Language). `codes`: the "
-                        "stable English column names and codes, for scripts."))
+                        "`codes` (the default here): the stable English column names and codes, for scripts. "
+                        "`labels`: column headings and codes (category, sector, region, status…) in the reader's "
+                        "language (`lang`, the account's, else Accept-Language), as the web pages export."))
 EXPORT_MEDIA = {"csv": "text/csv", "xlsx": XLSX_MIMETYPE}
 
 
@@ -124,7 +125,7 @@ def import_attendance(session_id: int):
 @documented("Export {kind} as {fmt}", tag="Exports", query=EXPORT_FILTERS,
             responses=lambda rule: {200: Answer("The file, as an attachment.", {EXPORT_MEDIA[rule["fmt"]]: BINARY})})
 def export(kind: str, fmt: str):
-    return export_response(kind, fmt, current_actor(), request.args)
+    return export_response(kind, fmt, current_actor(), request.args, default_headers="codes")
 
 
 for _kind in EXPORTS:

@@ -189,12 +189,13 @@ FILTERS = {"trainees": ("cohort", "sector", "region", "updated_since", "q", "cat
            "certificates": ("cohort", "sector", "region", "updated_since")}
 
 
-def parse_filters(kind: str, args: Mapping[str, str]) -> tuple[ListFilters, str, bool]:
+def parse_filters(kind: str, args: Mapping[str, str], default_headers: str = "labels"
+                  ) -> tuple[ListFilters, str, bool]:
     """The export's filters (see FILTERS), the CSV separator and whether codes were asked for
-    (`headers=codes`); every fault reported at once."""
+    (`headers=codes`, or `default_headers` when not said); every fault reported at once."""
     errors = FieldErrors()
     sep = SEPARATORS.get(v.choice(errors, "sep", args.get("sep") or ",", SEPARATORS) or ",")
-    codes = v.choice(errors, "headers", args.get("headers") or "labels", HEADERS) == "codes"
+    codes = v.choice(errors, "headers", args.get("headers") or default_headers, HEADERS) == "codes"
     return list_filters(args, *FILTERS[kind], errors=errors), sep, codes
 
 
@@ -319,12 +320,14 @@ def small_file_response(filename: str, sheet_name: str, fmt: str, columns: Seque
     return _attachment(Response(out.getvalue(), mimetype=XLSX_MIMETYPE), filename)
 
 
-def export_response(kind: str, fmt: str, actor: User, args: Mapping[str, str]) -> Response:
-    """The whole export as a download: role check, filters, then CSV streamed or XLSX written."""
+def export_response(kind: str, fmt: str, actor: User, args: Mapping[str, str], *,
+                    default_headers: str = "labels") -> Response:
+    """The whole export as a download: role check, filters, then CSV streamed or XLSX written. A person
+    downloading from a page reads labels; the API, read by scripts, writes codes unless `headers=labels`."""
     spec = EXPORTS[kind]
     if actor.role not in spec.roles:
         raise Forbidden()
-    filters, sep, codes = parse_filters(kind, args)
+    filters, sep, codes = parse_filters(kind, args, default_headers)
     query = spec.select(actor, filters)
     columns = list(spec.columns) if codes else headings(spec.columns)
     labels = () if codes else _labels(kind, spec.columns)

@@ -19,6 +19,7 @@ The rule (docs/rules.md, "Disclosure control"):
 """
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -152,194 +153,347 @@ def written_json(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def written_difference(before: Any, now: Any) -> int | None:
-    """A change between two written counts, only when both are written exactly."""
-    if isinstance(before, bool) or isinstance(now, bool):
+    """A change between two written counts, for governance: only when both are written exactly and the
+    change is 0 or at least 5 either way. A change of 1 to 4 is itself a small count of people (joined
+    or left); one between hidden counts would narrow them."""
+    if isinstance(before, bool) or isinstance(now, bool) or not (isinstance(now, int) and isinstance(before, int)):
         return None
-    return now - before if isinstance(now, int) and isinstance(before, int) else None
+    difference = now - before
+    return difference if difference == 0 or abs(difference) >= THRESHOLD else None
 
 
-# --- views through filters: a filtered figure is a cell of a bigger table ---------------------------
+# --- the family of views: every figure a governance user can request for one day -------------------
+
+BIG = 1 << 62  # "no upper bound", in integer arithmetic (INF as a float would make every sum a float)
+
+
+class _Problem:
+    """Figures (variables), how each is written and its true count, and the sums an outsider knows
+    (total = sum of parts, over figures and unpublished auxiliaries). `narrow` is the outsider's
+    subtraction; `protect` hides figures until it pins no small count. Integers throughout."""
+
+    def __init__(self) -> None:
+        self.index: dict[Any, int] = {}
+        self.exact: list[int] = []
+        self.written: list[Shown] = []
+        self.hideable: list[bool] = []
+        self.checked: list[bool] = []  # a published figure (auxiliaries are not: nobody reads them)
+        self.equations: list[tuple[int, list[int]]] = []
+        self.lines: list[list[int]] = []  # figure -> the equations it is in
+
+    def add(self, key: Any, exact: int, written: Shown, *, hideable: bool = False, checked: bool = True) -> int:
+        self.index[key] = len(self.exact)
+        self.exact.append(int(exact))
+        self.written.append(written)
+        self.hideable.append(hideable)
+        self.checked.append(checked)
+        self.lines.append([])
+        return self.index[key]
+
+    def aux(self, key: Any, exact: int, *, known: bool = False) -> int:
+        """An unpublished quantity: unknown ([0, inf)), or `known` exactly (assumed known, to be safe)."""
+        return self.add(key, exact, int(exact) if known else WITHHELD, checked=False)
+
+    def equation(self, total: Any, parts: list[Any]) -> None:
+        number = len(self.equations)
+        ids = [self.index[k] for k in parts]
+        self.equations.append((self.index[total], ids))
+        for i in {self.index[total], *ids}:
+            self.lines[i].append(number)
+
+    def narrow(self) -> tuple[list[int], list[int]]:
+        """Each figure's range as an outsider narrows it: subtraction along every equation, again and
+        again until nothing moves (a queue of the equations whose figures moved)."""
+        lows, highs = [], []
+        for value in self.written:
+            low, high = bounds(value)
+            lows.append(int(low))
+            highs.append(BIG if high == INF else int(high))
+        equations, lines = self.equations, self.lines
+        queue = deque(range(len(equations)))
+        queued = [True] * len(equations)
+        budget = 200 * len(equations) + 1000
+        pop, push = queue.popleft, queue.append
+        while queue and budget:
+            budget -= 1
+            number = pop()
+            queued[number] = False
+            total, parts = equations[number]
+            sum_low = sum_high = infinite = 0
+            for p in parts:
+                sum_low += lows[p]
+                high = highs[p]
+                if high >= BIG:
+                    infinite += 1
+                else:
+                    sum_high += high
+            moved = []
+            t_low, t_high = lows[total], highs[total]
+            if sum_low > t_low or (not infinite and sum_high < t_high):
+                if sum_low > t_low:
+                    t_low = lows[total] = sum_low
+                if not infinite and sum_high < t_high:
+                    t_high = highs[total] = sum_high
+                moved.append(total)
+            if t_high >= BIG and (infinite > 1 or not t_low):
+                pass  # no part can move: each part's bounds need a bounded total or others bounded
+            else:
+                for p in parts:
+                    low, high = lows[p], highs[p]
+                    if high >= BIG:
+                        others_high = sum_high if infinite == 1 else BIG
+                    else:
+                        others_high = BIG if infinite else sum_high - high
+                    new_low = t_low - others_high if others_high < BIG and t_low - others_high > low else low
+                    new_high = t_high - sum_low + low if t_high < BIG and t_high - sum_low + low < high else high
+                    if new_low != low or new_high != high:
+                        lows[p], highs[p] = new_low, new_high
+                        moved.append(p)
+            for figure in moved:
+                for other in lines[figure]:
+                    if not queued[other]:
+                        queued[other] = True
+                        push(other)
+        return lows, highs
+
+    def _candidate(self, figure: int) -> int | None:
+        """The figure to hide next for a pinned one: the smallest shown non-zero hideable figure in its
+        equations, else in those of the figures they hold (and so on outward)."""
+        seen_equations: set[int] = set()
+        seen, frontier = {figure}, [figure]
+        while frontier:
+            numbers = [n for f in frontier for n in self.lines[f] if n not in seen_equations]
+            seen_equations.update(numbers)
+            best = None
+            following = []
+            for n in numbers:
+                total, parts = self.equations[n]
+                for k in (total, *parts):
+                    if (self.hideable[k] and self.exact[k] > 0 and self.written[k] not in MARKERS
+                            and (best is None or (self.exact[k], k) < best)):
+                        best = (self.exact[k], k)
+                    if k not in seen:
+                        seen.add(k)
+                        following.append(k)
+            if best is not None:
+                return best[1]
+            frontier = following
+        return None
+
+    def protect(self) -> None:
+        """Complementary suppression over the whole problem: while the outsider pins a hidden figure
+        whose true count is 1 to 4, hide one more figure ("5+") near each pinned one; when none is left
+        to hide, or after as many rounds as figures, withhold every hideable figure."""
+        small = [i for i in range(len(self.exact)) if self.checked[i] and is_small(self.exact[i])]
+        for _round in range(len(self.exact) + 1):
+            if not any(self.written[i] in MARKERS for i in small):
+                return  # nothing small is hidden: nothing to pin
+            lows, highs = self.narrow()
+            pinned = [i for i in small if self.written[i] in MARKERS and lows[i] >= highs[i]]
+            if not pinned:
+                return
+            for figure in pinned:
+                choice = self._candidate(figure)
+                if choice is None:
+                    break
+                self.written[choice] = AT_LEAST
+            else:
+                continue
+            break
+        for i, hideable in enumerate(self.hideable):
+            if hideable:
+                self.written[i] = WITHHELD
+
+    def get(self, key: Any, default: Shown = 0) -> Shown:
+        return self.written[self.index[key]] if key in self.index else default
+
 
 def narrow(written: Mapping[Any, Shown], equations: list[tuple[Any, list[Any]]]) -> dict[Any, tuple[float, float]]:
     """What an outsider can narrow each figure to, from how figures are written and the equations
-    (total, parts) they know (the parts add up to the total), subtracting along rows, columns and
-    totals again and again until nothing moves."""
-    ranges = {key: list(bounds(value)) for key, value in written.items()}
-    for _round in range(100):
-        moved = False
-        for total, parts in equations:
-            for key in [total, *parts]:
-                if key == total:
-                    new = [max(ranges[key][0], sum(ranges[k][0] for k in parts)),
-                           min(ranges[key][1], sum(ranges[k][1] for k in parts))]
-                else:
-                    others_low = sum(ranges[k][0] for k in parts if k != key)
-                    others_high = sum(ranges[k][1] for k in parts if k != key)
-                    new = [max(ranges[key][0], ranges[total][0] - others_high),
-                           min(ranges[key][1], ranges[total][1] - others_low)]
-                if new != ranges[key]:
-                    ranges[key], moved = new, True
-        if not moved:
-            break
-    return {key: (low, high) for key, (low, high) in ranges.items()}
+    (total, parts) they know (the parts add up to the total)."""
+    problem = _Problem()
+    for key, value in written.items():
+        problem.add(key, 0, value)
+    for total, parts in equations:
+        problem.equation(total, parts)
+    lows, highs = problem.narrow()
+    return {key: (lows[i], INF if highs[i] >= BIG else highs[i]) for key, i in problem.index.items()}
 
 
 def protect_grid(grid: Mapping[tuple[str, str], int], rows_written: Mapping[str, Shown],
                  cols_written: Mapping[str, Shown]) -> dict[tuple[str, str], Shown]:
     """A two-way table (row key, column key) -> count whose row and column totals are written as given
-    (each protected in its own one-way table against the grand total): primary suppression, then
-    complementary suppression until no small count — a cell, a row or column total, or the grand
-    total — can be narrowed to its value by subtraction along rows, columns and totals, repeated
-    (`narrow`). The cell hidden next is the smallest shown non-zero one in the row, else the column, of
-    what was pinned; a line with nothing left to hide, or whose total is hidden small, is withheld."""
-    exact: dict[Any, int] = {("cell", *key): int(value) for key, value in grid.items()}
-    row_keys = {r: [("cell", *k) for k in grid if k[0] == r] for r in rows_written}
-    col_keys = {c: [("cell", *k) for k in grid if k[1] == c] for c in cols_written}
-    for r, keys in row_keys.items():
-        exact[("row", r)] = sum(exact[k] for k in keys)
-    for c, keys in col_keys.items():
-        exact[("col", c)] = sum(exact[k] for k in keys)
-    exact[("total",)] = sum(int(v) for v in grid.values())
-    written: dict[Any, Shown] = {k: shown(v) for k, v in exact.items() if k[0] == "cell"}
-    written.update({("row", r): v for r, v in rows_written.items()})
-    written.update({("col", c): v for c, v in cols_written.items()})
-    written[("total",)] = shown(exact[("total",)])
-    equations = ([(("row", r), keys) for r, keys in row_keys.items()]
-                 + [(("col", c), keys) for c, keys in col_keys.items()]
-                 + [(("total",), [("row", r) for r in rows_written]), (("total",), [("col", c) for c in cols_written])])
-    for total, parts in equations[:len(row_keys) + len(col_keys)]:
-        if written[total] in (SMALL, WITHHELD):  # a line of fewer than 5 people, or withheld: withheld
-            for k in parts:
-                written[k] = WITHHELD
-
-    def lines_of(key: Any) -> list[list[Any]]:
-        if key[0] == "cell":
-            return [row_keys[key[1]], col_keys[key[2]]]
-        if key[0] == "row":
-            return [row_keys[key[1]]]
-        if key[0] == "col":
-            return [col_keys[key[1]]]
-        return list(row_keys.values())
-
-    for _round in range(4 * len(exact) + 4):
-        ranges = narrow(written, equations)
-        pinned = [k for k, (low, high) in ranges.items()
-                  if written[k] in MARKERS and is_small(exact[k]) and low == high]
-        if not pinned:
-            break
-        # The pinned figure's own lines first, then any line: the smallest shown non-zero cell.
-        for keys in [*lines_of(pinned[0]), *row_keys.values(), *col_keys.values()]:
-            visible = sorted((exact[k], k) for k in keys if written[k] not in MARKERS and exact[k] > 0)
-            if visible:
-                written[visible[0][1]] = AT_LEAST
-                break
-        else:
-            for k in written:
-                if k[0] == "cell":
-                    written[k] = WITHHELD
-            break
-    return {(k[1], k[2]): v for k, v in written.items() if k[0] == "cell"}
+    (each protected in its own one-way table against the grand total): its cells protected along rows,
+    columns and totals (a line whose total is hidden small, or withheld, is withheld)."""
+    problem = _Problem()
+    rows = {r: [k for k in grid if k[0] == r] for r in rows_written}
+    cols = {c: [k for k in grid if k[1] == c] for c in cols_written}
+    grand = sum(int(v) for v in grid.values())
+    problem.add("total", grand, shown(grand))
+    for r, keys in rows.items():
+        problem.add(("row", r), sum(int(grid[k]) for k in keys), rows_written[r])
+    for c, keys in cols.items():
+        problem.add(("col", c), sum(int(grid[k]) for k in keys), cols_written[c])
+    for key, value in grid.items():
+        withheld = rows_written[key[0]] in (SMALL, WITHHELD) or cols_written[key[1]] in (SMALL, WITHHELD)
+        problem.add(key, value, WITHHELD if withheld else shown(int(value)), hideable=True)
+    problem.equation("total", [("row", r) for r in rows])
+    problem.equation("total", [("col", c) for c in cols])
+    for r, keys in rows.items():
+        problem.equation(("row", r), keys)
+    for c, keys in cols.items():
+        problem.equation(("col", c), keys)
+    problem.protect()
+    return {key: problem.get(key) for key in grid}
 
 
-def protect_joint(groups: list[tuple[Mapping[str, str], int]], dims: tuple[str, ...],
-                  filtered: tuple[str, ...]) -> dict[tuple[str, str, str, str], Shown]:
-    """Every two-way table (filtered dimension x any other dimension) of one scope, protected together:
-    they share their margins (the unfiltered one-way tables, each protected against the grand total)
-    and a reader can subtract along all of them at once. Keys: (dim, key, dim, key) with the two dims in
-    sorted order. Same steps as protect_grid, over the union of the tables' equations."""
-    grand = sum(count for _attrs, count in groups)
-    exact: dict[Any, int] = {("total",): grand}
-    for attrs, count in groups:
-        for dim in dims:
-            exact[("m", dim, attrs[dim])] = exact.get(("m", dim, attrs[dim]), 0) + count
-    keys = {dim: sorted({k[2] for k in exact if k[0] == "m" and k[1] == dim}) for dim in dims}
-    written: dict[Any, Shown] = {("total",): shown(grand)}
-    for dim in dims:
-        margin = protect({k: exact[("m", dim, k)] for k in keys[dim]}, grand, total_shown=shown(grand))
-        written.update({("m", dim, k): v for k, v in margin.items()})
-    pairs = sorted({tuple(sorted((f, d))) for f in filtered for d in dims if d != f})
-    for first, second in pairs:
-        for a in keys[first]:
-            for b in keys[second]:
-                exact[("c", first, a, second, b)] = 0
-        for attrs, count in groups:
-            exact[("c", first, attrs[first], second, attrs[second])] += count
-    for key, value in exact.items():
-        if key[0] == "c":
-            written[key] = shown(value)
-    equations: list[tuple[Any, list[Any]]] = [(("total",), [("m", d, k) for k in keys[d]]) for d in dims]
-    for first, second in pairs:
-        for a in keys[first]:
-            equations.append((("m", first, a), [("c", first, a, second, b) for b in keys[second]]))
-        for b in keys[second]:
-            equations.append((("m", second, b), [("c", first, a, second, b) for a in keys[first]]))
-    cell_lines = [parts for total, parts in equations if total[0] == "m"]
-    for total, parts in equations:
-        if total[0] == "m" and written[total] in (SMALL, WITHHELD):
-            for k in parts:
-                written[k] = WITHHELD
-    for _round in range(len(exact) + 4):
-        ranges = narrow(written, equations)
-        pinned = [k for k, (low, high) in ranges.items()
-                  if written[k] in MARKERS and is_small(exact[k]) and low == high]
-        if not pinned:
-            break
-        own = [parts for total, parts in equations if pinned[0] == total or pinned[0] in parts]
-        for parts in [*own, *cell_lines]:
-            visible = sorted((exact[k], k) for k in parts
-                             if k[0] == "c" and written[k] not in MARKERS and exact[k] > 0)
-            if visible:
-                written[visible[0][1]] = AT_LEAST
-                break
-        else:
-            for k in written:
-                if k[0] == "c":
-                    written[k] = WITHHELD
-            break
-    return {k[1:]: v for k, v in written.items() if k[0] == "c"}
+Groups = list[tuple[Mapping[str, str], int]]
 
 
-def filtered_view(groups: list[tuple[Mapping[str, str], int]], chosen: Mapping[str, str],
-                  dims: tuple[str, ...], filterable: tuple[str, ...] = ("sector", "region"), *,
-                  total_only: bool = False) -> tuple[Shown, dict[str, dict[str, Shown]]]:
-    """A view filtered on one or two of `filterable` (`chosen`: dim -> key), as written: its total as
-    the cell it is in the unfiltered one-way table (one filter) or the two-way table of the filters
-    (two), and, with one filter, its breakdown by each other dimension as its row of the jointly
-    protected two-way tables (protect_joint). With two filters each breakdown is protected against the
-    view's total only (docs/rules.md). `groups`: the scope's counts per combination ({dim: key}, count)."""
-    grand = sum(count for _attrs, count in groups)
-    joints: list[dict] = []
+class Family:
+    """Every count a governance user can request for one day, protected together, since a reader may
+    subtract along all of them at once. `scopes`: the counts per combination of attributes
+    ([({dim: key}, count)]) of the programme (key None) and of each track (any other key).
 
-    def cell(d1: str, k1: str, d2: str, k2: str) -> Shown:
-        if not joints:  # the costly part: only when a two-way cell is needed
-            joints.append(protect_joint(groups, dims, tuple(d for d in filterable if d in dims)))
-        (a, ka), (b, kb) = sorted(((d1, k1), (d2, k2)))
-        return joints[0].get((a, ka, b, kb), 0)
+    A figure is a count of people in a scope with some attributes (a condition: dim -> key). Published
+    (docs/rules.md, "Filters"):
+    - the programme's total and its one-way tables, each protected against the total (`protect`):
+      fixed first, so the unfiltered view never depends on the rest;
+    - each track's total, as a cell of the table of tracks (fixed next);
+    - the programme's two-way tables of a filterable dim (sector, region) by any other dim, and each
+      track's one-way tables: protected together (`joint`);
+    - nothing finer: finer views are withheld.
+    The outsider also knows what any registry tells: every count splits along any attribute into
+    counts of 0 or more, published or not (the two-way tables of the tracks and the three-way tables
+    (sector x region x dim) are modelled as unknowns, so that three published two-way tables cannot be
+    played against each other); a track's count of a figure is at most the programme's (not by
+    training language, which may differ per track); and the tracks' counts add up to the programme's
+    plus the extra holdings of people in several tracks, assumed known (the safe side)."""
 
-    names = list(chosen)
-    if len(names) == 1:
-        (dim,) = names
-        counts: dict[str, int] = {}
-        for attrs, count in groups:
-            counts[attrs[dim]] = counts.get(attrs[dim], 0) + count
-        total = protect(counts, grand, total_shown=shown(grand)).get(chosen[dim], 0)
-        if total_only:
-            return total, {}
-        keys = {other: {attrs[other] for attrs, _count in groups} for other in dims}
-        breakdowns = {other: ({chosen[dim]: total} if other == dim
-                              else {k: cell(dim, chosen[dim], other, k) for k in keys[other]})
-                      for other in dims}
+    def __init__(self, scopes: Mapping[Any, Groups], dims: tuple[str, ...],
+                 filterable: tuple[str, ...] = ("sector", "region")) -> None:
+        self.dims = tuple(dims)
+        self.filterable = tuple(d for d in filterable if d in dims)
+        self.tracks = [k for k in scopes if k is not None]
+        self.scopes = [None, *self.tracks]
+        groups = {None: list(scopes.get(None, [])), **{k: list(scopes[k]) for k in self.tracks}}
+        pairs = sorted({tuple(sorted((f, d))) for f in self.filterable for d in self.dims if d != f})
+        triples = (sorted({tuple(sorted((*self.filterable, d))) for d in self.dims if d not in self.filterable})
+                   if len(self.filterable) == 2 else [])
+        self.combos: list[tuple[str, ...]] = [(), *((d,) for d in self.dims), *pairs, *triples]
+        self.published_pairs = set(pairs)
+        self.counts: dict[Any, dict[tuple, int]] = {}
+        for scope in self.scopes:
+            counts: dict[tuple, int] = {}
+            for attrs, count in groups[scope]:
+                for combo in self.combos:
+                    cond = tuple((d, attrs[d]) for d in combo)
+                    counts[cond] = counts.get(cond, 0) + count
+            self.counts[scope] = counts
+        self.keys = {dim: sorted({k for c in self.counts.values() for cond in c for d, k in cond if d == dim})
+                     for dim in self.dims}
+        grand = self.exact(None, ())
+        self.written: dict[Any, Shown] = {(None, ()): shown(grand)}
+        for dim in self.dims:  # the unfiltered view: each breakdown against the total, nothing else
+            table = protect({k: self.exact(None, ((dim, k),)) for k in self.keys[dim]}, grand, total_shown=shown(grand))
+            self.written.update({(None, ((dim, k),)): v for k, v in table.items()})
+        self.written.update(self._track_totals())
+        self._joint: _Problem | None = None
+
+    def exact(self, scope: Any, cond: tuple) -> int:
+        return self.counts.get(scope, {}).get(cond, 0)
+
+    def _conditions(self, combo: tuple[str, ...]) -> list[tuple]:
+        result: list[tuple] = [()]
+        for dim in combo:
+            result = [(*c, (dim, k)) for c in result for k in self.keys[dim]]
+        return result
+
+    def _build(self, problem: _Problem, combos: list[tuple[str, ...]]) -> None:
+        """Every figure of these combos in every scope (published: as written or to be protected;
+        else unknown), the equations within each scope, and across scopes per figure."""
+        for combo in combos:
+            level = len(combo)
+            for cond in self._conditions(combo):
+                for scope in self.scopes:
+                    name, exact = (scope, cond), self.exact(scope, cond)
+                    parent_hidden = any(self.written.get((scope, cond[:i] + cond[i + 1:])) in (SMALL, WITHHELD)
+                                        for i in range(level))
+                    if name in self.written:
+                        problem.add(name, exact, self.written[name])
+                    elif level == 0 or (level == 1 and scope is not None) or (scope is None and combo in self.published_pairs):
+                        problem.add(name, exact, WITHHELD if parent_hidden else shown(exact), hideable=True)
+                    else:
+                        problem.aux(name, exact)
+                if self.tracks:
+                    extra = sum(self.exact(k, cond) for k in self.tracks) - self.exact(None, cond)
+                    problem.aux(("sum", cond), extra + self.exact(None, cond))
+                    problem.aux(("extra", cond), extra, known=True)
+                    problem.equation(("sum", cond), [(k, cond) for k in self.tracks])
+                    problem.equation(("sum", cond), [(None, cond), ("extra", cond)])
+                    if "language" not in combo:  # a track's people are among the programme's
+                        for k in self.tracks:
+                            problem.aux(("outside", k, cond), self.exact(None, cond) - self.exact(k, cond))
+                            problem.equation((None, cond), [(k, cond), ("outside", k, cond)])
+        present = set(combos)
+        for combo in combos:  # a figure splits along any of its dims' keys
+            for i, dim in enumerate(combo):
+                parent = combo[:i] + combo[i + 1:]
+                if parent not in present:
+                    continue
+                for cond in self._conditions(parent):
+                    for scope in self.scopes:
+                        parts = [(scope, tuple(sorted((*cond, (dim, k))))) for k in self.keys[dim]]
+                        problem.equation((scope, cond), parts)
+
+    def _track_totals(self) -> dict[Any, Shown]:
+        if not self.tracks:
+            return {}
+        if self.written[(None, ())] in (SMALL, WITHHELD):  # fewer than 5 people: every track's too
+            return {(k, ()): WITHHELD for k in self.tracks}
+        problem = _Problem()
+        self._build(problem, [()])
+        problem.protect()
+        return {(k, ()): problem.get((k, ())) for k in self.tracks}
+
+    def joint(self) -> _Problem:
+        """The programme's two-way tables and the tracks' one-way tables, protected together (the costly
+        part: built once per family, and only when a view needs it)."""
+        if self._joint is None:
+            self._joint = _Problem()
+            self._build(self._joint, self.combos)
+            self._joint.protect()
+        return self._joint
+
+    def figure(self, scope: Any, chosen: Mapping[str, str]) -> Shown:
+        """A count as written: published figures as protected, anything finer withheld."""
+        cond = tuple(sorted(chosen.items()))
+        if (scope, cond) in self.written:
+            return self.written[(scope, cond)]
+        combo = tuple(d for d, _k in cond)
+        published = (len(cond) == 1 and scope is not None) or (scope is None and combo in self.published_pairs)
+        if not published:
+            return WITHHELD
+        if any(k not in self.keys[d] for d, k in cond):
+            return 0  # nobody anywhere has that attribute
+        return self.joint().get((scope, cond))
+
+    def total(self, scope: Any, chosen: Mapping[str, str]) -> Shown:
+        """A view's total as written (cheap unless it is a figure of the joint tables)."""
+        if not chosen and scope is not None and scope not in self.tracks:
+            return 0  # a track nobody holds
+        return self.figure(scope, chosen)
+
+    def view(self, scope: Any, chosen: Mapping[str, str]) -> tuple[Shown, dict[str, dict[str, Shown]]]:
+        """A view as written: its total, and its breakdown by each dim (key -> written count)."""
+        total = self.total(scope, chosen)
+        breakdowns = {dim: ({chosen[dim]: total} if dim in chosen
+                            else {k: self.total(scope, {**chosen, dim: k}) for k in self.keys[dim]})
+                      for dim in self.dims}
         return total, breakdowns
-    first, second = names[:2]
-    total = cell(first, chosen[first], second, chosen[second])
-    if total_only:
-        return total, {}
-    inside = [(attrs, count) for attrs, count in groups if all(attrs[d] == chosen[d] for d in names)]
-    breakdowns = {}
-    for other in dims:
-        inner: dict[str, int] = {}
-        for attrs, count in inside:
-            inner[attrs[other]] = inner.get(attrs[other], 0) + count
-        breakdowns[other] = ({chosen[other]: total} if other in chosen
-                             else protect(inner, sum(inner.values()), total_shown=total))
-    return total, breakdowns
+
+
+def filtered_view(groups: Groups, chosen: Mapping[str, str], dims: tuple[str, ...],
+                  filterable: tuple[str, ...] = ("sector", "region")) -> tuple[Shown, dict[str, dict[str, Shown]]]:
+    """A view of the programme (no tracks) filtered as `chosen` (dim -> key), as written."""
+    return Family({None: groups}, dims, filterable).view(None, chosen)

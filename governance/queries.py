@@ -19,7 +19,7 @@ from certificates.models import Certificate, VerificationCount
 from common import clock
 from common.clock import MOROCCO
 from common.extensions import db
-from governance.disclosure import filtered_view, written_json
+from governance.disclosure import Family, written_json
 from governance.figures import (
     BREAKDOWNS,
     Breakdowns,
@@ -258,34 +258,51 @@ def closed_figures(quarter: Quarter) -> Figures | None:
     return Figures.from_json(snapshot.figures) if snapshot else None
 
 
+def families(days: list[date]) -> list[Family]:
+    """For each day, every count governance can request, protected together (governance.disclosure.
+    Family): the programme's and every track's counts per combination of attributes, read in one
+    statement over trained_periods (in the order of its covering index)."""
+    counts = [sa.func.sum(sa.case((sa.and_(*_covers(day)), 1), else_=0)) for day in days]
+    rows = db.session.execute(sa.select(TrainedPeriod.track_id, *GROUPS, *counts)
+                              .group_by(TrainedPeriod.track_id, *GROUPS)).all()
+    result = []
+    for index in range(len(days)):
+        scopes: dict[int | None, list] = {None: []}
+        for row in rows:
+            count = int(row[1 + len(GROUPS) + index])
+            if count:
+                attrs = {name: "unknown" if row[1 + i] is None else row[1 + i] for i, name in enumerate(BREAKDOWNS)}
+                scopes.setdefault(row[0], []).append((attrs, count))
+        result.append(Family(scopes, BREAKDOWNS))
+    return result
+
+
 def filtered_written(quarter: Quarter, filters: Filters, *, with_previous: bool = False) -> dict[str, Any] | None:
-    """For the governance role, a view filtered by sector and/or region as written: each figure as the
-    cell it is in the unfiltered tables of the same scope (governance.disclosure.filtered_view), so that
-    no filter undoes a suppression. None when no sector or region filter applies. Keys: trained,
-    by_<dim>, trend (written totals per quarter), previous (trained and by_<dim>, or None)."""
-    chosen = {name: value for name, value in (("sector", filters.sector), ("region", filters.region)) if value}
-    if not chosen:
+    """For the governance role, a view filtered by track, sector and/or region as written: each figure as
+    it is in the family of every view governance can request that day (governance.disclosure.Family),
+    so that no filter, and no difference between filters, undoes a suppression. None without a filter
+    (the unfiltered view is the family's first, fixed part: governance.serializers writes it alike).
+    Keys: trained, by_<dim>, trend (written totals per quarter), previous (trained and by_<dim>, or None)."""
+    if not filters.any:
         return None
+    chosen = {name: value for name, value in (("sector", filters.sector), ("region", filters.region)) if value}
+    scope = filters.track_id
     quarters = trend_quarters(quarter)
     days = [as_of_day(q) for q in quarters]
     previous_day = as_of_day(quarter.previous())
     if with_previous and previous_day not in days:
         days.append(previous_day)
-    rows = trained_counts(days, Filters(track_id=filters.track_id))
-
-    def view(index: int, total_only: bool = False) -> tuple[Any, dict[str, dict[str, Any]]]:
-        groups = [({name: "unknown" if row[i] is None else row[i] for i, name in enumerate(BREAKDOWNS)},
-                   int(row[len(GROUPS) + index])) for row in rows]
-        return filtered_view(groups, chosen, BREAKDOWNS, total_only=total_only)
+    family = families(days)
 
     def written(index: int, exact: Breakdowns) -> dict[str, Any]:
-        total, by = view(index)
-        return {"trained": total, **{f"by_{name}": {key: by[name].get(key, 0) for key in exact.by(name)}
+        total, by = family[index].view(scope, chosen)
+        keys = {name: [*exact.by(name), *(k for k in by[name] if k not in exact.by(name))] for name in BREAKDOWNS}
+        return {"trained": total, **{f"by_{name}": {key: by[name].get(key, 0) for key in keys[name]}
                                      for name in BREAKDOWNS}}
 
     current = figures(quarter, filters, with_previous=with_previous)
     result = written(days.index(as_of_day(quarter)), current)
-    result["trend"] = [{"quarter": str(q), "trained": view(i, total_only=True)[0]} for i, q in enumerate(quarters)]
+    result["trend"] = [{"quarter": str(q), "trained": family[i].total(scope, chosen)} for i, q in enumerate(quarters)]
     result["previous"] = (written(days.index(previous_day), current.previous)
                           if with_previous and current.previous is not None else None)
     return result

@@ -13,6 +13,7 @@ from governance.disclosure import (
     share,
     shown,
     split,
+    written_difference,
 )
 from governance.figures import BREAKDOWNS, Breakdowns, Figures
 
@@ -76,9 +77,12 @@ def previous_json(previous: Breakdowns, *, exact: bool = False, written: dict[st
             **{f"by_{name}": protect(previous.by(name), previous.trained, total_shown=total) for name in BREAKDOWNS}}
 
 
-def change(now: Any, before: Any) -> int | None:
-    """A change between two written counts, only when both are written exactly."""
-    return now - before if isinstance(now, int) and isinstance(before, int) else None
+def change(now: Any, before: Any, *, exact: bool = False) -> int | None:
+    """A change between two written counts as shown: exact for admins, else by the disclosure rule
+    (governance.disclosure.written_difference: both counts written exactly, the change 0 or 5+)."""
+    if exact:
+        return now - before if isinstance(now, int) and isinstance(before, int) else None
+    return written_difference(before, now)
 
 
 def cohort_row_json(row, *, exact: bool = False) -> dict[str, Any]:

@@ -12,13 +12,13 @@ from common.errors import DomainError, NotFound
 from common.extensions import db
 from common.forms import apply_errors
 from common.pagination import paginate_rows
-from common.templating import current_language
+from common.templating import bdi_message, current_language
 from governance import operations, queries, reporting
 from governance.disclosure import bar_value, scale
 from governance.forms import TargetsForm
 from governance.loaders import filters_from_request, parse_quarter, quarter_from_request
 from governance.rules import Quarter, quarters_between
-from governance.serializers import cohort_row_json, previous_json, progress_json
+from governance.serializers import change, cohort_row_json, previous_json, progress_json
 from jobs import runner
 from skills.forms import ConfirmForm
 from skills.models import Track
@@ -39,7 +39,7 @@ def dashboard():
     cohorts = paginate_rows(queries.cohort_rates(quarter, filters), request.args.get("page", 1, type=int) or 1, 20)
     return render_template(
         "governance/dashboard.html", quarter=quarter, shown=shown, before=before, as_of=figures.as_of,
-        bar_value=bar_value, scale=scale, exact=exact,
+        bar_value=bar_value, scale=scale, exact=exact, change=lambda now, before: change(now, before, exact=exact),
         closed=closed, filters=filters, cohorts=cohorts,
         cohort_rows=[cohort_row_json(r, exact=exact) for r in cohorts.items],
         quarters=list(reversed(quarters_between(queries.first_quarter(), Quarter.of(clock.today())))),
@@ -88,7 +88,7 @@ def close_quarter(quarter: str):
             flash(" ".join([str(error.message)] + [str(m) for ms in error.fields.values() for m in ms]), "error")
         else:
             db.session.commit()
-            flash(_("Quarter %(quarter)s is closed: its figures are frozen.", quarter=quarter), "success")
+            flash(bdi_message(_("Quarter %(quarter)s is closed: its figures are frozen."), quarter=quarter), "success")
         return redirect(url_for("governance.dashboard", quarter=quarter))
     return render_template("confirm.html", form=form, back=url_for("governance.dashboard", quarter=quarter),
                            question=_("Close quarter %(quarter)s? Its figures will be frozen as they are now; later "

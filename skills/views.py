@@ -18,7 +18,7 @@ from common.errors import DomainError
 from common.extensions import db
 from common.forms import apply_errors, choices
 from common.i18n import public_page
-from common.templating import bdi, current_language, localdatetime
+from common.templating import bdi, bdi_message, current_language, localdatetime
 from skills import operations, permissions, queries
 from skills.forms import (
     CohortForm,
@@ -82,7 +82,7 @@ def modules():
     form = ModuleForm()
     if form.validate_on_submit():
         done = _save(form, lambda: operations.create_module(current_user, form.to_data()),
-                     _("Module %(code)s created.", code=form.code.data), url_for("skills.modules"))
+                     bdi_message(_("Module %(code)s created."), code=form.code.data), url_for("skills.modules"))
         if done:
             return done
     page = db.paginate(queries.modules(request.args.get("q")), per_page=25)
@@ -96,7 +96,7 @@ def edit_module(code: str):
     form = ModuleForm(obj=module)
     if form.validate_on_submit():
         done = _save(form, lambda: operations.update_module(current_user, module, form.to_data()),
-                     _("Module %(code)s saved.", code=module.code), url_for("skills.modules"))
+                     bdi_message(_("Module %(code)s saved."), code=module.code), url_for("skills.modules"))
         if done:
             return done
     return render_template("skills/edit.html", form=form, title=_("Module %(code)s", code=module.code),
@@ -121,7 +121,7 @@ def tracks():
     form = _track_form()
     if form.validate_on_submit():
         done = _save(form, lambda: operations.create_track(current_user, form.to_data()),
-                     _("Track %(code)s created.", code=form.code.data), url_for("skills.tracks"))
+                     bdi_message(_("Track %(code)s created."), code=form.code.data), url_for("skills.tracks"))
         if done:
             return done
     page = db.paginate(queries.tracks(request.args.get("q")), per_page=25)
@@ -135,7 +135,7 @@ def edit_track(code: str):
     form = _track_form(track)
     if form.validate_on_submit():
         done = _save(form, lambda: operations.update_track(current_user, track, form.to_data()),
-                     _("Track %(code)s saved.", code=track.code), url_for("skills.tracks"))
+                     bdi_message(_("Track %(code)s saved."), code=track.code), url_for("skills.tracks"))
         if done:
             return done
     return render_template("skills/edit.html", form=form, title=_("Track %(code)s", code=track.code),
@@ -159,7 +159,7 @@ def new_trainee():
     form = TraineeForm()
     if form.validate_on_submit():
         done = _save(form, lambda: operations.create_trainee(current_user, form.to_data()),
-                     _("Trainee %(name)s created.", name=form.name.data), url_for("skills.trainees"))
+                     bdi_message(_("Trainee %(name)s created."), name=form.name.data), url_for("skills.trainees"))
         if done:
             return done
     return render_template("skills/edit.html", form=form, title=_("New trainee"), back=url_for("skills.trainees"))
@@ -172,7 +172,7 @@ def edit_trainee(trainee_id: int):
     form = TraineeForm(obj=trainee)
     if form.validate_on_submit():
         done = _save(form, lambda: operations.update_trainee(current_user, trainee, form.to_data()),
-                     _("Trainee %(name)s saved.", name=trainee.name),
+                     bdi_message(_("Trainee %(name)s saved."), name=trainee.name),
                      url_for("skills.trainee", trainee_id=trainee.id))
         if done:
             return done
@@ -243,7 +243,8 @@ def withdraw_recognition(trainee_id: int, recognition_id: int):
             flash(str(error.message), "error")
         else:
             db.session.commit()
-            flash(_("The recognition of module %(code)s is withdrawn.", code=recognition.module.code), "success")
+            flash(bdi_message(_("The recognition of module %(code)s is withdrawn."), code=recognition.module.code),
+                  "success")
         return redirect(back)
     return render_template("confirm.html", form=form, back=back, question=escape(_(
         "Withdraw the recognition of module %(code)s for %(name)s? It stops counting toward their tracks at once; "
@@ -291,7 +292,7 @@ def new_cohort():
     form = _cohort_form()
     if form.validate_on_submit():
         done = _save(form, lambda: operations.create_cohort(current_user, form.to_data()),
-                     _("Cohort %(code)s created.", code=form.code.data),
+                     bdi_message(_("Cohort %(code)s created."), code=form.code.data),
                      url_for("skills.cohort", code=form.code.data))
         if done:
             return done
@@ -305,7 +306,7 @@ def edit_cohort(code: str):
     form = _cohort_form(cohort)
     if form.validate_on_submit():
         done = _save(form, lambda: operations.update_cohort(current_user, cohort, form.to_data()),
-                     _("Cohort %(code)s saved.", code=form.code.data),
+                     bdi_message(_("Cohort %(code)s saved."), code=form.code.data),
                      url_for("skills.cohort", code=form.code.data))
         if done:
             return done
@@ -403,7 +404,7 @@ def unenrol(code: str, trainee_id: int):
     if form.validate_on_submit():
         operations.unenrol_trainee(current_user, cohort, trainee)
         db.session.commit()
-        flash(_("%(name)s is no longer enrolled in %(code)s.", name=trainee.name, code=cohort.code), "success")
+        flash(bdi_message(_("%(name)s is no longer enrolled in %(code)s."), name=trainee.name, code=cohort.code), "success")
         return redirect(url_for("skills.cohort", code=cohort.code))
     return render_template("confirm.html", form=form, back=url_for("skills.cohort", code=cohort.code),
                            question=_("Remove %(name)s from cohort %(code)s? Attendance and results already "

@@ -1,6 +1,7 @@
 """Disclosure control (governance/disclosure.py): every count of people the governance role reads is 0,
 5 or more, or hidden ("<5", "5+", "…"), and no hidden count from 1 to 4 can be worked out by
-subtraction along a table's rows, columns and totals, filtered or not. Admins see exact figures.
+subtraction along a table's rows, columns and totals, across every view governance can request (the
+programme and each track; no filter, sector, region, both) and between quarters. Admins see exact figures.
 
 The attacker here is written apart from the rule: it knows how each marker bounds a count, collects
 every equation the published views give (a breakdown adds up to its view's total; a sector-filtered
@@ -18,7 +19,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from common import clock
-from governance.disclosure import AT_LEAST, SMALL, WITHHELD, filtered_view, protect, protect_grid, shown
+from itertools import product
+
+from governance.disclosure import (
+    AT_LEAST,
+    SMALL,
+    WITHHELD,
+    Family,
+    filtered_view,
+    protect,
+    protect_grid,
+    shown,
+    written_difference,
+)
 
 INF = float("inf")
 DIMS = ("category", "sector", "region")
@@ -45,6 +58,7 @@ class Attacker:
         self.bounds: dict[str, list[float]] = {}
         self.truth: dict[str, int] = {}
         self.equations: list[tuple[str, list[str]]] = []
+        self.auxiliary: set[str] = set()  # sums of counts, not counts of people with given attributes
 
     def see(self, name: str, written, true: int) -> None:
         low, high = bounds(written)
@@ -54,6 +68,11 @@ class Attacker:
         else:
             self.bounds[name] = [low, high]
         self.truth[name] = true
+
+    def unknown(self, name: str, true: int) -> None:
+        """A count no view publishes: only that it is 0 or more."""
+        if name not in self.bounds:
+            self.bounds[name], self.truth[name] = [0, INF], true
 
     def equation(self, total: str, parts: list[str]) -> None:
         self.equations.append((total, parts))
@@ -83,7 +102,7 @@ class Attacker:
         """Hidden counts from 1 to 4 pinned to their value."""
         self.narrow()
         return [(name, self.truth[name]) for name, (low, high) in self.bounds.items()
-                if 1 <= self.truth[name] <= 4 and low == high]
+                if 1 <= self.truth[name] <= 4 and low == high and name not in self.auxiliary]
 
 
 people = st.lists(st.tuples(*(st.sampled_from(VOCAB[d]) for d in DIMS)), max_size=40)
@@ -142,6 +161,148 @@ def test_no_hidden_small_count_can_be_worked_out_across_tables_and_filters(regis
     attacker = Attacker()
     publish(registry, attacker)
     assert attacker.recovered() == []
+
+
+# --- every view governance can request: programme and tracks x no filter, sector, region, both -------
+
+TRACKS = ("A", "B")
+holders = st.lists(st.tuples(*(st.sampled_from(VOCAB[d]) for d in DIMS),
+                             st.sampled_from((("A",), ("B",), ("A", "B")))), max_size=40)
+FILTERS = [{}] + [{f: v} for f in ("sector", "region") for v in VOCAB[f]] + [
+    {"sector": s, "region": r} for s in VOCAB["sector"] for r in VOCAB["region"]]
+CONDITIONS = [dict(c) for n in range(len(DIMS) + 1) for dims in product(*[[None, *VOCAB[d]] for d in DIMS])
+              for c in [tuple((d, k) for d, k in zip(DIMS, dims) if k is not None)] if len(c) == n]
+
+
+def figure(scope: str, conditions: dict) -> str:
+    return scope + "|" + "&".join(f"{d}={conditions[d]}" for d in DIMS if d in conditions)
+
+
+def count(people, scope: str, conditions: dict) -> int:
+    return sum(1 for *attrs, tracks in people if (scope == "P" or scope in tracks)
+               and all(dict(zip(DIMS, attrs))[d] == v for d, v in conditions.items()))
+
+
+def equations_of_the_registry(people, attacker: Attacker) -> None:
+    """What a reader knows of any registry, views or not: in each scope (the programme P, each track)
+    every count splits along any attribute; a track's people are among the programme's; the tracks'
+    counts add up to the programme's plus the extra holdings of people in two tracks, which the reader
+    is assumed to know exactly (a reader who knows less learns less)."""
+    for conditions in CONDITIONS:
+        for scope in ("P", *TRACKS):
+            attacker.unknown(figure(scope, conditions), count(people, scope, conditions))
+            for dim in DIMS:
+                if dim not in conditions:
+                    attacker.equation(figure(scope, conditions),
+                                      [figure(scope, {**conditions, dim: k}) for k in VOCAB[dim]])
+        name = figure("", conditions)
+        extra = sum(count(people, t, conditions) for t in TRACKS) - count(people, "P", conditions)
+        attacker.see("extra" + name, extra, extra)
+        attacker.unknown("sum" + name, extra + count(people, "P", conditions))
+        attacker.auxiliary.update({"extra" + name, "sum" + name, *(f"not-{t}" + name for t in TRACKS)})
+        attacker.equation("sum" + name, [figure(t, conditions) for t in TRACKS])
+        attacker.equation("sum" + name, [figure("P", conditions), "extra" + name])
+        for t in TRACKS:
+            attacker.unknown(f"not-{t}" + name, count(people, "P", conditions) - count(people, t, conditions))
+            attacker.equation(figure("P", conditions), [figure(t, conditions), f"not-{t}" + name])
+
+
+def publish_family(people, attacker: Attacker) -> None:
+    """Every view of the programme and of each track, with each filter, as the rule writes it."""
+    scopes: dict = {}
+    for *attrs, tracks in people:
+        for scope in (None, *tracks):
+            key = tuple(attrs)
+            scopes.setdefault(scope, {})[key] = scopes.setdefault(scope, {}).get(key, 0) + 1
+    family = Family({scope: [(dict(zip(DIMS, key)), n) for key, n in counts.items()]
+                     for scope, counts in scopes.items()} or {None: []}, DIMS)
+    for scope, chosen in product((None, *TRACKS), FILTERS):
+        name = scope or "P"
+        total, breakdowns = family.view(scope, chosen)
+        attacker.see(figure(name, chosen), total, count(people, name, chosen))
+        for dim in DIMS:
+            for key in VOCAB[dim]:
+                if dim not in chosen:
+                    cell = {**chosen, dim: key}
+                    attacker.see(figure(name, cell), breakdowns[dim].get(key, 0), count(people, name, cell))
+                elif key == chosen[dim]:
+                    attacker.see(figure(name, chosen), breakdowns[dim].get(key, 0), count(people, name, chosen))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(holders)
+def test_no_hidden_small_count_can_be_worked_out_across_tracks_and_combined_filters(people):
+    attacker = Attacker()
+    equations_of_the_registry(people, attacker)
+    publish_family(people, attacker)
+    assert attacker.recovered() == [], people
+
+
+def test_the_attacker_finds_what_the_old_rule_left_across_tracks():
+    """Nine trained: seven officials and an engineer in track A, a researcher in track B. The old rule
+    protected each track within itself: B's total "<5", A's 8 and the programme's 9 gave B = 1."""
+    people = [("official", "health", "rabat", ("A",))] * 7 + [("engineer", "justice", "souss", ("A",)),
+                                                              ("researcher", "justice", "souss", ("B",))]
+    attacker = Attacker()
+    equations_of_the_registry(people, attacker)
+    attacker.see("P|", 9, 9)
+    attacker.see("A|", shown(8), 8)
+    attacker.see("B|", shown(1), 1)
+    assert ("B|", 1) in attacker.recovered()
+    attacker = Attacker()
+    equations_of_the_registry(people, attacker)
+    publish_family(people, attacker)
+    assert attacker.recovered() == []
+
+
+def test_the_attacker_finds_what_the_old_rule_left_in_combined_filters():
+    """Seven engineers in health: six in oriental, one in rabat. The region table hides rabat's "<5"
+    and oriental's 6 ("5+"); the old rule wrote the health+oriental view's breakdown against its own
+    total only, so it showed its 6 engineers, and 7 - 6 gave rabat's 1 away."""
+    people = [("engineer", "health", "oriental", ("A",))] * 6 + [("engineer", "health", "rabat", ("A",))]
+    attacker = Attacker()
+    equations_of_the_registry(people, attacker)
+    publish_family(people, attacker)
+    assert attacker.recovered() == []  # the rule: that breakdown is withheld
+    inside = {"engineer": 6, "researcher": 0, "official": 0}
+    for key, value in protect(inside, 6).items():  # as the old rule wrote it
+        attacker.see(f"P|category={key}&sector=health&region=oriental", value, inside[key])
+    assert ("P|region=rabat", 1) in attacker.recovered()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from("abcdef"), st.tuples(st.integers(0, 30), st.integers(0, 30)),
+                       min_size=1, max_size=6))
+def test_a_change_between_quarters_is_never_a_small_count_nor_gives_one_away(counts):
+    """Two quarters' breakdowns, each protected, and the changes shown between them: a change is shown
+    only between two counts written exactly, and only when it is 0 or 5 or more either way."""
+    attacker = Attacker()
+    for quarter, index in (("before", 0), ("now", 1)):
+        exact = {key: pair[index] for key, pair in counts.items()}
+        total = sum(exact.values())
+        written = protect(exact, total, total_shown=shown(total))
+        attacker.see(f"{quarter}|", shown(total), total)
+        for key, value in written.items():
+            attacker.see(f"{quarter}|{key}", value, exact[key])
+        attacker.equation(f"{quarter}|", [f"{quarter}|{key}" for key in exact])
+        counts_written = written if quarter == "before" else (before_written, written)
+        before_written = written
+    before_written, now_written = counts_written
+    for key, (before, now) in counts.items():
+        change = written_difference(before_written[key], now_written[key])
+        if change is None:
+            continue
+        assert change == now - before and (change == 0 or abs(change) >= 5), (key, before, now, change)
+        attacker.see(f"change|{key}", abs(change), abs(change))
+        grows, shrinks = (f"now|{key}", f"before|{key}") if change >= 0 else (f"before|{key}", f"now|{key}")
+        attacker.equation(grows, [shrinks, f"change|{key}"])
+    assert attacker.recovered() == []
+
+
+def test_a_change_of_1_to_4_is_not_shown():
+    assert written_difference(7, 9) is None and written_difference(9, 7) is None
+    assert written_difference(7, 12) == 5 and written_difference(12, 7) == -5 and written_difference(7, 7) == 0
+    assert written_difference(SMALL, 9) is None and written_difference(AT_LEAST, 9) is None
 
 
 @settings(max_examples=500, deadline=None)
@@ -272,6 +433,10 @@ def test_api_never_gives_governance_a_count_from_1_to_4(client, certified):
         assert small_counts(progress.json) == [], query
         cohorts = client.get(f"/api/v1/stats/cohorts{query}", headers=gov).json
         assert small_counts(cohorts) == [], query
+    combined = client.get("/api/v1/stats/progress?sector=justice&region=souss-massa", headers=gov).json
+    assert set(combined["by_category"].values()) == {WITHHELD}  # finer than any protected table
+    assert client.get("/api/v1/stats/progress?sector=justice&region=souss-massa",
+                      headers=admin).json["by_category"]["engineer"] == 1  # admins: exact
     body = client.get("/api/v1/stats/progress", headers=gov).json
     assert body["trained"] == 9
     assert body["by_category"] == {"engineer": SMALL, "researcher": SMALL, "official": AT_LEAST}

@@ -284,11 +284,11 @@ def test_the_codes_option_gives_the_old_header_rows_exactly(get, certified, fmt)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_exports_in_french_by_default(client, token_for, world, certified, fmt):
+def test_exports_in_french_when_labels_are_asked_for(client, token_for, world, certified, fmt):
     headers = {**token_for(world["admin"]), "Accept-Language": "fr"}
 
     def export(kind):
-        return _header_and_rows(client.get(f"/api/v1/exports/{kind}.{fmt}", headers=headers), fmt)
+        return _header_and_rows(client.get(f"/api/v1/exports/{kind}.{fmt}?headers=labels", headers=headers), fmt)
 
     header, rows = export("trainees")
     assert header == ["N°", "Nom", "Nom en arabe", "Nom en tifinagh", "Adresse électronique", "Catégorie", "Secteur",
@@ -322,7 +322,7 @@ def test_exports_in_arabic(client, login, world):
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_an_export_in_any_language_imports_back_unchanged(client, token_for, world, lang, fmt):
     headers = {**token_for(world["admin"]), "Accept-Language": lang}
-    exported = client.get(f"/api/v1/exports/trainees.{fmt}", headers=headers).data
+    exported = client.get(f"/api/v1/exports/trainees.{fmt}?headers=labels", headers=headers).data
     response = client.post("/api/v1/imports/trainees", headers=headers,
                            data={"file": (io.BytesIO(exported), f"export.{fmt}"), "dry_run": "true"},
                            content_type="multipart/form-data")
@@ -330,3 +330,16 @@ def test_an_export_in_any_language_imports_back_unchanged(client, token_for, wor
     body = response.json
     assert (body["created"], body["updated"], body["unchanged"], body["errors"]) == (0, 0, 3, [])
     assert len(body["ignored_columns"]) == 2  # the number and the date of the last update
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_api_writes_codes_unless_asked_and_the_web_labels(client, token_for, world, fmt, login):
+    """Scripts read the API: without `headers`, its exports keep the English column names and codes they had
+    before labels existed; a person downloading from a page reads their language."""
+    headers = {**token_for(world["admin"]), "Accept-Language": "fr"}
+    plain = _header_and_rows(client.get(f"/api/v1/exports/trainees.{fmt}", headers=headers), fmt)
+    codes = _header_and_rows(client.get(f"/api/v1/exports/trainees.{fmt}?headers=codes", headers=headers), fmt)
+    assert plain == codes and plain[0][:2] == ["id", "name"]
+    login(world["admin"])
+    web = _header_and_rows(client.get(f"/exports/trainees.{fmt}?lang=fr"), fmt)
+    assert web[0][:2] == ["N°", "Nom"]

@@ -80,8 +80,11 @@ def expected(name: str, code: str, figures: dict = FIGURES) -> int | str:
 
 
 def expected_change(name: str, code: str) -> int | str:
+    """Both counts written exactly, and the change 0 or at least 5 either way (1 to 4 is a small count)."""
     now, before = expected(name, code), expected(name, code, PREVIOUS)
-    return now - before if isinstance(now, int) and isinstance(before, int) else "—"
+    if not (isinstance(now, int) and isinstance(before, int)) or 1 <= abs(now - before) <= 4:
+        return "—"
+    return now - before
 
 
 @pytest.fixture
@@ -170,7 +173,7 @@ def test_xlsx_summary_trend_certificates(written):
     assert {code: row[3] for code, row in certificates.items()} == {
         "issued": 45, "revoked": "<5", "expired": "<5", "verifications": 317}
     assert {code: row[4] for code, row in certificates.items()} == {
-        "issued": 4, "revoked": "—", "expired": "—", "verifications": 227}
+        "issued": "—", "revoked": "—", "expired": "—", "verifications": 227}  # +4: a change of 1 to 4 is hidden
 
 
 def test_xlsx_cohort_rates_are_numbers_formatted_as_percentages(written):
@@ -190,9 +193,9 @@ def test_xlsx_cohort_rates_are_numbers_formatted_as_percentages(written):
 def test_xlsx_corrections(written):
     rows = list(load_workbook(written[1])["Corrections"].iter_rows(min_row=FIRST_ROW, values_only=True))
     assert rows == [
-        ("2026-Q3", "trained", "Personnes formées", "الأشخاص المكوَّنون", 39, 41, 2),
+        ("2026-Q3", "trained", "Personnes formées", "الأشخاص المكوَّنون", 39, 41, "—"),  # +2: hidden
         ("2026-Q3", "by_region.oriental", "Région — L'Oriental", "الجهة — الشرق", 0, "<5", "—"),
-        ("2026-Q3", "by_sector.agriculture", "Secteur — Agriculture", "القطاع — الفلاحة", 9, 11, 2),
+        ("2026-Q3", "by_sector.agriculture", "Secteur — Agriculture", "القطاع — الفلاحة", 9, 11, "—"),
         ("2026-Q3", "certificates.revoked", "Certificats — Révoqués", "الشهادات — الملغاة", 0, "<5", "—"),
     ]
 
@@ -352,7 +355,7 @@ def test_pdf_prints_the_corrections(written):
     assert "Corrections" in text and "التصحيحات" in text
     lines = drawn_lines(written[0])
     (trained,) = [line for line in lines if "Personnes formées" in line and "2026-Q3" in line]
-    assert ["39", "41", "+2"] == numbers(" ".join(trained))
+    assert ["39", "41"] == numbers(" ".join(trained)) and trained[-1] == "—"  # a change of 1 to 4: hidden
     (oriental,) = [line for line in lines if "Région — L'Oriental" in line]
     assert oriental == ["2026-Q3", "Région — L'Oriental", "0", "<5", "—"]  # 2 now: hidden, and so is +2
 

@@ -82,7 +82,7 @@ TEXTS = {
     "complementary_note": _l("count of 5 or more, hidden so that a count from 1 to 4 cannot be worked out"),
     "withheld_note": _l("table withheld: otherwise a count from 1 to 4 could be worked out"),
     "bar_note": _l("Light bar: count <5, drawn at 2.5"),
-    "change_note": _l("change hidden, count <5 in one of the two quarters"),
+    "change_note": _l("change hidden: a count <5 in one of the two quarters, or a change of 1 to 4"),
     "trend_note": _l("Last quarters only; the Tendance sheet of the workbook has them all"),
     "page": _l("page"),
 }
