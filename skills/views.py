@@ -381,9 +381,11 @@ def enrol(code: str):
         if done:
             # Allowed (they may earn it during the cohort), but said plainly.
             for gap in gaps:
-                flash(_("Warning: trainee %(id)s does not meet a prerequisite of this track yet. %(reason)s They may "
-                        "earn it during the cohort, but no certificate of %(code)s can be issued to them before.",
-                        id=form.trainee_id.data, reason=prerequisite_message(gap), code=cohort.track.code), "warning")
+                # The number and code isolated like any flash (bdi_message); the reason is a sentence of its own.
+                flash(escape(_("Warning: trainee %(id)s does not meet a prerequisite of this track yet. %(reason)s They "
+                               "may earn it during the cohort, but no certificate of %(code)s can be issued to them "
+                               "before.")) % {"id": bdi(form.trainee_id.data), "reason": str(prerequisite_message(gap)),
+                                              "code": bdi(cohort.track.code)}, "warning")
             return done
     return _render_cohort(cohort, enrol_form=form, status=422)
 

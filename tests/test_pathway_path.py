@@ -111,6 +111,19 @@ def path(admin, make_module, make_track, make_trainee, make_cohort, make_session
             "modules": (a, b, c)}
 
 
+def _teacher_of(cohort, admin, make_user):
+    """A new trainer, made the only one of the cohort."""
+    from skills import operations
+
+    trainer = make_user("trainer")
+    operations.update_cohort(admin, cohort, {"code": cohort.code, "track": cohort.track.code, "sector": "health",
+                                             "region": "rabat-sale-kenitra", "language": "fr",
+                                             "starts_on": "2026-10-01", "ends_on": "2026-12-20",
+                                             "trainers": [trainer.email]})
+    db.session.commit()
+    return trainer
+
+
 def _steps(html):
     """(level, code, state) of each step shown on the pathway, in order."""
     return re.findall(r'<li class="step step-\w+" data-track="([^"]+)" data-state="(\w+)">\s*'
@@ -182,14 +195,7 @@ def test_who_sees_the_pathway(client, login, path, admin, make_user):
     html = client.get(f"/trainees/{path['trainee'].id}?lang=en").get_data(as_text=True)
     assert ">Pathway</h2>" in html and len(_steps(html)) == 2
     # A trainer sees progress over the cohorts they teach only: the pathway spans them all, so it is left out.
-    trainer = make_user("trainer")
-    from skills import operations
-    cohort = path["s_cohort"]
-    operations.update_cohort(admin, cohort, {"code": cohort.code, "track": "S", "sector": "health",
-                                             "region": "rabat-sale-kenitra", "language": "fr",
-                                             "starts_on": "2026-10-01", "ends_on": "2026-12-20",
-                                             "trainers": [trainer.email]})
-    db.session.commit()
+    trainer = _teacher_of(path["s_cohort"], admin, make_user)
     login(trainer)
     html = client.get(f"/trainees/{path['trainee'].id}?lang=en").get_data(as_text=True)
     assert "pathway-steps" not in html and "Health sector" in html
@@ -209,13 +215,8 @@ def test_the_cohort_page_shows_the_prerequisites_and_who_meets_them(client, logi
     newcomer = make_trainee(name="Omar Alaoui")
     from skills import operations
     operations.enrol_trainees(admin, path["s_cohort"], [newcomer.id])
-    trainer = make_user("trainer")
     cohort = path["s_cohort"]
-    operations.update_cohort(admin, cohort, {"code": cohort.code, "track": "S", "sector": "health",
-                                             "region": "rabat-sale-kenitra", "language": "fr",
-                                             "starts_on": "2026-10-01", "ends_on": "2026-12-20",
-                                             "trainers": [trainer.email]})
-    db.session.commit()
+    trainer = _teacher_of(cohort, admin, make_user)
     for user in (trainer, admin):
         login(user)
         for lang, title, missing in (("en", "Prerequisites", "prerequisite missing"), ("fr", "Prérequis", "prérequis manquant"),
@@ -240,7 +241,7 @@ def test_enrolling_someone_without_the_prerequisite_is_allowed_and_flagged(clien
     assert answer.status_code == 302
     assert table_counts()["enrollments"] == before["enrollments"] + 1
     page = client.get(answer.headers["Location"]).get_data(as_text=True)
-    assert "flash-warning" in page and "Attention" in page and "F" in page
+    assert "flash-warning" in page and "Attention" in page and "<bdi>S</bdi>" in page and "parcours F" in page
     assert "Requires" not in page  # said in French
 
     # Someone who holds it: enrolled, no warning (F's other cohort, whose track has no prerequisite, neither).
