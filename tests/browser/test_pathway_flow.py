@@ -102,7 +102,7 @@ def test_trainee_follows_the_pathway_and_checks_the_transcript(path, new_page, s
     expect(level_2.locator(".level")).to_have_text({"fr": "Niveau 2", "ar": "المستوى 2"}[lang])
     # What comes next names level 2; its card names the prerequisite it builds on, held (✓).
     expect(page.locator(".next-steps li[data-track='RAI-PUBLIC']")).to_be_visible()
-    card = page.locator("section.progress", has_text="RAI-PUBLIC" if False else {
+    card = page.locator("section.progress", has_text={
         "fr": "IA raisonnée pour l'administration", "ar": "الذكاء الاصطناعي المنطقي للإدارة"}[lang])
     expect(card.locator("ul.prerequisites li.ok")).to_contain_text("RAI-FOUND")
     # The recognised module is marked as such.
