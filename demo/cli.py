@@ -14,7 +14,7 @@ from certificates.models import Certificate
 from common.clock import MOROCCO
 from common.extensions import db
 from skills import operations
-from skills.models import Cohort, Enrollment
+from skills.models import Cohort, Enrollment, Trainee
 
 DEMO_PASSWORD = "kafaa-demo-2026"
 DEMO_ACCOUNTS = {  # email: role; the README lists these
@@ -48,11 +48,14 @@ MODULES = [
     ("AIR-401", "IA pour le secteur public", "الذكاء الاصطناعي للقطاع العام", "AI for the public sector", 10),
     ("AIR-402", "Projet appliqué", "مشروع تطبيقي", "Applied project", 20),
 ]
-TRACKS = [
+# The pathway's two levels: the foundations, then a sector track requiring their certificate. The Tifinagh titles
+# (title_zgh) are printed on the certificates between the Arabic and the French.
+TRACKS = [  # code, fr, ar, en, zgh, modules, validity in months, requires
     ("RAI-FOUND", "Raisonnement IA — fondamentaux", "الاستدلال بالذكاء الاصطناعي — الأساسيات",
-     "AI reasoning — foundations", ["AIR-101", "AIR-102", "AIR-201", "AIR-301"], 24),
+     "AI reasoning — foundations", "ⵉⵙⵓⵔⵙ ⵏ ⵜⵎⵓⵙⵏⵉ", ["AIR-101", "AIR-102", "AIR-201", "AIR-301"], 24, []),
     ("RAI-PUBLIC", "IA raisonnée pour l'administration", "الذكاء الاصطناعي المنطقي للإدارة",
-     "Reasoned AI for government", ["AIR-202", "AIR-302", "AIR-401", "AIR-402"], None),
+     "Reasoned AI for government", "ⵜⴰⵎⵓⵙⵏⵉ ⵉ ⵜⵏⴱⴰⴹⵜ", ["AIR-202", "AIR-302", "AIR-401", "AIR-402"], None,
+     ["RAI-FOUND"]),
 ]
 COHORTS = [  # code, track, sector, region, language
     ("SANTE-RABAT-01", "RAI-FOUND", "health", "rabat-sale-kenitra", "fr"),
@@ -68,7 +71,8 @@ COHORTS = [  # code, track, sector, region, language
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds cohorts.")
 @click.option("--seed", default=2026, show_default=True)
 def demo_command(if_empty: bool, seed: int) -> None:
-    """Load a realistic demo: 2 tracks, 8 modules, 6 cohorts, about 150 trainees, attendance and results."""
+    """Load a realistic demo: a two-level pathway (2 tracks, 8 modules), 6 cohorts, about 150 trainees, attendance,
+    results, certificates of the first level and a few recognitions of prior learning."""
     if db.session.scalar(sa.select(sa.func.count()).select_from(Cohort)):
         if if_empty:
             click.echo("Demo data already loaded.")
@@ -87,11 +91,12 @@ def load_demo(rng: random.Random) -> None:
     accounts.create_user(admin, "governance@kafaa.ma", "governance", password=DEMO_PASSWORD)
     for code, fr, ar, en, hours in MODULES:
         operations.create_module(admin, {"code": code, "title": {"fr": fr, "ar": ar, "en": en}, "hours": hours})
-    for code, fr, ar, en, modules, validity in TRACKS:
-        operations.create_track(admin, {"code": code, "title": {"fr": fr, "ar": ar, "en": en}, "modules": modules,
-                                        "validity_months": validity})
+    for code, fr, ar, en, zgh, modules, validity, requires in TRACKS:
+        operations.create_track(admin, {"code": code, "title": {"fr": fr, "ar": ar, "en": en, "zgh": zgh},
+                                        "modules": modules, "validity_months": validity, "requires": requires})
     today = datetime.now(MOROCCO).date()
     trainee_no = 0
+    holders: list[int] = []  # the foundations' certificate holders, once the first cohort is certified
     for index, (code, track, sector, region, language) in enumerate(COHORTS):
         starts = today - timedelta(days=70 - 12 * index)
         cohort = operations.create_cohort(admin, {
@@ -102,14 +107,37 @@ def load_demo(rng: random.Random) -> None:
         for _ in range(rng.randint(22, 28)):
             trainee_no += 1
             ids.append(_demo_trainee(admin, rng, trainee_no, sector, region).id)
+        ids += holders[LEVEL_2_FROM_FOUNDATIONS.get(code, slice(0))]
         operations.enrol_trainees(admin, cohort, ids)
         _demo_sessions(admin, rng, cohort, ids, starts, today)
-    # The first cohort has finished: its eligible trainees hold certificates, and the demo trainee is one.
-    first_cohort = db.session.scalar(sa.select(Cohort).where(Cohort.code == COHORTS[0][0]))
-    issue_for_cohort(admin, first_cohort)
-    holder = db.session.scalar(sa.select(Certificate.trainee_id).order_by(Certificate.id).limit(1))
-    holder = holder or db.session.scalar(sa.select(Enrollment.trainee_id).order_by(Enrollment.id).limit(1))
+        if index == 0:
+            # The first cohort's modules are over: its eligible trainees hold the foundations' certificate, and
+            # some go on to level 2 in later cohorts (the demo trainee among them).
+            issue_for_cohort(admin, cohort)
+            holders = list(db.session.scalars(sa.select(Certificate.trainee_id).order_by(Certificate.id)))
+    holder = holders[0] if holders else db.session.scalar(
+        sa.select(Enrollment.trainee_id).order_by(Enrollment.id).limit(1))
     accounts.create_user(admin, "trainee@kafaa.ma", "trainee", password=DEMO_PASSWORD, trainee_id=holder)
+    _demo_recognitions(admin, holders)
+
+
+# Level 2 cohorts that take in holders of the foundations' certificate, besides newcomers (who may earn the
+# foundations during the cohort: their enrolment is flagged): cohort code -> which holders.
+LEVEL_2_FROM_FOUNDATIONS = {"JUST-CASA-01": slice(3, 5), "ADM-DRAA-01": slice(0, 3)}
+
+# Prior learning recognised by the programme: (which foundations holder, module, reason, evidence).
+RECOGNITIONS = [
+    (0, "AIR-302", "Certificat en sécurité des systèmes d'information", "ENSIAS, promotion 2024"),
+    (3, "AIR-402", "Projet de transformation numérique mené au ministère", "Attestation du secrétaire général"),
+    (5, "AIR-401", "Mémoire de master appliqué à l'administration", "Université Mohammed V, 2023"),
+]
+
+
+def _demo_recognitions(admin: User, holders: list[int]) -> None:
+    for which, module, reason, evidence in RECOGNITIONS:
+        if which < len(holders):
+            operations.recognise_module(admin, db.session.get(Trainee, holders[which]),
+                                        {"module": module, "reason": reason, "evidence": evidence})
 
 
 def _demo_trainee(admin: User, rng: random.Random, number: int, sector: str, region: str):

@@ -40,6 +40,7 @@ from skills.loaders import (
 from skills.serializers import (
     ATTENDANCE,
     COHORT,
+    ENROLLED,
     MODULE,
     PROGRESS,
     RECOGNITION,
@@ -49,6 +50,7 @@ from skills.serializers import (
     TRAINEE,
     attendance_json,
     cohort_json,
+    enrolled_json,
     module_json,
     progress_json,
     recognition_json,
@@ -307,13 +309,16 @@ def list_enrollments(code: str):
 @bp.post("/cohorts/<code>/enrollments")
 @require_role("admin")
 @documented("Enrol trainees in a cohort", tag="Cohorts", body=ENROL_IN,
-            responses={s: obj({"cohort": STRING, "added": INTEGER}) for s in (200, 201)},
-            description="201 when some were added, 200 when all were enrolled already.")
+            responses={200: ENROLLED, 201: ENROLLED},
+            description="201 when some were added, 200 when all were enrolled already. Trainees who lack a "
+                        "prerequisite of the track are enrolled too, and listed in `prerequisites_missing`.")
 def enrol(code: str):
     cohort = get_cohort_or_404(code)
-    added = operations.enrol_trainees(current_actor(), cohort, json_body().get("trainee_ids"))
+    trainee_ids = json_body().get("trainee_ids")
+    added = operations.enrol_trainees(current_actor(), cohort, trainee_ids)
     db.session.commit()
-    return {"cohort": cohort.code, "added": added}, 201 if added else 200
+    gaps = queries.prerequisite_gaps(cohort.track, dict.fromkeys(int(i) for i in trainee_ids))  # the operation checked them
+    return enrolled_json(cohort, added, gaps), 201 if added else 200
 
 
 @bp.delete("/cohorts/<code>/enrollments/<int:trainee_id>")

@@ -25,8 +25,18 @@ from skills.models import (
     TrainingSession,
     cohort_trainers,
     track_modules,
+    track_prerequisites,
 )
-from skills.rules import ATTENDED_STATUSES, COUNTED_STATUSES, Eligibility, eligibility, prerequisite_gap
+from skills.rules import (
+    ATTENDED_STATUSES,
+    COUNTED_STATUSES,
+    Eligibility,
+    PathwayStep,
+    PrerequisiteGap,
+    eligibility,
+    pathway_steps,
+    prerequisite_gap,
+)
 
 
 def _no_certificates(trainee_ids: list[int], track_ids: list[int]) -> dict[tuple[int, int], list[str]]:
@@ -184,6 +194,18 @@ class TrackProgress:
     eligibility: Eligibility
 
 
+def prerequisite_gaps(track: Track, trainee_ids: Iterable[int]) -> dict[int, list[PrerequisiteGap]]:
+    """The prerequisites of a track that each trainee does not hold (a valid certificate), with why: one
+    query, none when the track has no prerequisites. The rule eligibility applies (rules.prerequisite_gap)."""
+    ids = list(trainee_ids)
+    if not track.requires:
+        return {trainee_id: [] for trainee_id in ids}
+    holdings = PREREQUISITE_HOLDINGS(ids, [t.id for t in track.requires])
+    return {trainee_id: [gap for gap in (prerequisite_gap(t.code, holdings.get((trainee_id, t.id), ()))
+                                         for t in track.requires) if gap is not None]
+            for trainee_id in ids}
+
+
 def track_eligibility(track: Track, trainee_ids: Iterable[int],
                       cohort_ids: Iterable[int] | None = None) -> dict[int, Eligibility]:
     """Eligibility for one track of many trainees (docs/rules.md, "Eligibility"). Four grouped queries
@@ -232,11 +254,7 @@ def track_eligibility(track: Track, trainee_ids: Iterable[int],
             .group_by(Attendance.trainee_id, TrainingSession.cohort_id, TrainingSession.module_id, own_track)):
         counts[(row.trainee_id, row.cohort_id, row.module_id)] = (row.attended or 0, row.counted or 0, row.own_track)
 
-    gaps: dict[int, list] = {trainee_id: [] for trainee_id in ids}
-    if track.requires:
-        holdings = PREREQUISITE_HOLDINGS(ids, [t.id for t in track.requires])
-        for trainee_id in ids:
-            gaps[trainee_id] = [prerequisite_gap(t.code, holdings.get((trainee_id, t.id), ())) for t in track.requires]
+    gaps = prerequisite_gaps(track, ids)
 
     by_trainee: dict[int, list[tuple[int, int, int, int, bool]]] = {}
     for (trainee_id, cohort_id, module_id), (attended, counted, own) in counts.items():
@@ -295,3 +313,20 @@ def recognitions_of(trainee_id: int) -> sa.Select:
     """A trainee's recognitions of prior learning, those in force first, newest first."""
     return (sa.select(Recognition).where(Recognition.trainee_id == trainee_id)
             .order_by(Recognition.withdrawn_at.is_not(None), Recognition.recorded_at.desc(), Recognition.id.desc()))
+
+
+def trainee_pathway(trainee_id: int) -> list[tuple[Track, PathwayStep]]:
+    """Where a trainee stands on the pathway (rules.pathway_steps): the tracks that concern them, with their
+    level and state. Four queries whatever the catalogue's size: the tracks' codes, their prerequisites, the
+    trainee's enrolments and their certificates; then the concerned tracks themselves."""
+    codes = {row.id: row.code for row in db.session.execute(sa.select(Track.id, Track.code))}
+    requires: dict[int, list[int]] = {track_id: [] for track_id in codes}
+    for track_id, required_id in db.session.execute(
+            sa.select(track_prerequisites.c.track_id, track_prerequisites.c.required_track_id)):
+        requires[track_id].append(required_id)
+    enrolled = db.session.scalars(sa.select(Cohort.track_id).join(Enrollment, Enrollment.cohort_id == Cohort.id)
+                                  .where(Enrollment.trainee_id == trainee_id).distinct())
+    held = {track_id: statuses for (_, track_id), statuses in PREREQUISITE_HOLDINGS([trainee_id], list(codes)).items()}
+    steps = pathway_steps(requires, codes, held, enrolled)
+    tracks = {t.id: t for t in db.session.scalars(sa.select(Track).where(Track.id.in_([s.track for s in steps])))}
+    return [(tracks[step.track], step) for step in steps]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterable, Mapping
+from typing import Generic, Hashable, Iterable, Mapping, TypeVar
 
 # Present and late count as attended; excused sessions are left out of the count entirely.
 ATTENDED_STATUSES = frozenset({"present", "late"})
 COUNTED_STATUSES = frozenset({"present", "late", "absent"})
 DEFAULT_MIN_ATTENDANCE = Decimal("0.8")
+
+K = TypeVar("K", bound=Hashable)  # a track's key: its id or its code
 
 
 def attendance_rate(attended: int, counted: int) -> Decimal | None:
@@ -119,3 +121,78 @@ def eligibility(required_modules: Iterable[str], passed_modules: Iterable[str], 
         modules_recognised=recognised,
         prerequisites_missing=gaps,
     )
+
+
+# --- the pathway: tracks as levels, and where a trainee stands on them ----------------------------------------
+
+def pathway_levels(requires: Mapping[K, Iterable[K]]) -> dict[K, int]:
+    """Each track's pathway level: 1 for a track that requires none, else 1 + the highest level among the
+    tracks it requires (a diamond takes its longest branch). `requires`: track -> the tracks it requires; a
+    required track missing from the keys requires none. A cycle (refused before it is saved) raises
+    ValueError rather than looping."""
+    levels: dict[K, int] = {}
+    for start in requires:
+        # Depth first without recursion: a long chain must not reach Python's recursion limit.
+        stack: list[K] = [start]
+        on_path: set[K] = {start}
+        while stack:
+            track = stack[-1]
+            waiting = [t for t in requires.get(track, ()) if t not in levels]
+            if not waiting:
+                levels[track] = 1 + max((levels[t] for t in requires.get(track, ())), default=0)
+                on_path.discard(stack.pop())
+                continue
+            if waiting[0] in on_path:
+                raise ValueError(f"prerequisites form a cycle through {waiting[0]!r}")
+            on_path.add(waiting[0])
+            stack.append(waiting[0])
+    return levels
+
+
+# A track's state for one trainee on the pathway: a valid certificate held; enrolled in one of its cohorts;
+# its certificate expired (to renew); a prerequisite not held; or open to them (every prerequisite held).
+PATHWAY_STATES = ("certified", "in_progress", "expired", "locked", "not_started")
+
+
+@dataclass(frozen=True)
+class PathwayStep(Generic[K]):
+    track: K
+    level: int
+    state: str  # one of PATHWAY_STATES
+    # The prerequisites not held (each with why), for any track not certified: named on the page.
+    missing: tuple[PrerequisiteGap, ...] = ()
+
+
+def pathway_steps(requires: Mapping[K, Iterable[K]], codes: Mapping[K, str], held: Mapping[K, Iterable[str]],
+                  enrolled: Iterable[K]) -> list[PathwayStep]:
+    """Where a trainee stands on the pathway, over the tracks that concern them only: those they are enrolled
+    in or hold a certificate of (valid or expired), those that come next (requiring a track they are
+    certified in), and the prerequisites of these. Ordered by level, then code.
+
+    `requires`: every track's prerequisites; `codes`: every track's code; `held`: the statuses today of the
+    certificates the trainee holds, per track (certificates.rules.certificate_status); `enrolled`: the tracks
+    of the cohorts they are enrolled in. A prerequisite is met exactly as eligibility says (prerequisite_gap)."""
+    levels = pathway_levels(requires)
+    enrolled = set(enrolled)
+    statuses = {track: set(held.get(track, ())) for track in codes}
+    certified = {track for track in codes if prerequisite_gap(codes[track], statuses[track]) is None}
+    following = {track for track in codes if track not in certified | enrolled
+                 and any(required in certified for required in requires.get(track, ()))}
+    concerned = enrolled | following | {t for t in codes if statuses[t] & {"valid", "expired"}}
+    concerned |= {required for track in enrolled | following for required in requires.get(track, ())}
+
+    steps = []
+    for track in concerned:
+        gaps = () if track in certified else tuple(
+            gap for gap in (prerequisite_gap(codes[r], statuses.get(r, ())) for r in requires.get(track, ()))
+            if gap is not None)
+        if track in certified:
+            state = "certified"
+        elif "expired" in statuses[track]:  # renewing it comes first, even if still enrolled in its cohort
+            state = "expired"
+        elif track in enrolled:
+            state = "in_progress"
+        else:
+            state = "locked" if gaps else "not_started"
+        steps.append(PathwayStep(track, levels[track], state, gaps))
+    return sorted(steps, key=lambda step: (step.level, codes[step.track]))

@@ -142,6 +142,21 @@ def progress_json(progress: TrackProgress) -> dict[str, Any]:
             "missing": [{**m, "message": str(m["message"])} for m in missing_requirements(e)]}
 
 
+ENROLLED = schema("Enrolled", obj({
+    "cohort": STRING, "added": INTEGER,
+    "prerequisites_missing": {
+        **array(obj({"trainee_id": INTEGER, "track": STRING, "reason": enum(PREREQUISITE_REASONS), "message": STRING})),
+        "description": "The prerequisites of the cohort's track that trainees in the request do not hold yet. "
+                       "They are enrolled all the same (they may earn them during the cohort), but no certificate "
+                       "of the track can be issued to them before."}}))
+
+
+def enrolled_json(cohort: Cohort, added: int, gaps: dict[int, list[PrerequisiteGap]]) -> dict[str, Any]:
+    return {"cohort": cohort.code, "added": added, "prerequisites_missing": [
+        {"trainee_id": trainee_id, "track": gap.track, "reason": gap.reason, "message": str(prerequisite_message(gap))}
+        for trainee_id, trainee_gaps in gaps.items() for gap in trainee_gaps]}
+
+
 def prerequisite_message(gap: PrerequisiteGap) -> Any:
     if gap.reason == "expired":
         return _l("The certificate of track %(code)s, required first, has expired: it must be renewed.", code=gap.track)

@@ -41,7 +41,7 @@ from skills.loaders import (
 from skills.models import Track, TrainingSession
 from skills.permissions import can_manage_cohort
 from skills.rules import attendance_rate, meets_attendance
-from skills.serializers import missing_requirements
+from skills.serializers import missing_requirements, prerequisite_message
 from skills.vocab import ATTENDANCE_STATUSES
 
 bp = Blueprint("skills", __name__)
@@ -198,6 +198,9 @@ def _render_trainee(trainee, *, recognition_form: RecognitionForm | None = None,
     admin = current_user.role == "admin"
     return render_template("skills/progress.html", trainee=trainee,
                            progress=queries.trainee_progress(trainee.id, scope),
+                           # The pathway spans every cohort and certificate: not for a trainer's narrower view.
+                           pathway=queries.trainee_pathway(trainee.id) if scope is None else None,
+                           prerequisite_message=prerequisite_message,
                            cohorts=db.session.scalars(queries.cohorts_of_trainee(trainee.id, scope)).all(),
                            recognitions=db.paginate(queries.recognitions_of(trainee.id), per_page=25,
                                                     page=request.args.get("page", 1, type=int)),
@@ -331,11 +334,13 @@ def _render_cohort(cohort, *, session_form=None, enrol_form=None, status: int = 
     show_people = current_user.role != "governance"  # the governance cell sees counts, never people
     roster = db.paginate(queries.cohort_roster(cohort.id, request.args.get("q")), per_page=25) if show_people else None
     rates = _roster_rates(cohort, [t.id for t in roster.items]) if roster else {}
+    # Who on this page lacks a prerequisite of the track: one query for the page, by eligibility's own rule.
+    gaps = queries.prerequisite_gaps(cohort.track, [t.id for t in roster.items]) if roster else {}
     sessions = db.paginate(queries.cohort_sessions_for_trainers(cohort.id), per_page=20,
                            page=request.args.get("spage", 1, type=int))
     today = db.session.scalars(queries.sessions_today().where(TrainingSession.cohort_id == cohort.id)).all()
     return render_template("skills/cohort.html", cohort=cohort, manage=manage, roster=roster, rates=rates,
-                           show_people=show_people,
+                           show_people=show_people, gaps=gaps, prerequisite_message=prerequisite_message,
                            sessions=sessions, today_sessions=today, day=clock.today(),
                            session_form=session_form or _session_form(cohort),
                            enrol_form=enrol_form or EnrolForm(prefix="enrol"), q=request.args.get("q")), status
@@ -367,9 +372,20 @@ def enrol(code: str):
     cohort = get_cohort_or_404(code)
     form = EnrolForm(prefix="enrol")
     if form.validate_on_submit():
-        done = _save(form, lambda: _enrol_one(cohort, form), _("Trainee enrolled."),
-                     url_for("skills.cohort", code=cohort.code))
+        gaps: list = []
+
+        def write() -> None:
+            _enrol_one(cohort, form)
+            gaps.extend(queries.prerequisite_gaps(cohort.track, [form.trainee_id.data])[form.trainee_id.data])
+        done = _save(form, write, _("Trainee enrolled."), url_for("skills.cohort", code=cohort.code))
         if done:
+            # Allowed (they may earn it during the cohort), but said plainly.
+            for gap in gaps:
+                # The number and code isolated like any flash (bdi_message); the reason is a sentence of its own.
+                flash(escape(_("Warning: trainee %(id)s does not meet a prerequisite of this track yet. %(reason)s They "
+                               "may earn it during the cohort, but no certificate of %(code)s can be issued to them "
+                               "before.")) % {"id": bdi(form.trainee_id.data), "reason": str(prerequisite_message(gap)),
+                                              "code": bdi(cohort.track.code)}, "warning")
             return done
     return _render_cohort(cohort, enrol_form=form, status=422)
 
