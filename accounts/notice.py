@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from common.errors import FieldErrors
 
 # Change this whenever the notice says something new: everyone signed in is then asked to accept it again.
-NOTICE_VERSION = "2026-11"
+NOTICE_VERSION = "2026-12"  # recognitions, transcripts, mails on certificates, wider small-count rule
 
 
 def notice_context() -> dict[str, Any]:
