@@ -64,14 +64,17 @@ def test_admin_imports_the_sample_after_fixing_a_bad_row(live_url, admin, make_c
     assert [c.value for c in sheet[1]] == HEADINGS
     names = [sheet.cell(row=r, column=1).value for r in (2, 3)]
 
+    def check(workbook, name: str) -> None:
+        """Save the workbook as `name`, choose it and the cohort, and ask for the check."""
+        workbook.save(tmp_path / name)
+        page.set_input_files("input[name=file]", str(tmp_path / name))
+        page.select_option("select[name=cohort]", cohort)
+        page.locator("main form.card button[type=submit]").click()
+
     # One bad value on the spreadsheet's row 3: refused, and shown as it was typed.
     good_sector = sheet.cell(row=3, column=SECTOR).value
     sheet.cell(row=3, column=SECTOR).value = BAD_SECTOR
-    bad = tmp_path / "stagiaires.xlsx"
-    workbook.save(bad)
-    page.set_input_files("input[name=file]", str(bad))
-    page.select_option("select[name=cohort]", cohort)
-    page.locator("main form.card button[type=submit]").click()
+    check(workbook, "stagiaires.xlsx")
     report = page.locator("section.import-report")
     expect(report.locator("[role=alert]")).to_be_visible()
     rows = report.locator("tbody tr")
@@ -91,11 +94,7 @@ def test_admin_imports_the_sample_after_fixing_a_bad_row(live_url, admin, make_c
 
     # The corrected file: checked, then imported.
     sheet.cell(row=3, column=SECTOR).value = good_sector
-    fixed = tmp_path / "stagiaires-corrige.xlsx"
-    workbook.save(fixed)
-    page.set_input_files("input[name=file]", str(fixed))
-    page.select_option("select[name=cohort]", cohort)
-    page.locator("main form.card button[type=submit]").click()
+    check(workbook, "stagiaires-corrige.xlsx")
     expect(report.locator("tbody tr")).to_have_count(0)
     expect(report).to_contain_text("stagiaires-corrige.xlsx")
     axe(page, f"the checked file ({lang})")
