@@ -20,6 +20,7 @@ from common import clock
 from common.errors import DomainError, wants_json
 from common.extensions import csrf, db
 from common.i18n import page_context, public_page
+from common.redirects import safe_next
 from common.security import verification_limit
 from common.templating import bdi_message
 from jobs import runner
@@ -180,6 +181,12 @@ def mine():
                            contact=current_app.config["CONTACT_EMAIL"])
 
 
+def _back(certificate) -> str:
+    """Where revoke, reinstate and reissue return: the page they were started from when it says so (a local
+    `next`, kept on the form's own URL: the certificate's admin page), else the trainee's page."""
+    return safe_next(request.args.get("next"), url_for("skills.trainee", trainee_id=certificate.trainee_id))
+
+
 @bp.route("/certificates/<serial>/revoke", methods=["GET", "POST"])
 @require_role("admin")
 def revoke(serial: str):
@@ -194,8 +201,8 @@ def revoke(serial: str):
         else:
             db.session.commit()
             flash(bdi_message(_("Certificate %(serial)s is revoked."), serial=serial), "success")
-        return redirect(url_for("skills.trainee", trainee_id=certificate.trainee_id))
-    return render_template("certificates/revoke.html", form=form, certificate=certificate,
+        return redirect(_back(certificate))
+    return render_template("certificates/revoke.html", form=form, certificate=certificate, back=_back(certificate),
                            neutral=NEUTRAL_REVOCATION_MESSAGE)
 
 
@@ -214,8 +221,8 @@ def reinstate(serial: str):
         else:
             db.session.commit()
             flash(bdi_message(_("The revocation of certificate %(serial)s is lifted: it is current again."), serial=serial), "success")
-        return redirect(url_for("skills.trainee", trainee_id=certificate.trainee_id))
-    return render_template("certificates/reinstate.html", form=form, certificate=certificate)
+        return redirect(_back(certificate))
+    return render_template("certificates/reinstate.html", form=form, certificate=certificate, back=_back(certificate))
 
 
 @bp.route("/certificates/<serial>/reissue", methods=["GET", "POST"])
@@ -233,8 +240,8 @@ def reissue(serial: str):
         else:
             db.session.commit()
             flash(bdi_message(_("Certificate %(new)s replaces %(old)s."), new=new.serial, old=serial), "success")
-        return redirect(url_for("skills.trainee", trainee_id=certificate.trainee_id))
-    return render_template("confirm.html", form=form, back=url_for("skills.trainee", trainee_id=certificate.trainee_id),
+        return redirect(_back(certificate))
+    return render_template("confirm.html", form=form, back=_back(certificate),
                            question=_("Reissue certificate %(serial)s from the trainee's current record, with new "
                                       "dates? The old one will verify as replaced.", serial=serial))
 

@@ -6,8 +6,9 @@ from urllib.parse import urlsplit
 from flask import url_for
 
 
-def safe_next(target: str | None) -> str:
-    """Only local paths: an open redirect after login would be a phishing aid."""
+def safe_next(target: str | None, default: str | None = None) -> str:
+    """Only local paths: an open redirect after login would be a phishing aid. Anything else goes to
+    `default`, else home."""
     if target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
         return target
-    return url_for("skills.home")
+    return default or url_for("skills.home")

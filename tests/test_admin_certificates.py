@@ -215,10 +215,13 @@ def test_a_certificates_page_shows_what_it_certifies(client, login, admin, regis
         assert module.code in html and module.title("en") in html
     assert old.verification_code in html and "https://kafaa.test/v/" in html
     assert f'href="/certificates/{old.serial}.pdf"' in html
-    assert f'href="/certificates/{old.serial}/revoke"' in html and f'href="/certificates/{old.serial}/reissue"' in html
-    revoked = client.get(f"/admin/certificates/{registry['omar'].serial}", headers=EN).get_data(as_text=True)
-    assert f'href="/certificates/{registry["omar"].serial}/reinstate"' in revoked
-    assert "/revoke\"" not in revoked and "Fraude signalée par l&#39;employeur" in revoked
+    back = f"?next=/admin/certificates/{old.serial}"  # the acts come back to this page
+    assert f'href="/certificates/{old.serial}/revoke{back}"' in html
+    assert f'href="/certificates/{old.serial}/reissue{back}"' in html
+    omar = registry["omar"].serial
+    revoked = client.get(f"/admin/certificates/{omar}", headers=EN).get_data(as_text=True)
+    assert f'href="/certificates/{omar}/reinstate?next=/admin/certificates/{omar}"' in revoked
+    assert "/revoke?" not in revoked and "Fraude signalée par l&#39;employeur" in revoked
 
 
 def _history(client, serial) -> list[str]:

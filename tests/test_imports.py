@@ -516,3 +516,21 @@ def test_the_roster_of_a_session_to_fill_in(client, login, session_world):
     from openpyxl import load_workbook
     sheet = load_workbook(io.BytesIO(client.get(base + "/roster.xlsx").data)).active
     assert [c.value for c in sheet[1]] == rows[0]
+
+
+@pytest.mark.parametrize("lang, health, rabat", [("fr", "Santé", "Rabat-Salé-Kénitra"),
+                                                  ("ar", "الصحة", "الرباط سلا القنيطرة"),
+                                                  ("en", "Health", "Rabat-Salé-Kénitra")])
+def test_an_unknown_value_is_told_with_the_names_a_spreadsheet_uses(api, make_trainee, lang, health, rabat):
+    """A spreadsheet shows names, not codes: the error lists the values in the reader's language, for a new
+    trainee and for an existing one alike, and nothing is written."""
+    make_trainee(email="existe@example.ma")
+    content = csv_file([FRENCH_HEADER, _row("Nouveau", "nouveau@example.ma", secteur="Pêche"),
+                        _row("Existe", "existe@example.ma", région="Atlantide")])
+    before = table_counts()
+    errors = api(content, lang=lang, dry_run="false").json["errors"]
+    assert table_counts() == before
+    assert [(e["row"], e["column"], e["value"]) for e in errors] == [(2, "secteur", "Pêche"), (3, "région", "Atlantide")]
+    sector, region = errors[0]["message"], errors[1]["message"]
+    assert "Pêche" in sector and health in sector and "health" not in sector
+    assert "Atlantide" in region and rabat in region and "rabat-sale-kenitra" not in region

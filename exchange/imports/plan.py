@@ -11,7 +11,8 @@ from flask_babel import lazy_gettext as _l
 
 from common.errors import FieldErrors
 from common.extensions import db
-from exchange.imports.columns import TRAINEE_COLUMNS, map_columns, normalise, sorted_faults, value_aliases
+from exchange.imports.columns import (TRAINEE_COLUMNS, VOCABULARIES, map_columns, normalise, sorted_faults,
+                                      value_aliases)
 from exchange.imports.faults import fault, refuse
 from exchange.imports.readers import Table
 from skills.models import Cohort, Enrollment, Trainee
@@ -63,14 +64,29 @@ def plan_trainees(table: Table, progress: Callable[[int], None] | None = None) -
     plan = TraineePlan(rows=len(table.rows), ignored=columns.ignored)
 
     datas: list[tuple[int, dict[str, Any]]] = []
+    unknown: dict[int, dict[str, str]] = {}  # row -> field -> a value that is no code and no label
     for number, cells in table.rows:
         data = {}
         for name in columns.index:
             value = columns.value(cells, name)
             if value is not None and name in aliases:
-                value = aliases[name].get(normalise(value), value)
+                code = aliases[name].get(normalise(value))
+                if code is None:
+                    unknown.setdefault(number, {})[name] = value
+                value = code or value
             data[name] = value
         datas.append((number, data))
+
+    def faults(number: int, errors: FieldErrors, data: dict[str, Any]) -> list[dict[str, Any]]:
+        """The row's errors; a value that is no code and no label is told with the labels the reader knows
+        (the validator would list codes, which a spreadsheet never shows)."""
+        found = []
+        for name in [*TRAINEE_FIELDS, *(other for other in errors.fields if other not in TRAINEE_FIELDS)]:
+            messages = errors.fields.get(name, ())
+            if messages and name in unknown.get(number, {}):
+                messages = [_unknown_value(name, unknown[number][name])]
+            found.extend(fault(number, columns.names.get(name, name), m, data.get(name)) for m in messages)
+        return found
 
     existing = _existing_trainees((data.get("email") or "").lower() for _, data in datas if data.get("email"))
 
@@ -85,9 +101,7 @@ def plan_trainees(table: Table, progress: Callable[[int], None] | None = None) -
         current = existing.get((data.get("email") or "").lower())
         errors, values = validate(data, current)
         if errors.fields:
-            for name in TRAINEE_FIELDS:
-                for message in errors.fields.get(name, ()):
-                    plan.errors.append(fault(number, columns.names[name], message, data.get(name)))
+            plan.errors.extend(faults(number, errors, data))
         elif values["email"] in seen:
             plan.errors.append(fault(number, columns.names["email"],
                                      _l("This email is already on row %(row)d.", row=seen[values["email"]]),
@@ -110,12 +124,16 @@ def plan_trainees(table: Table, progress: Callable[[int], None] | None = None) -
             continue
         errors, values = validate(data, current)
         if errors.fields:
-            for name, messages in errors.fields.items():
-                plan.errors.extend(fault(number, columns.names.get(name, name), m, data.get(name)) for m in messages)
+            plan.errors.extend(faults(number, errors, data))
         else:
             _sort_match(plan, current, values)
     plan.errors = sorted_faults(plan.errors, columns, TRAINEE_COLUMNS)
     return plan
+
+
+def _unknown_value(name: str, value: str):
+    labels = ", ".join(str(label) for label in VOCABULARIES[name].values())
+    return _l("Unknown value “%(value)s”. Write one of: %(allowed)s.", value=value[:40], allowed=labels)
 
 
 def _sort_match(plan: TraineePlan, current: dict[str, Any], values: dict[str, Any]) -> None:

@@ -82,7 +82,7 @@ def test_admin_finds_a_certificate_by_its_serial(world, new_page, screenshot, ax
     page.locator("form.filters button[type=submit]").click()
     expect(page).to_have_url(f"{world.url}/admin/certificates/{world.serial}")
     expect(page.locator("ol.history li")).to_have_count(1)
-    expect(page.locator(f"a[href='/certificates/{world.serial}/revoke']")).to_be_visible()
+    expect(page.locator(f"a[href='/certificates/{world.serial}/revoke?next=/admin/certificates/{world.serial}']")).to_be_visible()
     assert_direction(page, lang)
     axe(page, f"a certificate's page ({lang})")
     screenshot(page, "certificates-admin-page", lang)
