@@ -8,18 +8,24 @@ export FLASK_APP := app
 
 .PHONY: run test bench setup dev-setup clean translations
 
-# Reinstall only when a requirements file changes (the stamp files record the last install).
+# Reinstall only when a requirements file changes (the stamp files record the last install). The packages
+# are installed by uv (pinned here), ten times faster than pip from a warm cache; where uv cannot be had, by pip.
+UV_VERSION := 0.13.9
+INSTALL = if [ -x $(BIN)/uv ]; then $(BIN)/uv pip install --quiet --python $(BIN)/python -r $(1); \
+	else $(BIN)/pip install --quiet -r $(1); fi
+
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION) \
+	  || echo "uv could not be installed: installing with pip (slower)"
 
 $(VENV)/.runtime: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(call INSTALL,requirements.txt)
 	touch $@
 
 $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(call INSTALL,requirements-dev.txt)
 	touch $(VENV)/.runtime $@
 
 # Translations: the .po catalogs are committed; the compiled .mo files are build artifacts (gitignored), made
