@@ -11,9 +11,11 @@ from governance.loaders import filters_from_request, parse_quarter, quarter_from
 from governance.serializers import (
     CLOSED_QUARTER,
     COHORT_RATE,
+    PATHWAY_FUNNEL,
     QUARTER_FIGURES,
     TARGETS,
     cohort_row_json,
+    pathway_json,
     progress_json,
 )
 from skills.filters import params as filter_params
@@ -43,6 +45,21 @@ def cohorts():
     exact = current_actor().role == "admin"
     return paginated(queries.cohort_rates(quarter_from_request(), filters_from_request()),
                      lambda row: cohort_row_json(row, exact=exact), rows=True)
+
+
+@bp.get("/stats/pathway")
+@require_role("admin", "governance")
+@documented("The pathway funnel of a quarter", tag="Statistics", query=FIGURE_FILTERS[:1],
+            responses={200: PATHWAY_FUNNEL},
+            description="For each pathway level, the people holding it at the quarter's end and those who moved "
+                        "up into it during the quarter; of the people trained, those trained through recognition "
+                        "of prior learning. Only tracks that count toward the target. A closed quarter answers "
+                        "with its frozen figures.")
+def pathway():
+    quarter = quarter_from_request()
+    funnel, closed = queries.quarter_pathway(quarter)
+    return pathway_json(funnel, quarter=quarter, as_of=queries.as_of_day(quarter), closed=closed,
+                        exact=current_actor().role == "admin")
 
 
 @bp.get("/stats/targets")

@@ -3,7 +3,8 @@ holds, and the API, the dashboard and the quarterly report show. Exact counts; t
 applied where they are shown (governance.serializers, governance.report). No database, no request.
 
 A snapshot stores a quarter's figures as JSON (`to_json`), and `from_json` reads them back: the JSON keeps
-the shape snapshots have always had, so snapshots closed before these types existed read the same.
+the shape snapshots have always had, so snapshots closed before these types existed read the same (and
+those closed before the pathway funnel existed have no "pathway").
 """
 from __future__ import annotations
 
@@ -105,6 +106,48 @@ class CohortRate:
 
 
 @dataclass(frozen=True)
+class PathwayLevel:
+    """One level of the pathway on the as-of day (docs/rules.md, "The pathway funnel"). `holding`: people
+    holding a valid certificate of a track at this level; `moved_in`: people who moved up into it during
+    the quarter (their first certificate of this level, having held the level below; 0 for level 1);
+    `moved_holding`: those of them who still hold it on the as-of day, which the small-count rule needs
+    (governance.funnel) and nobody is shown; `tracks`: the codes of its tracks, as they were."""
+    level: int
+    tracks: tuple[str, ...]
+    holding: int
+    moved_in: int = 0
+    moved_holding: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"level": self.level, "tracks": list(self.tracks), "holding": self.holding,
+                "moved_in": self.moved_in, "moved_holding": self.moved_holding}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PathwayLevel:
+        return cls(level=int(data["level"]), tracks=tuple(str(t) for t in data.get("tracks") or ()),
+                   **{name: int(data.get(name) or 0) for name in ("holding", "moved_in", "moved_holding")})
+
+
+@dataclass(frozen=True)
+class Pathway:
+    """The pathway funnel of a quarter on its as-of day, exact: `trained` (the people holding any level,
+    who are the programme's trained people), of whom `recognised` were trained through recognition of
+    prior learning, and each level in order."""
+    trained: int
+    recognised: int
+    levels: tuple[PathwayLevel, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"trained": self.trained, "recognised": self.recognised,
+                "levels": [level.to_json() for level in self.levels]}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Pathway:
+        return cls(trained=int(data.get("trained") or 0), recognised=int(data.get("recognised") or 0),
+                   levels=tuple(PathwayLevel.from_json(level) for level in data.get("levels") or ()))
+
+
+@dataclass(frozen=True)
 class Figures(Breakdowns):
     """Everything the dashboard and the report show for a quarter, taken on `as_of` (its last day, or
     today while it runs). `previous`: the previous quarter's breakdowns, when asked for with the live
@@ -116,6 +159,7 @@ class Figures(Breakdowns):
     certificates: CertificateEvents
     previous: Breakdowns | None = None
     cohorts: tuple[CohortRate, ...] | None = field(default=None)
+    pathway: Pathway | None = None  # held by snapshots closed since the funnel exists, and by reports
 
     @property
     def target(self) -> int:
@@ -131,6 +175,8 @@ class Figures(Breakdowns):
             data["previous"] = self.previous.breakdowns_json()
         if self.cohorts is not None:
             data["cohorts"] = [cohort.to_json() for cohort in self.cohorts]
+        if self.pathway is not None:
+            data["pathway"] = self.pathway.to_json()
         return data
 
     @classmethod
@@ -149,4 +195,6 @@ class Figures(Breakdowns):
             previous=Breakdowns.from_json(data["previous"]) if data.get("previous") is not None else None,
             cohorts=(tuple(CohortRate.from_json(c) for c in data["cohorts"]) if data.get("cohorts") is not None
                      else None),
+            # snapshots closed before the funnel existed have none
+            pathway=Pathway.from_json(data["pathway"]) if data.get("pathway") is not None else None,
         )

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
 from certificates.models import Certificate, VerificationCount
 from common import clock
@@ -26,11 +27,13 @@ from governance.figures import (
     CertificateEvents,
     CohortRate,
     Figures,
+    Pathway,
+    PathwayLevel,
     TrendPoint,
 )
 from governance.models import DEFAULT_TARGETS, QuarterSnapshot, Target, TrainedPeriod
-from governance.rules import Quarter, quarters_between
-from skills.models import Cohort, CohortAttendanceTotal, Enrollment, Track, Trainee
+from governance.rules import Quarter, pathway_levels, quarters_between
+from skills.models import Cohort, CohortAttendanceTotal, Enrollment, Track, Trainee, track_prerequisites
 from skills.vocab import CATEGORIES, GENDERS, REGIONS, SECTORS, TRAINING_LANGUAGES
 
 
@@ -248,8 +251,9 @@ def cohort_table(quarter: Quarter) -> tuple[CohortRate, ...]:
 
 
 def full_figures(quarter: Quarter) -> Figures:
-    """The unfiltered figures of a quarter with its cohort table: what a snapshot and a report hold."""
-    return dataclasses.replace(figures(quarter), cohorts=cohort_table(quarter))
+    """The unfiltered figures of a quarter with its cohort table and pathway funnel: what a snapshot and a
+    report hold."""
+    return dataclasses.replace(figures(quarter), cohorts=cohort_table(quarter), pathway=pathway_funnel(quarter))
 
 
 def closed_figures(quarter: Quarter) -> Figures | None:
@@ -361,3 +365,84 @@ def _differences(frozen: dict[str, Any], live: dict[str, Any]) -> Iterator[tuple
                     yield f"{key}.{sub}", old.get(sub, 0), new.get(sub, 0)
         elif old != new:
             yield key, old, new
+
+
+# --- the pathway funnel (docs/rules.md, "The pathway funnel") ----------------------------------------------
+
+def track_levels() -> dict[int, int]:
+    """Every track's pathway level, by id, from the prerequisites (governance.rules.pathway_levels)."""
+    requires: dict[int, list[int]] = {track_id: [] for track_id in db.session.scalars(sa.select(Track.id))}
+    for track_id, required_id in db.session.execute(
+            sa.select(track_prerequisites.c.track_id, track_prerequisites.c.required_track_id)):
+        requires.setdefault(track_id, []).append(required_id)
+    return pathway_levels(requires)
+
+
+def _any_module_recognised() -> sa.ColumnElement[bool]:
+    """A certificate whose frozen record marks at least one module `"recognised": true` (written by
+    certificates.rules.Certified.record; records without the mark read as false). JSON functions differ
+    between the two databases; both read the record in place."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        modules = sa.cast(Certificate.certified, JSONB).op("->")(sa.literal("modules"))
+        return modules.op("@>", return_type=sa.Boolean)(sa.cast(sa.literal('[{"recognised": true}]'), JSONB))
+    module = sa.func.json_each(Certificate.certified, "$.modules").table_valued("value").alias("module")
+    return sa.exists(sa.select(1).select_from(module)
+                     .where(sa.func.json_extract(module.c.value, "$.recognised") == 1))
+
+
+def pathway_funnel(quarter: Quarter) -> Pathway:
+    """The quarter's pathway funnel on its as-of day, exact, from the certificates of the tracks that count
+    toward the target (purged people's certificates stay, so they count as in every figure). A level
+    holds the people with a certificate of one of its tracks valid that day (as "trained" reads it); a
+    move into level k+1 is a person's first certificate of that level, issued during the quarter, on or
+    after their first of level k. Revoked certificates (by the as-of day) never happened for the pathway;
+    replaced and expired ones were held. A person counts once per level and once per move."""
+    day = as_of_day(quarter)
+    cutoff = end_of_day_utc(day)
+    counting = dict(db.session.execute(sa.select(Track.id, Track.code).where(Track.counts_toward_target)).all())
+    if not counting:
+        return Pathway(trained=0, recognised=0, levels=())
+    levels = track_levels()
+    top = max(levels[track_id] for track_id in counting)
+    held = [Certificate.track_id.in_(counting), Certificate.issued_on <= day,
+            sa.or_(Certificate.revoked_at.is_(None), Certificate.revoked_at >= cutoff)]
+    valid = [*held, sa.or_(Certificate.superseded_at.is_(None), Certificate.superseded_at >= cutoff),
+             sa.or_(Certificate.expires_on.is_(None), Certificate.expires_on >= day)]
+    level_of = sa.case({track_id: levels[track_id] for track_id in counting}, value=Certificate.track_id)
+    # Grouped through subqueries, so the CASE (with its parameters) is written once per statement.
+    holders = (sa.select(Certificate.trainee_id, level_of.label("level"), _any_module_recognised().label("recognised"))
+               .where(*valid).subquery("holders"))
+    holding = dict(db.session.execute(
+        sa.select(holders.c.level, sa.func.count(sa.distinct(holders.c.trainee_id))).group_by(holders.c.level)).all())
+    trained, recognised = db.session.execute(sa.select(
+        sa.func.count(sa.distinct(holders.c.trainee_id)),
+        sa.func.count(sa.distinct(sa.case((holders.c.recognised, holders.c.trainee_id)))))).one()
+    issued = sa.select(Certificate.trainee_id, level_of.label("level"), Certificate.issued_on).where(*held).subquery()
+    firsts = (sa.select(issued.c.trainee_id, issued.c.level, sa.func.min(issued.c.issued_on).label("first"))
+              .group_by(issued.c.trainee_id, issued.c.level).subquery("firsts"))
+    upper, lower = firsts.alias("upper_level"), firsts.alias("lower_level")
+    holding_level = sa.select(holders.c.trainee_id, holders.c.level).distinct().subquery("holding_level")
+    moves = {row.level: (row.moved, row.still) for row in db.session.execute(
+        sa.select(upper.c.level, sa.func.count().label("moved"),
+                  sa.func.count(holding_level.c.trainee_id).label("still"))
+        .join(lower, sa.and_(lower.c.trainee_id == upper.c.trainee_id, lower.c.level == upper.c.level - 1,
+                             lower.c.first <= upper.c.first))
+        .outerjoin(holding_level, sa.and_(holding_level.c.trainee_id == upper.c.trainee_id,
+                                          holding_level.c.level == upper.c.level))
+        .where(upper.c.first >= quarter.first_day)
+        .group_by(upper.c.level))}
+    return Pathway(trained=int(trained), recognised=int(recognised), levels=tuple(
+        PathwayLevel(level=level, tracks=tuple(sorted(code for track_id, code in counting.items()
+                                                      if levels[track_id] == level)),
+                     holding=int(holding.get(level, 0)), moved_in=int(moves.get(level, (0, 0))[0]),
+                     moved_holding=int(moves.get(level, (0, 0))[1]))
+        for level in range(1, top + 1)))
+
+
+def quarter_pathway(quarter: Quarter) -> tuple[Pathway, bool]:
+    """A quarter's funnel and whether it comes from its closed snapshot (snapshots closed before the funnel
+    existed have none: then it is computed live)."""
+    frozen = closed_figures(quarter)
+    if frozen is not None and frozen.pathway is not None:
+        return frozen.pathway, True
+    return pathway_funnel(quarter), False

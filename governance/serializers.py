@@ -2,6 +2,7 @@
 through governance.disclosure (one rule: "<5", complementary "5+", withheld "…"); admins get exact counts."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from common.openapi import BOOLEAN, DATE, INTEGER, NUMBER, STRING, nullable, obj, schema
@@ -15,7 +16,9 @@ from governance.disclosure import (
     split,
     written_difference,
 )
-from governance.figures import BREAKDOWNS, Breakdowns, Figures
+from governance.figures import BREAKDOWNS, Breakdowns, Figures, Pathway
+from governance.funnel import exact_pathway, written_pathway
+from governance.rules import Quarter
 
 SHOWN_COUNT = {"anyOf": [{"type": "integer", "minimum": 0}, {"enum": [SMALL, AT_LEAST, WITHHELD]}],
                "description": "A count of people. For the governance role, from 1 to 4 it reads \"<5\"; a count "
@@ -104,3 +107,30 @@ def cohort_row_json(row, *, exact: bool = False) -> dict[str, Any]:
     return {**values, "attended": attended, "counted": counted, "enrolled": enrolled, "completed": completed,
             "attendance_rate": None if attendance is None else round(attendance, 4),
             "completion_rate": None if completion is None else round(completion, 4)}
+
+
+PATHWAY_FUNNEL = schema("PathwayFunnel", obj({
+    "quarter": STRING, "as_of": DATE, "closed": BOOLEAN,
+    "trained": SHOWN_COUNT,
+    "recognised": {**SHOWN_COUNT, "description": "Of the people trained, those whose certificate counts at least "
+                                                 "one module through recognition of prior learning."},
+    "levels": {"type": "array", "items": obj({
+        "level": {"type": "integer", "minimum": 1},
+        "tracks": {"type": "array", "items": STRING, "description": "Codes of the level's tracks that count "
+                                                                      "toward the target."},
+        "holding": {**SHOWN_COUNT, "description": "People holding a valid certificate of a track of this level "
+                                                  "on the as-of day."},
+        "moved_in": {"anyOf": [SHOWN_COUNT, {"type": "null"}],
+                     "description": "People who moved up from the level below during the quarter (null for "
+                                    "level 1)."}})}}))
+
+
+def pathway_json(pathway: Pathway, *, quarter: Quarter, as_of: date, closed: bool, exact: bool = False
+                 ) -> dict[str, Any]:
+    """The quarter's pathway funnel: exact for admins, else under the rule (governance.funnel)."""
+    shown_figures = exact_pathway(pathway) if exact else written_pathway(pathway)
+    tracks = {level.level: list(level.tracks) for level in pathway.levels}
+    return {"quarter": str(quarter), "as_of": as_of.isoformat(), "closed": closed,
+            "trained": shown_figures["trained"], "recognised": shown_figures["recognised"],
+            "levels": [{"level": level["level"], "tracks": tracks[level["level"]], "holding": level["holding"],
+                        "moved_in": level["moved_in"]} for level in shown_figures["levels"]]}

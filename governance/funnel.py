@@ -1,0 +1,96 @@
+"""The pathway funnel as the governance role may read it: the small-count rule of governance.disclosure
+applied to the sums that tie the funnel's figures together. Pure functions, no database.
+
+What a reader knows, and subtracts along (docs/rules.md, "The pathway funnel"):
+- the trained total T (written as everywhere: "<5" from 1 to 4) = the people trained through recognition
+  + the others;
+- for each level: T = the people holding it + the trained people who do not (levels overlap: a person
+  may hold several, so the levels themselves do not add up to T);
+- for each level above the first: the people who moved into it = those of them still holding it on the
+  as-of day + those who no longer do; the people holding it = the movers still holding it + the holders
+  who did not move in this quarter. Movers who no longer hold it are nearly always none, and a reader
+  who guesses so is right: when there are none, the reader is taken to know it.
+The parts nobody is shown are counts of people too: like the figures shown, none may be narrowed to a
+single value from 1 to 4. While one is, the smallest shown non-zero figure of its sums is hidden as "5+";
+when nothing is left to hide, every figure of the funnel is withheld ("…").
+"""
+from __future__ import annotations
+
+from typing import Any, Hashable
+
+from governance.disclosure import AT_LEAST, MARKERS, WITHHELD, Shown, is_small, narrow, shown
+from governance.figures import Pathway
+
+
+def _protect(exact: dict[Hashable, int], written: dict[Hashable, Shown], hideable: set[Hashable],
+             checked: set[Hashable], equations: list[tuple[Hashable, list[Hashable]]]) -> dict[Hashable, Shown]:
+    """Complementary suppression over a set of sums (total, parts): while the reader's subtraction
+    (governance.disclosure.narrow) pins a checked figure whose count is 1 to 4 and that is not shown,
+    hide the smallest shown non-zero hideable figure in its sums (else in any sum)."""
+    written = dict(written)
+    for _round in range(len(hideable) + 1):
+        ranges = narrow(written, equations)
+        pinned = [key for key in sorted(checked, key=str) if written[key] in MARKERS and is_small(exact[key])
+                  and ranges[key][0] == ranges[key][1]]
+        if not pinned:
+            return written
+        own = [[total, *parts] for total, parts in equations if pinned[0] == total or pinned[0] in parts]
+        for keys in [*own, [key for total, parts in equations for key in (total, *parts)]]:
+            visible = sorted((exact[key], str(key), key) for key in keys
+                             if key in hideable and written[key] not in MARKERS and exact[key] > 0)
+            if visible:
+                written[visible[0][2]] = AT_LEAST
+                break
+        else:
+            break
+    return {key: WITHHELD if key in hideable else value for key, value in written.items()}
+
+
+def written_pathway(pathway: Pathway) -> dict[str, Any]:
+    """The funnel's figures as governance may read them: {"trained", "recognised", "levels": [{"level",
+    "holding", "moved_in"}]} (moved_in None for the first level), each count of people under the rule."""
+    total = shown(pathway.trained)
+    levels = pathway.levels
+    if total in MARKERS:  # fewer than 5 people trained: any figure of theirs would bound the rest
+        return {"trained": total, "recognised": WITHHELD,
+                "levels": [{"level": level.level, "holding": WITHHELD,
+                            "moved_in": None if level.level == 1 else WITHHELD} for level in levels]}
+    exact: dict[Hashable, int] = {"trained": pathway.trained, "recognised": pathway.recognised,
+                                  "not recognised": pathway.trained - pathway.recognised}
+    written: dict[Hashable, Shown] = {"trained": total, "recognised": shown(pathway.recognised),
+                                      "not recognised": WITHHELD}
+    hideable: set[Hashable] = {"recognised"}
+    checked: set[Hashable] = {"recognised", "not recognised"}
+    equations: list[tuple[Hashable, list[Hashable]]] = [("trained", ["recognised", "not recognised"])]
+    for level in levels:
+        n = level.level
+        exact[("holding", n)] = level.holding
+        exact[("not holding", n)] = pathway.trained - level.holding
+        written[("holding", n)] = shown(level.holding)
+        # With one level, everybody trained holds it: the reader knows nobody is outside it.
+        written[("not holding", n)] = 0 if len(levels) == 1 else WITHHELD
+        hideable.add(("holding", n))
+        checked |= {("holding", n), ("not holding", n)}
+        equations.append(("trained", [("holding", n), ("not holding", n)]))
+        if n == 1:
+            continue
+        moved, still = level.moved_in, level.moved_holding
+        exact.update({("moved", n): moved, ("still", n): still, ("lost", n): moved - still,
+                      ("earlier", n): level.holding - still})
+        written.update({("moved", n): shown(moved), ("still", n): WITHHELD,
+                        ("lost", n): 0 if moved == still else WITHHELD, ("earlier", n): WITHHELD})
+        hideable.add(("moved", n))
+        checked |= {("moved", n), ("still", n), ("lost", n), ("earlier", n)}
+        equations += [(("moved", n), [("still", n), ("lost", n)]), (("holding", n), [("still", n), ("earlier", n)])]
+    result = _protect(exact, written, hideable, checked, equations)
+    return {"trained": total, "recognised": result["recognised"],
+            "levels": [{"level": level.level, "holding": result[("holding", level.level)],
+                        "moved_in": None if level.level == 1 else result[("moved", level.level)]}
+                       for level in levels]}
+
+
+def exact_pathway(pathway: Pathway) -> dict[str, Any]:
+    """The same shape with exact counts, for admins."""
+    return {"trained": pathway.trained, "recognised": pathway.recognised,
+            "levels": [{"level": level.level, "holding": level.holding,
+                        "moved_in": None if level.level == 1 else level.moved_in} for level in pathway.levels]}
