@@ -4,8 +4,8 @@ applied to the sums that tie the funnel's figures together. Pure functions, no d
 What a reader knows, and subtracts along (docs/rules.md, "The pathway funnel"):
 - the trained total T (written as everywhere: "<5" from 1 to 4) = the people trained through recognition
   + the others;
-- for each level: T = the people holding it + the trained people who do not (levels overlap: a person
-  may hold several, so the levels themselves do not add up to T);
+- for each level: T = the people holding it + the trained people who do not; everybody trained holds a
+  level, so the levels add up to T and more (a person may hold several);
 - for each level above the first: the people who moved into it = those of them still holding it on the
   as-of day + those who no longer do; the people holding it = the movers still holding it + the holders
   who did not move in this quarter. Movers who no longer hold it are nearly always none, and a reader
@@ -82,6 +82,12 @@ def written_pathway(pathway: Pathway) -> dict[str, Any]:
         hideable.add(("moved", n))
         checked |= {("moved", n), ("still", n), ("lost", n), ("earlier", n)}
         equations += [(("moved", n), [("still", n), ("lost", n)]), (("holding", n), [("still", n), ("earlier", n)])]
+    if len(levels) > 1:
+        # Everybody trained holds a level: the levels add up to the trained total and the overlaps.
+        exact["levels"] = sum(level.holding for level in levels)
+        exact["overlaps"] = exact["levels"] - pathway.trained
+        written.update({"levels": WITHHELD, "overlaps": WITHHELD})
+        equations += [("levels", [("holding", level.level) for level in levels]), ("levels", ["trained", "overlaps"])]
     result = _protect(exact, written, hideable, checked, equations)
     return {"trained": total, "recognised": result["recognised"],
             "levels": [{"level": level.level, "holding": result[("holding", level.level)],

@@ -18,7 +18,7 @@ from governance.disclosure import bar_value, scale
 from governance.forms import TargetsForm
 from governance.loaders import filters_from_request, parse_quarter, quarter_from_request
 from governance.rules import Quarter, quarters_between
-from governance.serializers import change, cohort_row_json, previous_json, progress_json
+from governance.serializers import change, cohort_row_json, pathway_json, previous_json, progress_json
 from jobs import runner
 from skills.forms import ConfirmForm
 from skills.models import Track
@@ -37,10 +37,14 @@ def dashboard():
     previous = queries.previous_breakdowns(quarter, filters, live=figures.previous)
     before = previous_json(previous, exact=exact, written=written) if previous is not None else None
     cohorts = paginate_rows(queries.cohort_rates(quarter, filters), request.args.get("page", 1, type=int) or 1, 20)
+    pathway = None  # the funnel is the whole programme's: a filtered view leaves it out
+    if not filters.any:
+        funnel, funnel_closed = queries.quarter_pathway(quarter)
+        pathway = pathway_json(funnel, quarter=quarter, as_of=figures.as_of, closed=funnel_closed, exact=exact)
     return render_template(
         "governance/dashboard.html", quarter=quarter, shown=shown, before=before, as_of=figures.as_of,
         bar_value=bar_value, scale=scale, exact=exact, change=lambda now, before: change(now, before, exact=exact),
-        closed=closed, filters=filters, cohorts=cohorts,
+        closed=closed, filters=filters, cohorts=cohorts, pathway=pathway,
         cohort_rows=[cohort_row_json(r, exact=exact) for r in cohorts.items],
         quarters=list(reversed(quarters_between(queries.first_quarter(), Quarter.of(clock.today())))),
         tracks=sorted(db.session.scalars(sa.select(Track)), key=lambda t: t.title(current_language()).casefold()),
