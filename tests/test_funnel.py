@@ -402,3 +402,34 @@ def test_dashboard_says_when_a_closed_quarter_has_no_frozen_funnel(registry, adm
     db.session.commit()
     html = login(admin).get("/dashboard?quarter=2026-Q3", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "closed before the pathway was counted" in _pathway_section(html)
+
+
+# --- the quarterly report ------------------------------------------------------------------------------
+
+def test_report_prints_the_funnel_under_the_rule(registry, tmp_path):
+    import pypdfium2 as pdfium
+    from openpyxl import load_workbook
+
+    from governance.report import write_quarterly_report
+
+    pdf, xlsx = write_quarterly_report(queries.full_figures(Q4), None, [], tmp_path)
+    ws = load_workbook(xlsx)["Parcours"]
+    assert [ws.cell(row=r, column=1).value for r in (1, 2)] == ["Parcours", "المسار"]
+    levels = [[ws.cell(row=r, column=c).value for c in range(1, 5)] for r in range(6, 9)]
+    assert levels == [[1, "F", AT_LEAST, None], [2, "S", AT_LEAST, SMALL], [3, "X", SMALL, SMALL]]
+    assert (ws.cell(row=12, column=1).value, ws.cell(row=12, column=3).value) == (
+        "Formés grâce à la reconnaissance des acquis", SMALL)
+    document = pdfium.PdfDocument(pdf.read_bytes())
+    text = "".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+    assert "Parcours" in text and "Formés grâce à la reconnaissance des acquis" in text
+
+
+def test_report_of_a_snapshot_without_funnel(registry, tmp_path):
+    from openpyxl import load_workbook
+
+    from governance.report import write_quarterly_report
+
+    old = queries.full_figures(Q3).to_json()
+    del old["pathway"]
+    _pdf, xlsx = write_quarterly_report(old, None, [], tmp_path)
+    assert "Parcours" not in load_workbook(xlsx).sheetnames

@@ -76,6 +76,13 @@ TEXTS = {
     "now": _l("Current"),
     "difference": _l("Difference"),
     "no_cohorts": _l("No cohort this quarter"),
+    "pathway": _l("Pathway"),
+    "level": _l("Level"),
+    "tracks": _l("Tracks"),
+    "holding": _l("Holding it"),
+    "moved_in": _l("Moved up into it this quarter"),
+    "recognised": _l("Trained through recognition of prior learning"),
+    "pathway_note": _l("Only tracks that count toward the target; a person holding several levels counts in each"),
     # Notes are printed after their symbol ("<5 : ...", "— : ..."), which is drawn apart from the
     # Arabic so that bidi reordering cannot turn "<5" around; keep brackets out of Arabic texts.
     "small_note": _l("count from 1 to 4, hidden to protect people"),

@@ -40,6 +40,7 @@ from governance.report.rows import (
     fmt_change,
     fmt_count,
     fmt_rate,
+    pathway_rows,
     trend_points,
     written_total,
 )
@@ -170,6 +171,22 @@ def write_pdf(path: Path, figures: Figures, previous: Figures | None,
     columns[-1] = Column(columns[-1].header, label_w, "right")
     table(p, columns, [[row.label[0], fmt_count(row.count),
                          *([fmt_change(row.change)] if with_change else []), row.label[1]] for row in cert_rows])
+
+    funnel = pathway_rows(figures)
+    if funnel is not None:  # snapshots closed before the funnel existed have none
+        p.heading(text["pathway"], keep=60)
+        columns = [Column(text["level"], 60, "right"), Column(text["tracks"], WIDTH - 300),
+                   Column(text["holding"], 110, "right"), Column(text["moved_in"], 130, "right")]
+        table(p, columns, [[str(row["level"]), row["tracks"] or "—", fmt_count(row["holding"]),
+                             "—" if row["moved_in"] is None else fmt_count(row["moved_in"])]
+                            for row in funnel["levels"]])
+        p.y -= 6
+        label_w = (WIDTH - 70) / 2
+        table(p, [Column(text["figure"][0], label_w), Column(text["number"], 70, "right"),
+                  Column(text["figure"][1], label_w, "right")],
+              [[text[key][0], fmt_count(funnel[key]), text[key][1]] for key in ("trained", "recognised")])
+        p.y -= 4
+        p.note(text["pathway_note"])
 
     cohorts = cohort_rows(figures)
     p.heading(text["cohorts"], keep=60)

@@ -19,6 +19,7 @@ from governance.disclosure import (
     written_difference,
 )
 from governance.figures import CERTIFICATE_EVENTS, Breakdowns, Figures
+from governance.funnel import written_pathway
 from governance.report.labels import Labels, Pair, label
 
 HIDDEN_CHANGE = "—"  # a change that would reveal a suppressed count
@@ -136,6 +137,17 @@ def cohort_rows(figures: Figures) -> list[dict[str, Any]]:
                      "attendance": share(attended, counted, c.attended, c.counted),
                      "completion": share(completed, enrolled, c.completed, c.enrolled)})
     return rows
+
+
+def pathway_rows(figures: Figures) -> dict[str, Any] | None:
+    """The funnel as written under the rule (governance.funnel): "levels", a row per level (level,
+    tracks, holding, moved_in: None for level 1), "trained" and "recognised" (people trained through
+    recognition). None for figures without a funnel (snapshots closed before it existed)."""
+    if figures.pathway is None:
+        return None
+    written = written_pathway(figures.pathway)
+    tracks = {level.level: ", ".join(level.tracks) for level in figures.pathway.levels}
+    return {**written, "levels": [{**level, "tracks": tracks[level["level"]]} for level in written["levels"]]}
 
 
 def fmt_count(value: int | str | None) -> str:

@@ -23,6 +23,7 @@ from governance.report.rows import (
     certificate_rows,
     cohort_rows,
     correction_rows,
+    pathway_rows,
     rate,
     trend_points,
     written_total,
@@ -150,6 +151,22 @@ def write_xlsx(path: Path, figures: Figures, previous: Figures | None,
         for column, value in enumerate((item.code, item.label[0], item.label[1], item.count), start=1):
             put(ws, row, column, value)
         put(ws, row, 5, item.change, number_format=CHANGE_FORMAT)
+
+    funnel = pathway_rows(figures)
+    if funnel is not None:  # snapshots closed before the funnel existed have none
+        ws = _sheet(wb, "Parcours", text["pathway"], [text["level"], text["tracks"], text["holding"], text["moved_in"]],
+                    [30, 30, 16, 22])
+        for offset, item in enumerate(funnel["levels"]):
+            for column, value in enumerate((item["level"], item["tracks"], item["holding"], item["moved_in"]), start=1):
+                put(ws, FIRST_DATA_ROW + offset, column, value)
+        row = FIRST_DATA_ROW + len(funnel["levels"]) + 1
+        for key in ("trained", "recognised"):  # French, then Arabic, each beside the count
+            for offset, name in enumerate(text[key]):
+                put(ws, row + offset, 1, name).alignment = Alignment(horizontal="left")
+                put(ws, row + offset, 3, funnel[key])
+            row += 2
+        for offset, note in enumerate(text["pathway_note"]):
+            put(ws, row + offset, 1, note).alignment = Alignment(horizontal="left")
 
     ws = _sheet(wb, "Cohortes", text["cohorts"],
                 [text["code"], *_label_headers(text["sector"]), *_label_headers(text["region"]),
