@@ -20,14 +20,12 @@ from governance.rules import Quarter, pathway_levels
 
 _numbers = itertools.count(1)
 Q3, Q4 = Quarter(2026, 3), Quarter(2026, 4)
+TODAY = date(2026, 11, 15)  # in Q4, which is running: its figures are taken today
 
 
 @pytest.fixture
 def today(monkeypatch):
-    """The clock stands on 2026-11-15, in the fourth quarter."""
-    day = date(2026, 11, 15)
-    monkeypatch.setattr(clock, "today", lambda: day)
-    return day
+    monkeypatch.setattr(clock, "today", lambda: TODAY)
 
 
 @pytest.fixture

@@ -230,6 +230,7 @@ API = [
     ("POST", "/api/v1/jobs/{job}/retry", None, {"admin": 409}),  # the world's job is done, not failed
     ("GET", "/api/v1/stats/progress", None, FIGURE_READERS),
     ("GET", "/api/v1/stats/cohorts", None, FIGURE_READERS),
+    ("GET", "/api/v1/stats/pathway", None, FIGURE_READERS),
     ("GET", "/api/v1/stats/targets", None, FIGURE_READERS),
     ("PUT", "/api/v1/stats/targets", lambda v: {"total": 520}, ADMIN_WRITES(200)),
     ("POST", "/api/v1/stats/quarters/{quarter}/close", None, ADMIN_WRITES(201)),
