@@ -30,6 +30,11 @@ def token_issued(stored: str, purged_at: datetime | None, token: str) -> bool:
     return stored == (purged_token(token) if purged_at is not None else token)
 
 
+# A frozen record that names a recognised module (rules.Certified.record writes `"recognised": true` on it):
+# a test on the text, so that it can define the partial index below; readers check the JSON itself after.
+NAMES_RECOGNITION = "CAST(certified AS TEXT) LIKE '%\"recognised\"%'"
+
+
 class Certificate(db.Model):
     """A certificate of a track. Its holder names and dates are the ones signed into its token, kept as
     they were at issue even if the trainee record changes later (a correction reissues)."""
@@ -92,6 +97,10 @@ class Certificate(db.Model):
         sa.Index("ix_certificates_revoked_at", "revoked_at"),
         # Certificates expiring in a quarter and not revoked, counted from the index alone.
         sa.Index("ix_certificates_expires_on", "expires_on", "revoked_at"),
+        # The few certificates that count a module through recognition, for the governance figure of people
+        # trained that way: it reads these instead of parsing every record.
+        sa.Index("ix_certificates_recognised", "trainee_id", "track_id", "issued_on", "expires_on", "revoked_at",
+                 "superseded_at", sqlite_where=sa.text(NAMES_RECOGNITION), postgresql_where=sa.text(NAMES_RECOGNITION)),
     )
 
     def issued_with(self, token: str) -> bool:
