@@ -314,3 +314,26 @@ def create_session(admin, cohort, module: str | None = None, starts_at: datetime
         "hours": hours})
     db.session.commit()
     return session
+
+
+_certificate_numbers = itertools.count(1)
+
+
+def create_certificate_row(trainee, track, issued_on, *, expires_on=None, revoked_at=None, superseded_at=None,
+                           recognised=()):
+    """A certificate row as issuance leaves it (its frozen record from today's catalogue; `recognised`: the
+    module codes the record marks as counted through recognition), without the PDF and signature work:
+    for figures over certificates issued on chosen days."""
+    from certificates.models import Certificate
+    from certificates.operations import certified_record
+
+    number = next(_certificate_numbers)
+    certificate = Certificate(
+        serial=f"KF-{issued_on.year}-{900_000 + number:06d}", trainee_id=trainee.id, track_id=track.id,
+        holder=trainee.name, holder_ar=trainee.name_ar, issued_on=issued_on, expires_on=expires_on, kid="00000000",
+        token=f"row-{number}", verification_code="0000-0000", pdf_sha256="0" * 64, revoked_at=revoked_at,
+        superseded_at=superseded_at, certified=certified_record(track, tuple(recognised)),
+        status_index=900_000 + number)
+    db.session.add(certificate)
+    db.session.commit()
+    return certificate

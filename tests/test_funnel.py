@@ -9,7 +9,6 @@ from datetime import date, datetime, timezone
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from certificates.models import Certificate
 from common import clock
 from common.extensions import db
 from governance import queries
@@ -17,8 +16,8 @@ from governance.disclosure import AT_LEAST, SMALL, WITHHELD, bounds
 from governance.figures import Figures, Pathway, PathwayLevel
 from governance.funnel import written_pathway
 from governance.rules import Quarter, pathway_levels
+from tests.helpers import create_certificate_row
 
-_numbers = itertools.count(1)
 Q3, Q4 = Quarter(2026, 3), Quarter(2026, 4)
 TODAY = date(2026, 11, 15)  # in Q4, which is running: its figures are taken today
 
@@ -30,23 +29,7 @@ def today(monkeypatch):
 
 @pytest.fixture
 def certify(app):
-    """A certificate row as issuance leaves it, with its frozen record; `recognised`: module codes the
-    record marks as counted through recognition (as the pathway's issuance writes them)."""
-    from certificates.operations import certified_record
-
-    def make(trainee, track, issued_on, *, expires_on=None, revoked_at=None, superseded_at=None,
-             recognised=()):
-        record = certified_record(track, tuple(recognised))
-        number = next(_numbers)
-        certificate = Certificate(
-            serial=f"KF-{issued_on.year}-{number:06d}", trainee_id=trainee.id, track_id=track.id,
-            holder=trainee.name, holder_ar=trainee.name_ar, issued_on=issued_on, expires_on=expires_on,
-            kid="00000000", token=f"token-{number}", verification_code="0000-0000", pdf_sha256="0" * 64,
-            revoked_at=revoked_at, superseded_at=superseded_at, certified=record, status_index=900_000 + number)
-        db.session.add(certificate)
-        db.session.commit()
-        return certificate
-    return make
+    return create_certificate_row
 
 
 def requires(track, *required):
@@ -381,11 +364,12 @@ def test_dashboard_pathway_section(registry, admin, make_user, login):
         html = client.get("/dashboard?quarter=2026-Q4", headers={"Accept-Language": language}).get_data(as_text=True)
         section = _pathway_section(html)
         assert title in section and recognised in section
-        assert "<bdi>&lt;5</bdi>" in section and "<bdi>5+</bdi>" in section  # governance: written counts
-        assert "<bdi>7</bdi>" not in section  # the 7 holding F is hidden
+        # governance: written counts, isolated left to right
+        assert '<bdi dir="ltr">&lt;5</bdi>' in section and '<bdi dir="ltr">5+</bdi>' in section
+        assert '<bdi dir="ltr">7</bdi>' not in section  # the 7 holding F is hidden
     admin_html = login(admin).get("/dashboard?quarter=2026-Q4").get_data(as_text=True)
     section = _pathway_section(admin_html)
-    assert "<bdi>7</bdi>" in section and "<bdi>2</bdi> sur <bdi>9</bdi>" in section
+    assert '<bdi dir="ltr">7</bdi>' in section and '<bdi dir="ltr">2</bdi> sur <bdi dir="ltr">9</bdi>' in section
     assert "&lt;5" not in section
     # A filtered view is not the whole programme's: the funnel is left out.
     assert 'class="card pathway"' not in login(admin).get("/dashboard?sector=health").get_data(as_text=True)
