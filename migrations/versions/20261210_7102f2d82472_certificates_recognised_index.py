@@ -1,7 +1,7 @@
 """certificates: a partial index of those whose record names a recognised module (the pathway funnel)
 
 Revision ID: 7102f2d82472
-Revises: 531fe7994be1
+Revises: d81f3a6c2e95
 Create Date: 2026-12-06 04:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7102f2d82472'
-down_revision = '531fe7994be1'
+down_revision = 'd81f3a6c2e95'
 branch_labels = None
 depends_on = None
 
