@@ -58,8 +58,9 @@ def cohorts():
 def pathway():
     quarter = quarter_from_request()
     funnel, closed = queries.quarter_pathway(quarter)
-    return pathway_json(funnel, quarter=quarter, as_of=queries.as_of_day(quarter), closed=closed,
-                        exact=current_actor().role == "admin")
+    exact = current_actor().role == "admin"
+    return pathway_json(funnel, quarter=quarter, as_of=queries.as_of_day(quarter), closed=closed, exact=exact,
+                        tracks=None if exact else queries.pathway_track_totals(quarter, funnel))
 
 
 @bp.get("/stats/targets")

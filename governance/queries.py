@@ -453,3 +453,16 @@ def quarter_pathway(quarter: Quarter) -> tuple[Pathway, bool]:
     if frozen is not None and frozen.pathway is not None:
         return frozen.pathway, True
     return pathway_funnel(quarter), False
+
+
+def pathway_track_totals(quarter: Quarter, pathway: Pathway) -> dict[int, list[tuple[int, Any]]]:
+    """Per level of the funnel, its tracks' trained totals on the as-of day, exact and as the track views
+    write them for governance (the day's Family), so that the funnel is protected together with them
+    (governance.funnel). A level with a track unknown today (renamed since a snapshot) is left out."""
+    family = families([as_of_day(quarter)])[0]
+    ids = dict(db.session.execute(sa.select(Track.code, Track.id)).all())
+    result: dict[int, list[tuple[int, Any]]] = {}
+    for level in pathway.levels:
+        if level.tracks and all(code in ids for code in level.tracks):
+            result[level.level] = [(family.exact(ids[code], ()), family.total(ids[code], {})) for code in level.tracks]
+    return result

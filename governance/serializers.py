@@ -125,10 +125,12 @@ PATHWAY_FUNNEL = schema("PathwayFunnel", obj({
                                     "level 1)."}})}}))
 
 
-def pathway_json(pathway: Pathway, *, quarter: Quarter, as_of: date, closed: bool, exact: bool = False
-                 ) -> dict[str, Any]:
-    """The quarter's pathway funnel: exact for admins, else under the rule (governance.funnel)."""
-    shown_figures = exact_pathway(pathway) if exact else written_pathway(pathway)
+def pathway_json(pathway: Pathway, *, quarter: Quarter, as_of: date, closed: bool, exact: bool = False,
+                 tracks: dict[int, list[tuple[int, Any]]] | None = None) -> dict[str, Any]:
+    """The quarter's pathway funnel: exact for admins, else under the rule (governance.funnel), protected
+    together with the track totals governance reads in the track views (`tracks`,
+    governance.queries.pathway_track_totals)."""
+    shown_figures = exact_pathway(pathway) if exact else written_pathway(pathway, tracks)
     tracks = {level.level: list(level.tracks) for level in pathway.levels}
     return {"quarter": str(quarter), "as_of": as_of.isoformat(), "closed": closed,
             "trained": shown_figures["trained"], "recognised": shown_figures["recognised"],

@@ -40,7 +40,8 @@ def dashboard():
     pathway = None  # the funnel is the whole programme's: a filtered view leaves it out
     if not filters.any:
         funnel, funnel_closed = queries.quarter_pathway(quarter)
-        pathway = pathway_json(funnel, quarter=quarter, as_of=figures.as_of, closed=funnel_closed, exact=exact)
+        pathway = pathway_json(funnel, quarter=quarter, as_of=figures.as_of, closed=funnel_closed, exact=exact,
+                               tracks=None if exact else queries.pathway_track_totals(quarter, funnel))
     return render_template(
         "governance/dashboard.html", quarter=quarter, shown=shown, before=before, as_of=figures.as_of,
         bar_value=bar_value, scale=scale, exact=exact, change=lambda now, before: change(now, before, exact=exact),

@@ -164,13 +164,17 @@ def test_admin_sees_exact_figures(registry, client, admin, token_for):
 
 
 def test_governance_sees_the_rule(registry, client, make_user, token_for):
-    answer = client.get("/api/v1/stats/pathway?quarter=2026-Q4", headers=token_for(make_user("governance")))
+    headers = token_for(make_user("governance"))
+    answer = client.get("/api/v1/stats/pathway?quarter=2026-Q4", headers=headers)
     assert answer.status_code == 200
-    # 9 trained: 7 hold F, so 2 do not: F is hidden; 6 hold S (3 do not): hidden too. 2 recognised, 4
-    # moved into S, 1 into X and 1 holding X are small.
+    # 9 trained, 2 recognised ("<5"); 4 moved into S, 1 into X and 1 holding X are small.
     assert answer.json["trained"] == 9 and answer.json["recognised"] == SMALL
-    assert [(lv["holding"], lv["moved_in"]) for lv in answer.json["levels"]] == [
-        (AT_LEAST, None), (AT_LEAST, SMALL), (SMALL, SMALL)]
+    levels = [(lv["holding"], lv["moved_in"]) for lv in answer.json["levels"]]
+    # The track views write F's 7 exactly (so the funnel may), S's 6 as "5+" (so the funnel must hide it).
+    tracks = [client.get(f"/api/v1/stats/progress?quarter=2026-Q4&track={code}", headers=headers).json["trained"]
+              for code in "FSX"]
+    assert tracks == [7, AT_LEAST, SMALL]
+    assert levels == [(7, None), (AT_LEAST, SMALL), (SMALL, SMALL)]
     assert answer.json["closed"] is False
 
 
@@ -343,6 +347,14 @@ def test_subtraction_examples():
     # 9 hold level 2, 6 moved in this quarter: the other 3 held it before, so one of the two is hidden.
     shown = written_pathway(funnel(20, 0, (20, 0, 0), (9, 6, 6)))["levels"][1]
     assert AT_LEAST in (shown["holding"], shown["moved_in"])
+    # A level's only track is hidden in the track views: the level may not give it away...
+    two = funnel(20, 0, (20, 0, 0), (9, 9, 9))
+    assert written_pathway(two)["levels"][1]["holding"] == 9
+    assert written_pathway(two, {2: [(9, AT_LEAST)]})["levels"][1]["holding"] == AT_LEAST
+    # ...and one the track views show exactly is no secret: 12 hold F, 3 of 15 trained do not.
+    three = funnel(15, 0, (12, 0, 0), (9, 9, 9))
+    assert written_pathway(three)["levels"][0]["holding"] == AT_LEAST
+    assert written_pathway(three, {1: [(12, 12)]})["levels"][0]["holding"] == 12
     # Fewer than 5 trained: the whole funnel is withheld.
     written = written_pathway(funnel(3, 1, (3, 0, 0), (1, 1, 1)))
     assert written["trained"] == SMALL and written["recognised"] == WITHHELD
@@ -366,10 +378,10 @@ def test_dashboard_pathway_section(registry, admin, make_user, login):
         assert title in section and recognised in section
         # governance: written counts, isolated left to right
         assert '<bdi dir="ltr">&lt;5</bdi>' in section and '<bdi dir="ltr">5+</bdi>' in section
-        assert '<bdi dir="ltr">7</bdi>' not in section  # the 7 holding F is hidden
+        assert '<bdi dir="ltr">6</bdi>' not in section  # the 6 holding S are hidden, as in the track view
     admin_html = login(admin).get("/dashboard?quarter=2026-Q4").get_data(as_text=True)
     section = _pathway_section(admin_html)
-    assert '<bdi dir="ltr">7</bdi>' in section and '<bdi dir="ltr">2</bdi> sur <bdi dir="ltr">9</bdi>' in section
+    assert '<bdi dir="ltr">6</bdi>' in section and '<bdi dir="ltr">2</bdi> sur <bdi dir="ltr">9</bdi>' in section
     assert "&lt;5" not in section
     # A filtered view is not the whole programme's: the funnel is left out.
     assert 'class="card pathway"' not in login(admin).get("/dashboard?sector=health").get_data(as_text=True)
