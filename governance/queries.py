@@ -32,8 +32,9 @@ from governance.figures import (
     TrendPoint,
 )
 from governance.models import DEFAULT_TARGETS, QuarterSnapshot, Target, TrainedPeriod
-from governance.rules import Quarter, pathway_levels, quarters_between
+from governance.rules import Quarter, quarters_between
 from skills.models import Cohort, CohortAttendanceTotal, Enrollment, Track, Trainee, track_prerequisites
+from skills.rules import pathway_levels
 from skills.vocab import CATEGORIES, GENDERS, REGIONS, SECTORS, TRAINING_LANGUAGES
 
 
@@ -370,7 +371,8 @@ def _differences(frozen: dict[str, Any], live: dict[str, Any]) -> Iterator[tuple
 # --- the pathway funnel (docs/rules.md, "The pathway funnel") ----------------------------------------------
 
 def track_levels() -> dict[int, int]:
-    """Every track's pathway level, by id, from the prerequisites (governance.rules.pathway_levels)."""
+    """Every track's pathway level, by id, from the prerequisites (skills.rules.pathway_levels: one rule for
+    the trainee's path and the funnel)."""
     requires: dict[int, list[int]] = {track_id: [] for track_id in db.session.scalars(sa.select(Track.id))}
     for track_id, required_id in db.session.execute(
             sa.select(track_prerequisites.c.track_id, track_prerequisites.c.required_track_id)):

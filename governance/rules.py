@@ -3,15 +3,12 @@ rule lives in governance.disclosure (re-exported here for older callers)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import TypeVar
 
 from common.clock import MOROCCO
 from governance.disclosure import SMALL as SMALL_COUNT, shown  # noqa: F401  (one rule, one place)
 
-K = TypeVar("K")  # a track, by id or by code
 QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
 
 
@@ -126,32 +123,3 @@ def _periods(certificates: list[CountingCertificate]) -> list[tuple[date, date |
 
 
 # --- the pathway: tracks that build on tracks -----------------------------------------------------------
-
-def pathway_levels(requires: Mapping[K, Iterable[K]]) -> dict[K, int]:
-    """Each track's pathway level: 1 for a track that requires none, else 1 + the highest level among
-    the tracks it requires (a diamond takes its longest branch). `requires`: track -> the tracks it
-    requires; a required track missing from the keys requires none. A cycle (which skills refuses to
-    save) raises ValueError rather than looping."""
-    levels: dict[K, int] = {}
-    for start in requires:
-        # Depth first without recursion: a long chain must not reach Python's recursion limit.
-        stack: list[tuple[K, list[K]]] = [(start, list(requires.get(start, ())))]
-        path = {start}
-        while stack:
-            track, pending = stack[-1]
-            if track in levels:
-                stack.pop()
-                path.discard(track)
-                continue
-            waiting = [t for t in pending if t not in levels]
-            if not waiting:
-                levels[track] = 1 + max((levels[t] for t in pending), default=0)
-                stack.pop()
-                path.discard(track)
-                continue
-            following = waiting[0]
-            if following in path:
-                raise ValueError(f"prerequisites form a cycle through {following!r}")
-            path.add(following)
-            stack.append((following, list(requires.get(following, ()))))
-    return levels

@@ -15,7 +15,8 @@ from governance import queries
 from governance.disclosure import AT_LEAST, SMALL, WITHHELD, bounds
 from governance.figures import Figures, Pathway, PathwayLevel
 from governance.funnel import written_pathway
-from governance.rules import Quarter, pathway_levels
+from governance.rules import Quarter
+from skills.rules import pathway_levels
 from tests.helpers import create_certificate_row
 
 Q3, Q4 = Quarter(2026, 3), Quarter(2026, 4)
