@@ -10,7 +10,7 @@ leads back to its session. Each import page offers a file to fill in (exchange.s
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
 from accounts.permissions import require_role
@@ -128,7 +128,8 @@ def commit_trainees():
         return _render_trainees(_trainee_form(), report=faults.refused_report(error, False), status=422)
     db.session.commit()
     uploads.drop_upload(upload.token)
-    flash(_("Import done: %(created)d created, %(updated)d updated, %(enrolled)d enrolled.",
+    # Label and number, so no language's plural rules apply (Arabic has six forms).
+    flash(_("Import done. Created: %(created)d · updated: %(updated)d · enrolled: %(enrolled)d.",
             created=report["created"], updated=report["updated"], enrolled=report["enrolled"]), "success")
     return redirect(url_for("exchange.imported", import_id=report["import_id"]))
 
@@ -223,7 +224,8 @@ def commit_attendance(code: str, session_id: int):
                                   report=faults.refused_report(error, False), status=422)
     db.session.commit()
     uploads.drop_upload(upload.token)
-    flash(_("Attendance imported: %(changed)d changed.", changed=report["changed"]), "success")
+    flash(ngettext("Attendance imported: %(num)d row changed.", "Attendance imported: %(num)d rows changed.",
+                   report["changed"]), "success")
     return redirect(url_for("skills.attendance", code=cohort.code, session_id=session.id))
 
 

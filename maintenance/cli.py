@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 
 from common import clock
 from common.errors import DomainError
@@ -53,9 +53,11 @@ def restore_command(path: Path, yes: bool) -> None:
         mark = _("differs") if name in result.differing else _("ok")
         click.echo(f"{name:32} {found['rows']:>9}  {mark}")
     if result.differing:
-        raise click.ClickException(_("%(count)d tables differ from the backup: %(tables)s.",
-                                     count=len(result.differing), tables=", ".join(result.differing)))
-    click.echo(_("Restored: every table matches its checksum (%(count)d tables).", count=len(result.tables)))
+        raise click.ClickException(ngettext("%(num)d table differs from the backup: %(tables)s.",
+                                            "%(num)d tables differ from the backup: %(tables)s.",
+                                            len(result.differing), tables=", ".join(result.differing)))
+    click.echo(ngettext("Restored: every table matches its checksum (%(num)d table).",
+                        "Restored: every table matches its checksum (%(num)d tables).", len(result.tables)))
     if result.revision != backups.code_revision():
         click.echo(_("The backup's schema is older than this code's: run `flask --app app db upgrade`."))
 
