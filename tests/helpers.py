@@ -316,6 +316,18 @@ def create_session(admin, cohort, module: str | None = None, starts_at: datetime
     return session
 
 
+def complete_track(client, headers: dict, admin, trainee, track):
+    """Through the API, as a trainer would: a cohort of `track` holding `trainee`, one session attended and
+    every module of the track passed. Returns the cohort."""
+    cohort = create_cohort(admin, track=track, trainees=[trainee])
+    session = create_session(admin, cohort)
+    client.put(f"/api/v1/sessions/{session.id}/attendance", headers=headers,
+               json={"records": [{"trainee_id": trainee.id, "status": "present"}]})
+    client.put(f"/api/v1/cohorts/{cohort.code}/results", headers=headers, json={"records": [
+        {"trainee_id": trainee.id, "module": m.code, "passed": True, "score": 90} for m in track.modules]})
+    return cohort
+
+
 _certificate_numbers = itertools.count(1)
 
 

@@ -18,25 +18,20 @@ from certificates.models import Certificate, VerificationCount
 from certificates.pdf import validate_signature
 from common import clock
 from common.extensions import db
-from tests.helpers import TEST_CONFIG, table_counts
+from tests.helpers import TEST_CONFIG, complete_track, table_counts
 
 PUBLIC_FIELDS = {"status", "serial", "holder", "holder_ar", "track", "issued_on", "expires_on", "issuer"}
 
 
 @pytest.fixture
-def make_eligible(client, admin, token_for, make_track, make_trainee, make_cohort, make_session):
+def make_eligible(client, admin, token_for, make_track, make_trainee):
     """A trainee who passed every module of a track with full attendance, and the admin's headers."""
     headers = token_for(admin)
     track = make_track(validity_months=24)
 
     def make(**trainee_fields):
         trainee = make_trainee(**trainee_fields)
-        cohort = make_cohort(track=track, trainees=[trainee])
-        session = make_session(cohort)
-        client.put(f"/api/v1/sessions/{session.id}/attendance", headers=headers,
-                   json={"records": [{"trainee_id": trainee.id, "status": "present"}]})
-        client.put(f"/api/v1/cohorts/{cohort.code}/results", headers=headers, json={"records": [
-            {"trainee_id": trainee.id, "module": m.code, "passed": True, "score": 90} for m in track.modules]})
+        complete_track(client, headers, admin, trainee, track)
         return trainee, track
     return make, headers
 

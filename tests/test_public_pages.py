@@ -12,25 +12,20 @@ import pytest
 from certificates import views as certificate_views
 from common import clock
 from common.i18n import PUBLIC_LANGUAGES
-from tests.helpers import PASSWORD
+from tests.helpers import complete_track
 
 LANGUAGE_HEADERS = [{"Accept-Language": code} for code in PUBLIC_LANGUAGES]
 
 
 @pytest.fixture
-def issue(client, admin, token_for, make_track, make_trainee, make_cohort, make_session):
+def issue(client, admin, token_for, make_track, make_trainee):
     """Issue a certificate to a new trainee who passed a track; returns the API's answer and the headers."""
     headers = token_for(admin)
     track = make_track(validity_months=24)
 
     def make() -> dict:
         trainee = make_trainee()
-        cohort = make_cohort(track=track, trainees=[trainee])
-        session = make_session(cohort)
-        client.put(f"/api/v1/sessions/{session.id}/attendance", headers=headers,
-                   json={"records": [{"trainee_id": trainee.id, "status": "present"}]})
-        client.put(f"/api/v1/cohorts/{cohort.code}/results", headers=headers, json={"records": [
-            {"trainee_id": trainee.id, "module": m.code, "passed": True, "score": 90} for m in track.modules]})
+        complete_track(client, headers, admin, trainee, track)
         issued = client.post("/api/v1/certificates", headers=headers, json={"trainee_id": trainee.id, "track": track.code})
         assert issued.status_code == 201, issued.json
         return issued.json

@@ -19,6 +19,7 @@ from common import clock
 from common.extensions import db
 from maintenance import retention
 from skills.models import ModuleResult, Recognition
+from tests.helpers import complete_track
 from transcripts import rules
 from transcripts.models import Transcript
 
@@ -103,19 +104,14 @@ def test_lists_each_module_once_with_how_and_exact_total(client, registry, train
     assert body["holder"]["name_ar"] == NAME_AR and body["certificates"] == []
 
 
-def test_lists_each_certificate_with_its_status_today(client, registry, trainee_headers, monkeypatch,
-                                                      make_module, make_track, make_cohort, make_session):
+def test_lists_each_certificate_with_its_status_today(client, registry, trainee_headers, monkeypatch, admin,
+                                                      make_module, make_track):
     headers, trainee = registry["headers"], registry["trainee"]
     serials = {}
     for name, validity in (("valid", None), ("revoked", None), ("superseded", None), ("expired", 1)):
         module = make_module()
         track = make_track(modules=[module.code], validity_months=validity)
-        cohort = make_cohort(track=track, trainees=[trainee])
-        session = make_session(cohort)
-        client.put(f"/api/v1/sessions/{session.id}/attendance", headers=headers,
-                   json={"records": [{"trainee_id": trainee.id, "status": "present"}]})
-        client.put(f"/api/v1/cohorts/{cohort.code}/results", headers=headers, json={"records": [
-            {"trainee_id": trainee.id, "module": module.code, "passed": True}]})
+        complete_track(client, headers, admin, trainee, track)
         issued = client.post("/api/v1/certificates", headers=headers, json={"trainee_id": trainee.id,
                                                                              "track": track.code})
         assert issued.status_code == 201, issued.json

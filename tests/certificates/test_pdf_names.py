@@ -23,6 +23,7 @@ from reportlab.pdfbase import pdfmetrics
 
 from certificates import fonts
 from certificates.pdf import CertificateContent, render_certificate
+from tests.helpers import complete_track
 
 TIFINAGH_ALL = "".join(chr(cp) for cp in range(0x2D30, 0x2D68)) + "\u2d6f\u2d70\u2d7f"
 
@@ -154,8 +155,7 @@ def test_fonts_embedded_title_and_language_set(rendered: dict[str, bytes]) -> No
     assert b"/DisplayDocTitle true" in pdf
 
 
-def test_registry_names_read_back_from_the_issued_pdf(client, make_trainee, make_track, make_cohort,
-                                                      make_session, admin, token_for) -> None:
+def test_registry_names_read_back_from_the_issued_pdf(client, make_trainee, make_track, admin, token_for) -> None:
     """End to end, on the database: the PDF the app serves says what the trainee record says."""
     from skills.models import Trainee
 
@@ -163,12 +163,7 @@ def test_registry_names_read_back_from_the_issued_pdf(client, make_trainee, make
     track = make_track()
     trainee = make_trainee(name="Mohammed 6 Ben Abdellah", name_ar="مُحَمَّدٌ بْنُ عَبْدِ اللّٰهِ 09-08",
                            name_tfng="ⴰⴳⵯⵎⴰⵔ ⵜⵜ⵿ⵙ ⵄⵥⵦⵧ ⵰")
-    cohort = make_cohort(track=track, trainees=[trainee])
-    session = make_session(cohort)
-    client.put(f"/api/v1/sessions/{session.id}/attendance", headers=headers,
-               json={"records": [{"trainee_id": trainee.id, "status": "present"}]})
-    client.put(f"/api/v1/cohorts/{cohort.code}/results", headers=headers, json={"records": [
-        {"trainee_id": trainee.id, "module": m.code, "passed": True, "score": 90} for m in track.modules]})
+    complete_track(client, headers, admin, trainee, track)
     issued = client.post("/api/v1/certificates", headers=headers,
                          json={"trainee_id": trainee.id, "track": track.code})
     assert issued.status_code == 201, issued.json
