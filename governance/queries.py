@@ -33,7 +33,8 @@ from governance.figures import (
 )
 from governance.models import DEFAULT_TARGETS, QuarterSnapshot, Target, TrainedPeriod
 from governance.rules import Quarter, quarters_between
-from skills.models import Cohort, CohortAttendanceTotal, Enrollment, Track, Trainee, track_prerequisites
+from skills import queries as skills_queries
+from skills.models import Cohort, CohortAttendanceTotal, Enrollment, Track, Trainee
 from skills.rules import pathway_levels
 from skills.vocab import CATEGORIES, GENDERS, REGIONS, SECTORS, TRAINING_LANGUAGES
 
@@ -373,11 +374,7 @@ def _differences(frozen: dict[str, Any], live: dict[str, Any]) -> Iterator[tuple
 def track_levels() -> dict[int, int]:
     """Every track's pathway level, by id, from the prerequisites (skills.rules.pathway_levels: one rule for
     the trainee's path and the funnel)."""
-    requires: dict[int, list[int]] = {track_id: [] for track_id in db.session.scalars(sa.select(Track.id))}
-    for track_id, required_id in db.session.execute(
-            sa.select(track_prerequisites.c.track_id, track_prerequisites.c.required_track_id)):
-        requires.setdefault(track_id, []).append(required_id)
-    return pathway_levels(requires)
+    return pathway_levels(skills_queries.prerequisite_graph())
 
 
 def _any_module_recognised() -> sa.ColumnElement[bool]:

@@ -315,15 +315,24 @@ def recognitions_of(trainee_id: int) -> sa.Select:
             .order_by(Recognition.withdrawn_at.is_not(None), Recognition.recorded_at.desc(), Recognition.id.desc()))
 
 
+def prerequisite_graph(track_ids: Iterable[int] | None = None) -> dict[int, list[int]]:
+    """Every track, by id, with the ids of the tracks it requires: what rules.pathway_levels and
+    rules.pathway_steps read. `track_ids`: every track's id, when the caller has already read them."""
+    if track_ids is None:
+        track_ids = db.session.scalars(sa.select(Track.id))
+    requires: dict[int, list[int]] = {track_id: [] for track_id in track_ids}
+    for track_id, required_id in db.session.execute(
+            sa.select(track_prerequisites.c.track_id, track_prerequisites.c.required_track_id)):
+        requires[track_id].append(required_id)
+    return requires
+
+
 def trainee_pathway(trainee_id: int) -> list[tuple[Track, PathwayStep]]:
     """Where a trainee stands on the pathway (rules.pathway_steps): the tracks that concern them, with their
     level and state. Four queries whatever the catalogue's size: the tracks' codes, their prerequisites, the
     trainee's enrolments and their certificates; then the concerned tracks themselves."""
     codes = {row.id: row.code for row in db.session.execute(sa.select(Track.id, Track.code))}
-    requires: dict[int, list[int]] = {track_id: [] for track_id in codes}
-    for track_id, required_id in db.session.execute(
-            sa.select(track_prerequisites.c.track_id, track_prerequisites.c.required_track_id)):
-        requires[track_id].append(required_id)
+    requires = prerequisite_graph(codes)
     enrolled = db.session.scalars(sa.select(Cohort.track_id).join(Enrollment, Enrollment.cohort_id == Cohort.id)
                                   .where(Enrollment.trainee_id == trainee_id).distinct())
     held = {track_id: statuses for (_, track_id), statuses in PREREQUISITE_HOLDINGS([trainee_id], list(codes)).items()}
