@@ -9,12 +9,13 @@ from certificates.notifications import revocation_message
 from common import clock
 from common.openapi import DATE, INTEGER, STRING, enum, nullable, obj, schema
 from certificates.signing import verify_url
+from certificates.vocab import STATUSES
 
 if TYPE_CHECKING:
     from certificates.verification import Verdict
 
 
-CERTIFICATE_STATUSES = ("valid", "revoked", "superseded", "expired")
+CERTIFICATE_STATUSES = STATUSES  # the API's name for them
 CERTIFICATE = schema("Certificate", obj({
     "serial": {"type": "string", "examples": ["KF-2026-000042"]}, "status": enum(CERTIFICATE_STATUSES), "trainee_id": INTEGER, "track": STRING,
     "holder": STRING, "holder_ar": STRING, "holder_tfng": nullable(STRING), "issued_on": DATE,

@@ -16,6 +16,7 @@ from certificates.queries import certificates_of_trainee
 from certificates.rules import expiry_phase
 from certificates.serializers import public_json
 from certificates.sharing import sharing
+from certificates.vocab import STATUS_LABELS
 from common import clock
 from common.errors import DomainError, wants_json
 from common.extensions import csrf, db
@@ -28,6 +29,9 @@ from skills.forms import ConfirmForm
 from skills.loaders import get_cohort_or_404
 
 bp = Blueprint("certificates", __name__)
+# Every page naming a certificate's status (the holder's, the admin's, the trainee page, a transcript) reads
+# the one vocabulary.
+bp.add_app_template_global(STATUS_LABELS, "certificate_statuses")
 
 MAX_PDF_CHECK_BYTES = 5 * 1024 * 1024
 MAX_TYPED_CHARS = 20  # a serial (KF-2026-000123) or a code (XXXX-XXXX) with room for spaces

@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 from flask_babel import lazy_gettext as _l
 
+from certificates.vocab import STATUS_LABELS
 from skills.vocab import ATTENDANCE_STATUSES, CATEGORIES, GENDERS, REGIONS, SECTORS
 
 HEADINGS = {
@@ -47,8 +48,6 @@ HEADINGS = {
 }
 
 ATTENDANCE_SOURCES = {"manual": _l("The trainer"), "checkin": _l("Self check-in")}
-CERTIFICATE_STATUSES = {"valid": _l("Valid"), "revoked": _l("Revoked"), "expired": _l("Expired"),
-                        "superseded": _l("Replaced")}
 YES_NO = {True: _l("Yes"), False: _l("No")}
 
 # The codes a column holds, by column (certificate and attendance statuses differ: see values_of).
@@ -61,7 +60,7 @@ VALUES: dict[str, Mapping[Any, Any]] = {
 def values_of(kind: str, column: str) -> Mapping[Any, Any] | None:
     """The labels of a column's codes in an export of `kind`, or None when its values are not codes."""
     if column == "status":
-        return CERTIFICATE_STATUSES if kind == "certificates" else ATTENDANCE_STATUSES
+        return STATUS_LABELS if kind == "certificates" else ATTENDANCE_STATUSES
     return VALUES.get(column)
 
 
