@@ -20,7 +20,8 @@ from certificates.vocab import STATUS_LABELS
 from common import clock
 from common.errors import DomainError, wants_json
 from common.extensions import csrf, db
-from common.i18n import page_context, public_page
+from common.i18n import public_page
+from common.public import never_cached, render_public
 from common.redirects import safe_next
 from common.security import verification_limit
 from common.templating import bdi_message
@@ -32,34 +33,23 @@ bp = Blueprint("certificates", __name__)
 # Every page naming a certificate's status (the holder's, the admin's, the trainee page, a transcript) reads
 # the one vocabulary.
 bp.add_app_template_global(STATUS_LABELS, "certificate_statuses")
+# Globals rather than context processors: nothing to compute for a page that does not use them.
+bp.add_app_template_global(expiry_phase, "expiry_phase")
+bp.add_app_template_global(sharing, "sharing")
+bp.add_app_template_global(lambda: keys.pdf_signer().description(), "pdf_signer_description")
 
 MAX_PDF_CHECK_BYTES = 5 * 1024 * 1024
 MAX_TYPED_CHARS = 20  # a serial (KF-2026-000123) or a code (XXXX-XXXX) with room for spaces
 
 
-@bp.context_processor
-def _wording():
-    return {"expiry_phase": expiry_phase, "sharing": sharing}
-
-
-def _private(response: Response) -> Response:
-    """Verification answers are never cached nor indexed: a status can change at any moment."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
-
-
-def _public_page(template: str, status: int = 200, **context) -> Response:
-    """A public verification page: no form object, no CSRF token, no session, nothing of the signed-in
-    layout (templates/public_base.html), so no cookie is set and the page renders fast."""
-    return _private(make_response(render_template(
-        template, today=clock.today(), **page_context(str(get_locale())), **context), status))
+def _verify_page(status: int = 200, **context) -> Response:
+    return render_public("certificates/verify.html", status, **context)
 
 
 def _verdict_response(verdict, **context):
     if wants_json():
-        return _private(make_response(public_json(verdict), verdict.http_status))
-    return _public_page("certificates/verify.html", verdict.http_status, verdict=verdict, **context)
+        return never_cached(make_response(public_json(verdict), verdict.http_status))
+    return _verify_page(verdict.http_status, verdict=verdict, **context)
 
 
 @public_page
@@ -80,8 +70,8 @@ def verify_token(token: str):
 def _cannot_check():
     """Never say valid without having asked the registry."""
     if wants_json():
-        return _private(make_response({"status": "unavailable", "detail": _("Cannot check now. Try again shortly.")}, 503))
-    return _public_page("certificates/verify.html", 503, verdict=None, unavailable=True)
+        return never_cached(make_response({"status": "unavailable", "detail": _("Cannot check now. Try again shortly.")}, 503))
+    return _verify_page(503, verdict=None, unavailable=True)
 
 
 def _typed(name: str) -> tuple[str, list[str]]:
@@ -99,11 +89,11 @@ def _typed(name: str) -> tuple[str, list[str]]:
 def verify_form():
     """The check by serial number and code: a read-only GET form (nothing to protect, no session)."""
     if "serial" not in request.args and "code" not in request.args:
-        return _public_page("certificates/verify.html", verdict=None)
+        return _verify_page(verdict=None)
     (serial, serial_errors), (code, code_errors) = _typed("serial"), _typed("code")
     typed = {"serial": serial, "code": code}
     if serial_errors or code_errors:
-        return _public_page("certificates/verify.html", 422, verdict=None, typed=typed,
+        return _verify_page(422, verdict=None, typed=typed,
                             errors={"serial": serial_errors, "code": code_errors})
     try:
         verdict = verification.verify_code(serial, code)
@@ -125,7 +115,7 @@ def verify_pdf():
     stay: MAX_PDF_CHECK_BYTES read at most, and the verification rate limit per address."""
     upload = request.files.get("pdf")
     if upload is None or not upload.filename:
-        return _public_page("certificates/verify.html", 422, verdict=None,
+        return _verify_page(422, verdict=None,
                             errors={"pdf": [_("This field is required.")]})
     try:
         content = upload.read(MAX_PDF_CHECK_BYTES + 1)
@@ -133,7 +123,7 @@ def verify_pdf():
     except sa.exc.SQLAlchemyError:
         db.session.rollback()
         return _cannot_check()
-    return _public_page("certificates/verify.html", 200 if verdict else 422, verdict=verdict, pdf_checked=True,
+    return _verify_page(200 if verdict else 422, verdict=verdict, pdf_checked=True,
                         pdf_original=verdict is not None)
 
 
@@ -158,11 +148,6 @@ def signer():
     response.headers["Cache-Control"] = "public, max-age=300"
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
-
-
-@bp.context_processor
-def _pdf_signer() -> dict:
-    return {"pdf_signer_description": lambda: keys.pdf_signer().description()}
 
 
 @bp.get("/certificates/<serial>.pdf")

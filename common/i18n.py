@@ -4,13 +4,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from urllib.parse import quote, urlencode
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from flask import current_app, g, has_request_context, request, session
 from flask_babel import get_translations
 from flask_login import current_user
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 LANGUAGES = ("fr", "ar", "en")
 RTL_LANGUAGES = frozenset({"ar"})
@@ -21,6 +22,7 @@ PUBLIC_LANGUAGES = LANGUAGES + ("zgh",)
 # Each language named in itself, for the public pages' language links, in the order of the national
 # identity card (Arabic, Tamazight, French), then English.
 LANGUAGE_NAMES = {"ar": "العربية", "zgh": "ⵜⴰⵎⴰⵣⵉⵖⵜ", "fr": "Français", "en": "English"}
+_PUBLIC_LANGUAGE_NAMES = tuple((code, name) for code, name in LANGUAGE_NAMES.items() if code in PUBLIC_LANGUAGES)
 
 
 def public_page(view):
@@ -70,6 +72,13 @@ def _number(value: Decimal, locale: str) -> str:
     return format_decimal(value, locale=locale)
 
 
+@lru_cache(maxsize=8192)
+def _escaped(translations, string: str) -> Markup:
+    """A catalog string as a page shows it, once per catalog: the catalogs do not change while the
+    process runs, and escaping and wrapping it again for every visitor was most of a string's cost."""
+    return escape(translations.gettext(string))
+
+
 def page_context(locale: str) -> dict:
     """Template context for a page rendered on the hot path (the public verification page), in `locale`:
     - `_` and `gettext` bound once to this request's catalog. Flask-Babel's own look up the domain, the
@@ -78,14 +87,25 @@ def page_context(locale: str) -> dict:
       catalog string is escaped too (these pages translate plain text only), and autoescaping is assumed
       (public pages are .html templates);
     - `day(date)` and `number(decimal)`, as the localdate and number filters write them, remembered per
-      value and language: pure formatting (a verdict is never cached).
+      value and language: pure formatting (a verdict is never cached);
     - `lang` and `dir`, decided once."""
-    translate = get_translations().gettext
+    translations = get_translations()
 
-    def gettext(string: str, **variables) -> str:
+    def gettext(string: str, **variables) -> Markup:
         # Not pass_context: Jinja derives a new context for each such call inside a block that sets a variable.
-        return escape(translate(string)) % variables  # escaped: these pages translate plain text only
+        text = _escaped(translations, string)
+        # As Jinja's newstyle gettext: formatted even without variables when the string holds a "%" ("%%").
+        return text % variables if variables or "%" in text else text
 
     return {"gettext": gettext, "_": gettext, "lang": locale, "dir": "rtl" if locale in RTL_LANGUAGES else "ltr",
             "day": lambda value: "" if value is None else _day(value, locale),
             "number": lambda value: "—" if value is None else _number(value, locale)}
+
+
+def language_links(current: str) -> list[tuple[str, str, str, bool]]:
+    """The public pages' language switch: (code, name in itself, href, is current) for each public
+    language. The link keeps the page's other query arguments (a typed serial and code); with none, it is
+    the path and ?lang=, built without url_for: the verification page is the hot path."""
+    others = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    base = f"{quote(request.path)}?{urlencode(others) + '&' if others else ''}lang="
+    return [(code, name, base + code, code == current) for code, name in _PUBLIC_LANGUAGE_NAMES]

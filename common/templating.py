@@ -9,7 +9,7 @@ from flask_babel import format_date, format_datetime, format_decimal, format_per
 from babel import Locale
 from markupsafe import Markup
 
-from common.i18n import LANGUAGE_NAMES, LANGUAGES, PUBLIC_LANGUAGES, RTL_LANGUAGES
+from common.i18n import LANGUAGES, RTL_LANGUAGES, language_links
 
 
 def current_language() -> str:
@@ -98,8 +98,8 @@ def back_arrow() -> str:
 def init_app(app: Flask, vocabularies: dict[str, dict]) -> None:
     """vocabularies: the packages' closed lists (code -> label) that templates show, by global name."""
     app.jinja_env.globals.update(current_language=current_language, text_direction=text_direction,
-                                 LANGUAGES=LANGUAGES, url_with=url_with,
-                                 public_languages=[(code, name) for code, name in LANGUAGE_NAMES.items() if code in PUBLIC_LANGUAGES], display_name=display_name,
+                                 LANGUAGES=LANGUAGES, url_with=url_with, language_links=language_links,
+                                 display_name=display_name,
                                  back_arrow=back_arrow, **vocabularies)
     app.jinja_env.filters.update(localdate=localdate, localdatetime=localdatetime, localtime=localtime, percent=percent,
                                  number=number, bdi=bdi, isolate=isolate)

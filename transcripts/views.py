@@ -4,14 +4,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from flask import Blueprint, Response, flash, make_response, redirect, render_template, url_for
-from flask_babel import get_locale
+from flask import Blueprint, flash, make_response, redirect, url_for
 from flask_login import current_user
 
 from accounts.permissions import require_role
 from common.errors import DomainError, wants_json
 from common.extensions import db
-from common.i18n import page_context, public_page
+from common.i18n import public_page
+from common.public import never_cached, render_public
 from common.security import verification_limit
 from skills.loaders import get_trainee_or_404
 from transcripts import operations, verification
@@ -72,15 +72,6 @@ def public(serial: str, code: str):
         if verdict.status == "issued":
             body.update(serial=verdict.transcript.serial, issued_on=verdict.transcript.issued_on.isoformat(),
                         **verdict.transcript.content)
-        response = make_response(body, verdict.http_status)
-    else:
-        response = make_response(render_template(
-            "transcripts/public.html", verdict=verdict, as_date=date.fromisoformat, as_decimal=Decimal, **page_context(str(get_locale()))),
-            verdict.http_status)
-    return _private(response)
-
-
-def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
+        return never_cached(make_response(body, verdict.http_status))
+    return render_public("transcripts/public.html", verdict.http_status, verdict=verdict, as_date=date.fromisoformat,
+                         as_decimal=Decimal)
