@@ -8,8 +8,13 @@ the app's template globals and filters (Flask's request and url_for, common.temp
 common.i18n.page_context, and what the view passes."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
+
 from flask import Response, current_app, make_response
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale, get_translations
+from jinja2 import Environment
+from jinja2.ext import Extension
+from jinja2.lexer import Token, TokenStream
 
 from common import clock
 from common.i18n import page_context
@@ -23,9 +28,49 @@ def never_cached(response: Response) -> Response:
     return response
 
 
+class TranslateWhenCompiled(Extension):
+    """`_('text')` and `gettext('text')` without arguments become the translated text when a template is
+    compiled, in an environment made for one language (language_environment): Jinja then writes it
+    into the page as a constant, escaped once, instead of calling the catalog for every visitor. Calls with
+    arguments (`_('%(hours)s h', hours=…)`) stay calls. pybabel still reads the source, so nothing changes
+    for the catalogs."""
+
+    def filter_stream(self, stream: TokenStream) -> Iterable[Token]:
+        translate: Callable[[str], str] | None = getattr(self.environment, "translate_when_compiled", None)
+        return stream if translate is None else self._folded(list(stream), translate)
+
+    @staticmethod
+    def _folded(tokens: list[Token], translate: Callable[[str], str]) -> Iterator[Token]:
+        i = 0
+        while i < len(tokens):
+            name, *call = tokens[i:i + 4]
+            if (name.type == "name" and name.value in ("_", "gettext") and [t.type for t in call] == ["lparen", "string", "rparen"]
+                    and (i == 0 or tokens[i - 1].type != "dot")):
+                text = translate(call[1].value)
+                # As Jinja's newstyle gettext, which formats even without arguments ("%%" is "%").
+                yield Token(name.lineno, "string", text % {} if "%" in text else text)
+                i += 4
+            else:
+                yield name
+                i += 1
+
+
+def language_environment(locale: str) -> Environment:
+    """The app's template environment with the catalog strings of `locale` translated when compiled, one
+    per language, made at first use: its templates are compiled once per language."""
+    environments = current_app.extensions.setdefault("kafaa.language_environments", {})
+    if locale not in environments:
+        environment = current_app.jinja_env.overlay(extensions=[TranslateWhenCompiled])
+        with force_locale(locale):  # the catalog of `locale`, whatever the request's
+            environment.translate_when_compiled = get_translations().gettext
+        environments[locale] = environment
+    return environments[locale]
+
+
 def render_public(template: str, status: int = 200, **context) -> Response:
     """A public verification page in the visitor's language (common.i18n.select_locale): `today`, the
     context of page_context and `context`; no session, no cookie, never cached."""
-    page = current_app.jinja_env.get_template(template)
-    body = page.render(today=clock.today(), **page_context(str(get_locale())), **context)
+    locale = str(get_locale())
+    page = language_environment(locale).get_template(template)
+    body = page.render(today=clock.today(), **page_context(locale), **context)
     return never_cached(make_response(body, status))

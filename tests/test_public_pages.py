@@ -11,7 +11,9 @@ import pytest
 
 from certificates import views as certificate_views
 from common import clock
-from common.i18n import PUBLIC_LANGUAGES
+from certificates import verification
+from common.i18n import PUBLIC_LANGUAGES, page_context
+from common.public import language_environment
 from tests.helpers import complete_track
 
 LANGUAGE_HEADERS = [{"Accept-Language": code} for code in PUBLIC_LANGUAGES]
@@ -190,3 +192,36 @@ def test_amazigh_on_the_public_pages_only(client, visitor, issue):
     for headers, query in (({"Accept-Language": "zgh"}, ""), ({}, "?lang=zgh")):
         page = client.get("/login" + query, headers=headers).get_data(as_text=True)
         assert '<html lang="zgh"' not in page and '<html lang="fr"' in page
+
+
+@pytest.mark.parametrize("lang", PUBLIC_LANGUAGES)
+def test_pages_translated_when_compiled_read_as_translated_when_rendered(app, issue, lang, monkeypatch):
+    """The verification page, whose catalog strings are translated when the template is compiled, is the
+    page the same template gives translated string by string, in every state and language."""
+    make, _ = issue
+    token = _path(make()["verify_url"]).rsplit("/", 1)[1]
+    for path, state in ((f"/v/{token}", "valid"), ("/verify", "form"), ("/verify", "unavailable")):
+        with app.test_request_context(f"{path}?lang={lang}", headers={"Accept": "text/html"}):
+            app.preprocess_request()
+            context = {"today": clock.today(), **page_context(lang), "verdict": None}
+            if state == "valid":
+                context["verdict"] = verification.verify_token(token)
+            context["unavailable"] = state == "unavailable"
+            by_string = app.jinja_env.get_template("certificates/verify.html").render(context)
+            compiled = language_environment(lang).get_template("certificates/verify.html").render(context)
+        assert compiled == by_string, (lang, state)
+        assert f'<html lang="{lang}"' in compiled
+
+
+def test_only_argument_free_catalog_calls_are_translated_when_compiled(app):
+    with app.test_request_context("/verify?lang=fr"):
+        environment = language_environment("fr")
+        page = environment.from_string(
+            "{{ _('Holder') }}|{{ gettext('Track') }}|{{ _('Total: %(hours)s h', hours=3) }}|{{ obj._('Holder') }}")
+        source = environment.compile(
+            "{{ _('Holder') }}|{{ _('Total: %(hours)s h', hours=3) }}", raw=True)
+    assert "Titulaire" in source and "'Holder'" not in source  # a constant in the compiled code
+    assert "Total: %(hours)s h" in source  # a call with arguments stays a call
+    rendered = page.render(_=lambda s, **v: f"<{s % v}>", gettext=None, obj={"_": lambda s: f"[{s}]"})
+    assert rendered.startswith("Titulaire|Parcours|&lt;Total")
+    assert rendered.endswith("|[Holder]")  # an attribute named _ is not the catalog
