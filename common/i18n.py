@@ -9,9 +9,10 @@ from urllib.parse import quote, urlencode
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import get_translations
 from flask_login import current_user
 from markupsafe import Markup, escape
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 LANGUAGES = ("fr", "ar", "en")
 RTL_LANGUAGES = frozenset({"ar"})
@@ -49,7 +50,7 @@ def select_locale() -> str:
     if is_public_page():
         if chosen in PUBLIC_LANGUAGES:
             return chosen
-        return request.accept_languages.best_match(PUBLIC_LANGUAGES) or "fr"
+        return browser_language(PUBLIC_LANGUAGES)
     if chosen in LANGUAGES:
         return chosen
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
@@ -59,7 +60,18 @@ def select_locale() -> str:
     user = g.get("api_user")
     if user is not None and user.locale in LANGUAGES:
         return user.locale
-    return request.accept_languages.best_match(LANGUAGES) or "fr"
+    return browser_language(LANGUAGES)
+
+
+def browser_language(offered: tuple[str, ...]) -> str:
+    """The language of `offered` the browser prefers (Accept-Language), else French."""
+    return _best_language(request.headers.get("Accept-Language", ""), offered)
+
+
+@lru_cache(maxsize=256)
+def _best_language(accept_language: str, offered: tuple[str, ...]) -> str:
+    # Browsers send few distinct headers: each is parsed once, not on every scan of a QR code.
+    return parse_accept_header(accept_language, LanguageAccept).best_match(offered) or "fr"
 
 
 @lru_cache(maxsize=4096)
@@ -79,17 +91,17 @@ def _escaped(translations, string: str) -> Markup:
     return escape(translations.gettext(string))
 
 
-def page_context(locale: str) -> dict:
-    """Template context for a page rendered on the hot path (the public verification page), in `locale`:
-    - `_` and `gettext` bound once to this request's catalog. Flask-Babel's own look up the domain, the
+def page_context(locale: str, translations) -> dict:
+    """Template context for a page rendered on the hot path (the public verification page), in `locale`
+    with its catalog `translations`; the same for every request (common.public keeps one per language):
+    - `_` and `gettext` bound to the catalog. Flask-Babel's own look up the domain, the
       locale and the catalog again for every string (a third of the page's time); these behave the same
       (Jinja's newstyle gettext: formatted with its keyword arguments, escaped), except that the
       catalog string is escaped too (these pages translate plain text only), and autoescaping is assumed
       (public pages are .html templates);
     - `day(date)` and `number(decimal)`, as the localdate and number filters write them, remembered per
       value and language: pure formatting (a verdict is never cached);
-    - `lang` and `dir`, decided once."""
-    translations = get_translations()
+    - `lang` and `dir`."""
 
     def gettext(string: str, **variables) -> Markup:
         # Not pass_context: Jinja derives a new context for each such call inside a block that sets a variable.

@@ -9,15 +9,16 @@ common.i18n.page_context, and what the view passes."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 from flask import Response, current_app, make_response
-from flask_babel import force_locale, get_locale, get_translations
+from flask_babel import force_locale, get_translations
 from jinja2 import Environment
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
 
 from common import clock
-from common.i18n import page_context
+from common.i18n import page_context, select_locale
 
 
 def never_cached(response: Response) -> Response:
@@ -30,7 +31,7 @@ def never_cached(response: Response) -> Response:
 
 class TranslateWhenCompiled(Extension):
     """`_('text')` and `gettext('text')` without arguments become the translated text when a template is
-    compiled, in an environment made for one language (language_environment): Jinja then writes it
+    compiled, in an environment made for one language (public_language): Jinja then writes it
     into the page as a constant, escaped once, instead of calling the catalog for every visitor. Calls with
     arguments (`_('%(hours)s h', hours=…)`) stay calls. pybabel still reads the source, so nothing changes
     for the catalogs."""
@@ -55,22 +56,30 @@ class TranslateWhenCompiled(Extension):
                 i += 1
 
 
-def language_environment(locale: str) -> Environment:
-    """The app's template environment with the catalog strings of `locale` translated when compiled, one
-    per language, made at first use: its templates are compiled once per language."""
-    environments = current_app.extensions.setdefault("kafaa.language_environments", {})
-    if locale not in environments:
-        environment = current_app.jinja_env.overlay(extensions=[TranslateWhenCompiled])
+@dataclass(frozen=True)
+class PublicLanguage:
+    """What a public page needs of one language, made once per process: the template environment that
+    translates when compiling, and the rest of the context (common.i18n.page_context)."""
+    environment: Environment
+    context: dict
+
+
+def public_language(locale: str) -> PublicLanguage:
+    languages = current_app.extensions.setdefault("kafaa.public_languages", {})
+    if locale not in languages:
         with force_locale(locale):  # the catalog of `locale`, whatever the request's
-            environment.translate_when_compiled = get_translations().gettext
-        environments[locale] = environment
-    return environments[locale]
+            translations = get_translations()
+        environment = current_app.jinja_env.overlay(extensions=[TranslateWhenCompiled])
+        environment.translate_when_compiled = translations.gettext
+        languages[locale] = PublicLanguage(environment, page_context(locale, translations))
+    return languages[locale]
 
 
 def render_public(template: str, status: int = 200, **context) -> Response:
-    """A public verification page in the visitor's language (common.i18n.select_locale): `today`, the
-    context of page_context and `context`; no session, no cookie, never cached."""
-    locale = str(get_locale())
-    page = language_environment(locale).get_template(template)
-    body = page.render(today=clock.today(), **page_context(locale), **context)
+    """A public verification page in the visitor's language (common.i18n.select_locale, which is what
+    Flask-Babel would be told, without its per-request work): `today`, the context of page_context and
+    `context`; no session, no cookie, never cached."""
+    language = public_language(select_locale())
+    page = language.environment.get_template(template)
+    body = page.render(today=clock.today(), **language.context, **context)
     return never_cached(make_response(body, status))

@@ -12,8 +12,8 @@ import pytest
 from certificates import views as certificate_views
 from common import clock
 from certificates import verification
-from common.i18n import PUBLIC_LANGUAGES, page_context
-from common.public import language_environment
+from common.i18n import PUBLIC_LANGUAGES
+from common.public import public_language
 from tests.helpers import complete_track
 
 LANGUAGE_HEADERS = [{"Accept-Language": code} for code in PUBLIC_LANGUAGES]
@@ -203,19 +203,19 @@ def test_pages_translated_when_compiled_read_as_translated_when_rendered(app, is
     for path, state in ((f"/v/{token}", "valid"), ("/verify", "form"), ("/verify", "unavailable")):
         with app.test_request_context(f"{path}?lang={lang}", headers={"Accept": "text/html"}):
             app.preprocess_request()
-            context = {"today": clock.today(), **page_context(lang), "verdict": None}
+            context = {"today": clock.today(), **public_language(lang).context, "verdict": None}
             if state == "valid":
                 context["verdict"] = verification.verify_token(token)
             context["unavailable"] = state == "unavailable"
             by_string = app.jinja_env.get_template("certificates/verify.html").render(context)
-            compiled = language_environment(lang).get_template("certificates/verify.html").render(context)
+            compiled = public_language(lang).environment.get_template("certificates/verify.html").render(context)
         assert compiled == by_string, (lang, state)
         assert f'<html lang="{lang}"' in compiled
 
 
 def test_only_argument_free_catalog_calls_are_translated_when_compiled(app):
     with app.test_request_context("/verify?lang=fr"):
-        environment = language_environment("fr")
+        environment = public_language("fr").environment
         page = environment.from_string(
             "{{ _('Holder') }}|{{ gettext('Track') }}|{{ _('Total: %(hours)s h', hours=3) }}|{{ obj._('Holder') }}")
         source = environment.compile(
