@@ -7,7 +7,7 @@ from decimal import Decimal
 from flask import Flask, request, url_for
 from flask_babel import format_date, format_datetime, format_decimal, format_percent, format_time, get_locale
 from babel import Locale
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from common.i18n import LANGUAGES, RTL_LANGUAGES, language_links
 
@@ -72,10 +72,13 @@ def url_with(_endpoint: str | None = None, **changes) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+_BDI = Markup("<bdi>%s</bdi>")
+
+
 def bdi(value) -> Markup:
     """Isolate a date, number or name inside a sentence, so Arabic text does not reorder it, and a name
     holding direction marks (stored before they were refused) cannot reorder what surrounds it."""
-    return Markup(f"<bdi>{escape(value)}</bdi>")  # as Markup.format would write it, without its formatter
+    return _BDI % (value,)  # Markup's % escapes the value, at half the cost of Markup.format
 
 
 def bdi_message(message: str, **values) -> Markup:
