@@ -26,9 +26,10 @@ import segno  # noqa: E402
 from reportlab.lib.pagesizes import A4, landscape  # noqa: E402
 from reportlab.pdfgen.canvas import Canvas  # noqa: E402
 
-from certificates import fonts  # noqa: E402
+from certificates import fonts, wording  # noqa: E402
 from certificates.pdf import CertificateContent, PdfSigner, render_certificate  # noqa: E402
 from certificates.qr import ERROR, draw_qr, qr_segments  # noqa: E402
+from common.printed_dates import date_ar, date_fr, date_zgh  # noqa: E402
 from certificates.signing import KeyStore, make_token, verification_code, verify_url  # noqa: E402
 
 Variant = Callable[[CertificateContent], bytes]
@@ -88,24 +89,39 @@ def bare_qr(url: str) -> segno.QRCode:
     return segno.make(qr_segments(url), error=ERROR, micro=False, boost_error=False)
 
 
+def _labels(content: CertificateContent) -> list[dict[str, str]]:
+    """The certificate's labels in its three languages (certificates.wording), dates and total included."""
+    total = f"{sum(h for _, _, h in content.modules):g}"
+    dates = {"ar": date_ar, "zgh": date_zgh, "fr": date_fr}
+    labels = [wording.words(message) for message in (wording.TITLE, wording.AWARDED_TO, wording.FOR_TRACK,
+                                                     wording.MODULES, wording.SIGNED, wording.CHECK_AT)]
+    labels.append({lang: wording.word(wording.TOTAL, lang, hours=total) for lang in wording.LANGUAGES})
+    labels.append({lang: wording.word(wording.ISSUED_VALID, lang, issued=dates[lang](content.issued_on),
+                                      expires=dates[lang](content.expires_on or content.issued_on))
+                   for lang in wording.LANGUAGES})
+    return labels
+
+
 def bare_page(content: CertificateContent) -> bytes:
-    """The floor: the same strings in the same embedded fonts, no shaping or layout, and the QR."""
+    """The floor: the same strings in the same embedded fonts (the three columns' labels, names, titles,
+    modules and dates: Latin, Arabic and Tifinagh), no shaping or layout, and the QR."""
     fonts.register_fonts()
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=landscape(A4), pageCompression=1)
-    latin = [content.issuer_name, "Certificat de formation", content.holder, content.track_title_fr,
-             content.serial, content.verification_code, content.domain, content.holder_tfng or ""]
-    latin += [f"{fr} {h}" for fr, _, h in content.modules]
-    arabic = [content.holder_ar, content.track_title_ar, "شهادة التكوين"] + [ar for _, ar, _ in content.modules]
-    y = 560.0
-    for text in latin:
-        c.setFont(fonts.LATIN, 11)
-        c.drawString(60, y, text)
-        y -= 16
-    for text in arabic:
-        c.setFont(fonts.ARABIC, 11)
-        c.drawRightString(780, y, text)
-        y -= 16
+    labels = _labels(content)
+    latin = [content.issuer_name, content.holder, content.track_title_fr, content.serial,
+             content.verification_code, content.domain] + [label["fr"] for label in labels]
+    latin += [f"{fr} {h:g} h" for fr, _, h in content.modules]
+    arabic = [content.issuer_name_ar, content.holder_ar, content.track_title_ar] + [label["ar"] for label in labels]
+    arabic += [ar for _, ar, _ in content.modules]
+    tifinagh = [content.holder_tfng, content.track_title_zgh] + [label["zgh"] for label in labels]
+    for font, x, draw, texts in ((fonts.LATIN, 40, c.drawString, latin), (fonts.TIFINAGH, 421, c.drawCentredString, tifinagh),
+                                 (fonts.ARABIC, 800, c.drawRightString, arabic)):
+        y = 560.0
+        for text in filter(None, texts):
+            c.setFont(font, 9)
+            draw(x, y, text)
+            y -= 13
     draw_qr(c, bare_qr(content.verify_url), 700, 68, 85)
     c.showPage()
     c.save()
