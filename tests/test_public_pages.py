@@ -225,3 +225,14 @@ def test_only_argument_free_catalog_calls_are_translated_when_compiled(app):
     rendered = page.render(_=lambda s, **v: f"<{s % v}>", gettext=None, obj={"_": lambda s: f"[{s}]"})
     assert rendered.startswith("Titulaire|Parcours|&lt;Total")
     assert rendered.endswith("|[Holder]")  # an attribute named _ is not the catalog
+
+
+def test_language_links_keep_what_was_typed_and_escape_it(visitor):
+    """Switching language on a typed check keeps the serial and code (a link, not a form), quoted so a typed
+    value cannot break out of the attribute; the path of a verification link is kept as it came."""
+    _, text = _public_get(visitor, '/verify?serial=KF-2026-000001&code=AB"><x&lang=fr')
+    assert 'href="/verify?serial=KF-2026-000001&amp;code=AB%22%3E%3Cx&amp;lang=ar"' in text
+    assert '"><x' not in text
+    _, text = _public_get(visitor, "/v/abc%20def?lang=en")
+    assert 'href="/v/abc%20def?lang=zgh" lang="zgh" hreflang="zgh"' in text
+    assert 'href="/v/abc%20def?lang=en" lang="en" hreflang="en" aria-current="true"' in text
