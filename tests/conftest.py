@@ -4,8 +4,8 @@ The schema is built once per database by running the Alembic migrations (so the 
 tested). One application per database and worker serves the tests; each test runs inside a transaction
 on its single connection, rolled back at the end (tests.helpers.RollbackDatabase), so every test starts
 from empty tables without emptying them. Tests whose writes come from elsewhere (a live server thread,
-another app or process, a restore) carry `@pytest.mark.multiprocess`: they get an application of their
-own, and the tables are emptied after them.
+another app or process, a restore) carry `@pytest.mark.multiprocess` (tests/browser/conftest.py gives it to
+every browser test): they get an application of their own, and the tables are emptied after them.
 
 Constants and helpers that tests import live in tests/helpers.py.
 """

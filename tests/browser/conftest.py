@@ -3,6 +3,9 @@
 Nothing is downloaded: the tests use /usr/bin/chromium (`.ci/run` installs Debian's `chromium` package when
 it is missing). Without it, or without the playwright module, every test here is skipped and says why.
 
+Playwright is imported once, by tests/browser/test_browser_flows.py (its `Page` and `expect` come from
+there): without it, that module and every module importing from it are skipped.
+
 Each test gets a live server on 127.0.0.1 (a free port: tests/conftest.py's `live_url`) serving the `app`
 fixture's application, so it talks to the same test database as the test itself: the server thread handles each request in its own
 app context and session, which works with SQLite files and PostgreSQL alike. Commit before driving the
@@ -39,13 +42,18 @@ def _unavailable() -> str | None:
 SKIP_REASON = _unavailable()
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by these marks
 def pytest_collection_modifyitems(config, items):
-    """Browser tests run on SQLite only: they check what a person sees and does, which the database does
+    """Every test here is marked `browser` and `multiprocess` (a live server answers the browser). They run
+    on SQLite only: they check what a person sees and does, which the database does
     not change, and every route they drive is also tested over HTTP on PostgreSQL. Run on both, they were
     a fifth of the suite's time. Without Chromium, every browser test is skipped and says why (a skip
     raised while pytest loads a conftest would abort the whole run instead)."""
     here = Path(__file__).resolve().parent
     mine = [item for item in items if here in Path(item.path).resolve().parents]
+    for item in mine:
+        item.add_marker(pytest.mark.browser)
+        item.add_marker(pytest.mark.multiprocess)
     on_server = [item for item in mine
                  if getattr(item, "callspec", None) and item.callspec.params.get("database_url") == "postgresql"]
     if on_server:

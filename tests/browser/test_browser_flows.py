@@ -21,8 +21,6 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need
                                "`make dev-setup` installs it from requirements-dev.txt")
 Page, expect = sync_api.Page, sync_api.expect
 
-pytestmark = [pytest.mark.browser, pytest.mark.multiprocess]  # a live server answers the browser
-
 LANGS = ["fr", "ar"]
 BROWSER_LOCALE = {"fr": "fr-MA", "ar": "ar-MA"}
 MODULES = [

@@ -16,16 +16,12 @@ from tests.browser.test_browser_flows import (  # noqa: F401 (world is a fixture
     LANGS,
     assert_direction,
     assert_no_horizontal_scroll,
+    expect,
     log_in,
     switch_language,
     world,
 )
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright module: "
-                               "`make dev-setup` installs it from requirements-dev.txt")
-expect = sync_api.expect
-
-pytestmark = [pytest.mark.browser, pytest.mark.multiprocess]  # a live server answers the browser
 
 COPIED = {"fr": "Lien copié.", "ar": "تم نسخ الرابط."}
 

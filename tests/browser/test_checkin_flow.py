@@ -27,17 +27,14 @@ from common.extensions import db
 from tests.browser.test_browser_flows import (
     BROWSER_LOCALE,
     LANGS,
+    Page,
     assert_direction,
     assert_no_horizontal_scroll,
+    expect,
     log_in,
 )
 from tests.helpers import PASSWORD
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright module: "
-                               "`make dev-setup` installs it from requirements-dev.txt")
-Page, expect = sync_api.Page, sync_api.expect
-
-pytestmark = [pytest.mark.browser, pytest.mark.multiprocess]  # a live server answers the browser
 
 POLL_WAIT_MS = 8_000  # the projector polls every 3 s
 CODE = re.compile(r"^[0-9A-Z]{6}$")

@@ -19,15 +19,17 @@ import sqlalchemy as sa
 
 from common import clock
 from common.extensions import db
-from tests.browser.test_browser_flows import BROWSER_LOCALE, LANGS, assert_no_horizontal_scroll, log_in
+from tests.browser.test_browser_flows import (
+    BROWSER_LOCALE,
+    LANGS,
+    assert_no_horizontal_scroll,
+    expect,
+    log_in,
+)
 from tests.browser.test_checkin_flow import QR_IS_SVG, scan
 from tests.helpers import PASSWORD
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright module: "
-                               "`make dev-setup` installs it from requirements-dev.txt")
-expect = sync_api.expect
 
-pytestmark = [pytest.mark.browser, pytest.mark.multiprocess]  # a live server answers the browser
 POLL_WAIT_MS = 8_000
 
 

@@ -7,14 +7,14 @@ import pytest
 from common import clock
 from common.extensions import db
 from governance.rules import Quarter
-from tests.browser.test_browser_flows import BROWSER_LOCALE, LANGS, assert_direction, log_in
+from tests.browser.test_browser_flows import (
+    BROWSER_LOCALE,
+    LANGS,
+    assert_direction,
+    expect,
+    log_in,
+)
 from tests.helpers import create_certificate_row
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright module: "
-                               "`make dev-setup` installs it from requirements-dev.txt")
-expect = sync_api.expect
-
-pytestmark = [pytest.mark.browser, pytest.mark.multiprocess]  # a live server answers the browser
 
 
 @pytest.fixture

@@ -16,13 +16,14 @@ from openpyxl import load_workbook
 
 from common.extensions import db
 from skills.models import Enrollment, Trainee
-from tests.browser.test_browser_flows import assert_direction, log_in, switch_language, LANGS
+from tests.browser.test_browser_flows import (
+    LANGS,
+    assert_direction,
+    expect,
+    log_in,
+    switch_language,
+)
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright module: "
-                               "`make dev-setup` installs it from requirements-dev.txt")
-expect = sync_api.expect
-
-pytestmark = [pytest.mark.browser, pytest.mark.multiprocess]  # a live server answers the browser
 
 HEADINGS = ["Nom", "Nom en arabe", "Nom en tifinagh", "Adresse électronique", "Catégorie", "Secteur", "Région",
             "Genre", "Employeur"]

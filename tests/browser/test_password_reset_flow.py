@@ -20,15 +20,11 @@ from tests.browser.test_browser_flows import (
     assert_direction,
     assert_no_horizontal_scroll,
     assert_touch_targets,
+    expect,
     log_in,
 )
 from tests.helpers import PASSWORD
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright module: "
-                               "`make dev-setup` installs it from requirements-dev.txt")
-expect = sync_api.expect
-
-pytestmark = [pytest.mark.browser, pytest.mark.multiprocess]  # a live server answers the browser
 
 NEW_PASSWORD = "une phrase toute neuve"
 # What the pages say, in the visitor's language (the catalogs' words, checked here as a person reads them).

@@ -17,16 +17,11 @@ from tests.browser.test_browser_flows import (
     assert_direction,
     assert_no_horizontal_scroll,
     assert_public_direction,
+    expect,
     log_in,
     post_json,
 )
 from tests.helpers import PASSWORD
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright module: "
-                               "`make dev-setup` installs it from requirements-dev.txt")
-expect = sync_api.expect
-
-pytestmark = [pytest.mark.browser, pytest.mark.multiprocess]  # a live server answers the browser
 
 
 @pytest.fixture

@@ -20,16 +20,12 @@ from tests.browser.test_browser_flows import (  # noqa: F401 (world is a fixture
     assert_direction,
     assert_no_horizontal_scroll,
     assert_touch_targets,
+    expect,
     log_in,
     switch_language,
     world,
 )
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright module: "
-                               "`make dev-setup` installs it from requirements-dev.txt")
-expect = sync_api.expect
-
-pytestmark = [pytest.mark.browser, pytest.mark.multiprocess]  # a live server answers the browser
 
 REASON = "Fraude signalée par l'employeur (dossier 2026-114)"
 MESSAGE = {"fr": "Votre dossier est incomplet : merci d'envoyer l'attestation de présence.",
