@@ -186,6 +186,18 @@ def register_error_handlers(app: Flask) -> None:
         response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
         return response
 
+    # The connection can die after the view is done with it (a restart cuts it between two requests' work):
+    # the session's ROLLBACK at teardown then raises, past every error handler, and the server answers its
+    # own bare 500 in place of the app's. Flask runs teardowns in reverse order of registration, so this
+    # one, registered after db.init_app, releases the session before Flask-SQLAlchemy's (then a no-op).
+    @app.teardown_appcontext
+    def release_session(_error: BaseException | None) -> None:
+        try:
+            db.session.remove()
+        except (sa.exc.OperationalError, sa.exc.InterfaceError):
+            db.session().invalidate()  # give the dead connection back to the pool to be discarded, no ROLLBACK
+            db.session.remove()
+
     def concurrent_change(error: Exception):
         """A deadlock or serialization failure: the transaction was rolled back whole, so the view runs once
         more from the start (the request's body is kept); a second failure is a clear 409."""
