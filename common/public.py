@@ -59,9 +59,12 @@ class TranslateWhenCompiled(Extension):
 @dataclass(frozen=True)
 class PublicLanguage:
     """What a public page needs of one language, made once per process: the template environment that
-    translates when compiling, and the rest of the context (common.i18n.page_context)."""
+    translates when compiling, and the variables every page starts from: the app's template globals and
+    the context of common.i18n.page_context, in one flat dict. (Jinja would otherwise copy its chain of
+    globals into each page's context, one lookup per global for every visitor. The globals are all
+    registered while the app is set up, before its first request, so the copy made here is complete.)"""
     environment: Environment
-    context: dict
+    variables: dict
 
 
 def public_language(locale: str) -> PublicLanguage:
@@ -71,7 +74,7 @@ def public_language(locale: str) -> PublicLanguage:
             translations = get_translations()
         environment = current_app.jinja_env.overlay(extensions=[TranslateWhenCompiled])
         environment.translate_when_compiled = translations.gettext
-        languages[locale] = PublicLanguage(environment, page_context(locale, translations))
+        languages[locale] = PublicLanguage(environment, {**environment.globals, **page_context(locale, translations)})
     return languages[locale]
 
 
@@ -81,5 +84,10 @@ def render_public(template: str, status: int = 200, **context) -> Response:
     `context`; no session, no cookie, never cached."""
     language = public_language(select_locale())
     page = language.environment.get_template(template)
-    body = page.render(today=clock.today(), **language.context, **context)
+    # Template.render, less the copy of the globals: a shared context takes the variables as they are.
+    variables = {**language.variables, "today": clock.today(), **context}
+    try:
+        body = language.environment.concat(page.root_render_func(page.new_context(variables, shared=True)))
+    except Exception:  # noqa: BLE001 - re-raised by Jinja, with the template's lines in the traceback
+        language.environment.handle_exception()
     return never_cached(make_response(body, status))
