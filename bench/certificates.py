@@ -554,6 +554,7 @@ def http(database_url: str, keys_dir: Path, workdir: Path, token: str, args) -> 
             runs.append((health, verify, page))
         status, body = http_get(base + verify_path, json_header)
         still_valid = status == 200 and json.loads(body).get("status") == "valid"
+    ceilings = machine_ceiling(workdir, seconds, pairs) if args.ceiling else []
     print(f"\n{'run':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'errors':>8}")
     for triple in runs:
         for run in triple:
@@ -575,10 +576,42 @@ def http(database_url: str, keys_dir: Path, workdir: Path, token: str, args) -> 
         kinds = (f"{sum(run.non_2xx for run in measured)} non-2xx, {sum(run.socket_errors - run.timeouts for run in measured)} "
                  f"socket errors, {sum(run.timeouts for run in measured)} unanswered within wrk's 2 s")
         verdict(errors == 0, f"{name}: {errors} errors in {sum(run.requests for run in measured):,} requests ({kinds})")
+    if ceilings:
+        ceiling = statistics.median(ceilings)
+        page_ratio = statistics.median(page.rps / health.rps for health, _, page in runs)
+        print(f"this machine's ceiling (bench/ceiling.py: a bare Flask app, a one-row SQLite lookup and a compiled "
+              f"Jinja page of the same size, against its own /healthz): {', '.join(f'{r:.2f}' for r in ceilings)} "
+              f"per round; median {ceiling:.2f} (0.53 where the target was set). The page reaches {page_ratio / ceiling:.2f} "
+              f"of it. (Information: the target is the ratio above.)")
     verdict(health_errors == 0 and still_valid, f"{health_errors} errors on /healthz; the certificate "
             f"{'still' if still_valid else 'NO LONGER'} verifies valid")
     for run in (r for triple in runs for r in triple if r.errors):  # without the first line and its 380-digit URL
         print(f"--- wrk output of {run.label} ---\n" + "\n".join(run.output.strip().splitlines()[1:]))
+
+
+def machine_ceiling(workdir: Path, seconds: float, pairs: int) -> list[float]:
+    """The ratio of bench/ceiling.py's page to its own /healthz, per round, on the same gunicorn and wrk."""
+    from bench import ceiling
+
+    database = workdir / "ceiling.db"
+    ceiling.make_database(database)
+    serial = f"KF-2026-{ceiling.ROWS // 2:06d}"
+    page_headers = [f"{name}: {value}" for name, value in PAGE_HEADERS.items()]
+    with servers.gunicorn({"CEILING_DATABASE": str(database)}, workdir, name="ceiling",
+                          application="bench.ceiling:app") as base:
+        status, body = http_get(f"{base}/v/{serial}")
+        if status != 200 or serial.encode() not in body:
+            raise RuntimeError(f"the ceiling's page answered {status} {body[:200]!r}")
+        wrk("warm-up", base + "/healthz", 1)
+        wrk("warm-up", f"{base}/v/{serial}", 1, page_headers)
+        ratios = []
+        for _ in range(pairs):
+            health = wrk("ceiling: GET /healthz", base + "/healthz", seconds)
+            page = wrk("ceiling: GET /v/<serial>", f"{base}/v/{serial}", seconds, page_headers)
+            if health.errors or page.errors:
+                raise RuntimeError(f"the ceiling's runs had errors: {health.errors}, {page.errors}")
+            ratios.append(page.rps / health.rps)
+    return ratios
 
 
 # --- entry point --------------------------------------------------------------------------------------
@@ -593,6 +626,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--size", type=int, default=COHORT_SIZE, help=f"signed cohort (default {COHORT_SIZE})")
     parser.add_argument("--unsigned-size", type=int, default=UNSIGNED_SIZE,
                         help=f"cohort issued without the PAdES signature (default {UNSIGNED_SIZE}; 0 skips it)")
+    parser.add_argument("--no-ceiling", dest="ceiling", action="store_false",
+                        help="skip measuring this machine's ceiling for the page's ratio (bench/ceiling.py)")
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="also print a cProfile of N verifications through the test client (e.g. 200)")
     parser.add_argument("--bare-seconds", type=float, default=0.6,

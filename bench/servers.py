@@ -62,15 +62,17 @@ def http_get(url: str, headers: Mapping[str, str] | None = None, timeout: float 
 
 
 @contextmanager
-def gunicorn(env: Mapping[str, str], workdir: Path, workers: int = 2, name: str = "gunicorn") -> Iterator[str]:
-    """A gunicorn (sync workers) serving app:create_app() on a free loopback port, in its own process group,
-    with `env` on top of this process's environment; yields its base URL once /healthz answers, and stops
-    the whole group on the way out, whatever happened. Its log is workdir/<name>.log."""
+def gunicorn(env: Mapping[str, str], workdir: Path, workers: int = 2, name: str = "gunicorn",
+             application: str = "app:create_app()") -> Iterator[str]:
+    """A gunicorn (sync workers) serving `application` (the app's factory unless told) on a free loopback
+    port, in its own process group, with `env` on top of this process's environment; yields its base URL
+    once /healthz answers, and stops the whole group on the way out, whatever happened. Its log is
+    workdir/<name>.log."""
     port = free_port()
     log = workdir / f"{name}.log"
     command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync",
                "--bind", f"127.0.0.1:{port}", "--chdir", str(PROJECT_ROOT), "--error-logfile", str(log),
-               "--log-level", "warning", "--no-control-socket", "app:create_app()"]
+               "--log-level", "warning", "--no-control-socket", application]
     with open(log, "ab") as log_file:
         process = subprocess.Popen(command, env={**os.environ, **env}, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL,
                                    stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
