@@ -65,6 +65,7 @@ TARGET_VERIFY_RATIO = 0.45
 HTML_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 PHONE_LANGUAGES = "fr-FR,fr;q=0.9,ar-MA;q=0.8,ar;q=0.7,en;q=0.6"
 PAGE_HEADERS = {"Accept": HTML_ACCEPT, "Accept-Language": PHONE_LANGUAGES}
+PAGE_WRK_HEADERS = [f"{name}: {value}" for name, value in PAGE_HEADERS.items()]  # as wrk -H takes them
 TARGET_P99_MS = 50.0
 CONNECTIONS = 32
 BASE_URL = BENCH_CONFIG["BASE_URL"]
@@ -542,7 +543,7 @@ def http(database_url: str, keys_dir: Path, workdir: Path, token: str, args) -> 
         html_status, html = http_get(base + verify_path)
         print(f"checked: GET /v/<{len(token)}-digit token> answers 200 {answer['status']!r} for {answer['serial']} "
               f"(JSON, {len(body)} bytes; the HTML page: {html_status}, {len(html)} bytes)")
-        headers, page_headers = ["Accept: application/json"], [f"{name}: {value}" for name, value in PAGE_HEADERS.items()]
+        headers, page_headers = ["Accept: application/json"], PAGE_WRK_HEADERS
         wrk("warm-up", base + "/healthz", 1)
         wrk("warm-up", base + verify_path, 1, headers)
         wrk("warm-up", base + verify_path, 1, page_headers)
@@ -561,10 +562,12 @@ def http(database_url: str, keys_dir: Path, workdir: Path, token: str, args) -> 
             print(f"{run.label:<26}{run.rps:>9.0f}{run.p50_ms:>9.1f}{run.p99_ms:>9.1f}{run.requests:>10}"
                   f"{run.errors:>8}")
     health_errors = sum(h.errors for h, _, _ in runs)
+    median_ratio: dict[str, float] = {}
     for index, name in ((1, "verification JSON"), (2, "verification page (HTML)")):
         measured = [triple[index] for triple in runs]
         ratios = [run.rps / triple[0].rps for run, triple in zip(measured, runs)]
         ratio = statistics.median(ratios)
+        median_ratio[name] = ratio
         p99 = statistics.median(run.p99_ms for run in measured)
         errors = sum(run.errors for run in measured)
         print(f"{name} / healthz requests/s: {', '.join(f'{r:.2f}' for r in ratios)} per round; median "
@@ -578,7 +581,7 @@ def http(database_url: str, keys_dir: Path, workdir: Path, token: str, args) -> 
         verdict(errors == 0, f"{name}: {errors} errors in {sum(run.requests for run in measured):,} requests ({kinds})")
     if ceilings:
         ceiling = statistics.median(ceilings)
-        page_ratio = statistics.median(page.rps / health.rps for health, _, page in runs)
+        page_ratio = median_ratio["verification page (HTML)"]
         print(f"this machine's ceiling (bench/ceiling.py: a bare Flask app, a one-row SQLite lookup and a compiled "
               f"Jinja page of the same size, against its own /healthz): {', '.join(f'{r:.2f}' for r in ceilings)} "
               f"per round; median {ceiling:.2f} (0.53 where the target was set). The page reaches {page_ratio / ceiling:.2f} "
@@ -596,18 +599,17 @@ def machine_ceiling(workdir: Path, seconds: float, pairs: int) -> list[float]:
     database = workdir / "ceiling.db"
     ceiling.make_database(database)
     serial = f"KF-2026-{ceiling.ROWS // 2:06d}"
-    page_headers = [f"{name}: {value}" for name, value in PAGE_HEADERS.items()]
     with servers.gunicorn({"CEILING_DATABASE": str(database)}, workdir, name="ceiling",
                           application="bench.ceiling:app") as base:
         status, body = http_get(f"{base}/v/{serial}")
         if status != 200 or serial.encode() not in body:
             raise RuntimeError(f"the ceiling's page answered {status} {body[:200]!r}")
         wrk("warm-up", base + "/healthz", 1)
-        wrk("warm-up", f"{base}/v/{serial}", 1, page_headers)
+        wrk("warm-up", f"{base}/v/{serial}", 1, PAGE_WRK_HEADERS)
         ratios = []
         for _ in range(pairs):
             health = wrk("ceiling: GET /healthz", base + "/healthz", seconds)
-            page = wrk("ceiling: GET /v/<serial>", f"{base}/v/{serial}", seconds, page_headers)
+            page = wrk("ceiling: GET /v/<serial>", f"{base}/v/{serial}", seconds, PAGE_WRK_HEADERS)
             if health.errors or page.errors:
                 raise RuntimeError(f"the ceiling's runs had errors: {health.errors}, {page.errors}")
             ratios.append(page.rps / health.rps)
