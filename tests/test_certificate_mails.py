@@ -215,3 +215,27 @@ def test_bulk_issuance_queues_one_mail_each_and_hands_them_over_once_at_the_end(
     assert issue_for_cohort(admin, cohort)["already_held"] == 3
     assert len(smtp.received) == 3  # nobody is told twice
 
+
+
+def test_bulk_issuance_holds_one_person_at_a_time_whatever_the_cohort_size(admin, eligible):
+    """Each person is committed at their turn, and a commit expires every object the session holds: a roster
+    loaded whole would be expired again at every person's commit, a cost growing with the square of the
+    cohort. The run keeps only the person being issued."""
+    import gc
+
+    from accounts.models import User
+    from certificates.bulk import issue_for_cohort
+    from skills.models import Cohort, Trainee
+
+    trainees, _, cohort = eligible(6)
+    people, admin_id, cohort_id = len(trainees), admin.id, cohort.id
+    db.session.expunge_all()  # the fixture's own trainees are not the run's
+    held: list[int] = []
+
+    def progress(_done: int, _total: int) -> None:
+        gc.collect()  # the weakly referenced identity map forgets the people no longer referenced
+        held.append(sum(isinstance(obj, Trainee) for obj in db.session.identity_map.values()))
+
+    summary = issue_for_cohort(db.session.get(User, admin_id), db.session.get(Cohort, cohort_id), progress)
+    assert summary["issued"] == people == len(held)
+    assert max(held) == 1, held
