@@ -62,11 +62,13 @@ def current_certificate(trainee_id: int, track_id: int) -> Certificate | None:
 def allocate_serial(year: int, counter: type = SerialCounter, prefix: str = SERIAL_PREFIX) -> str:
     """The next serial of the year (`counter` and `prefix`: another series, such as transcripts'). The UPDATE
     ... RETURNING holds the counter row until commit, so concurrent issuers on PostgreSQL queue up instead of
-    sharing a number; a rollback gives it back."""
-    db.session.execute(insert_or_update(counter).values(year=year, last=0).on_conflict_do_nothing())
-    number = db.session.execute(
-        sa.update(counter).where(counter.year == year)
-        .values(last=counter.last + 1).returning(counter.last)).scalar_one()
+    sharing a number; a rollback gives it back. The year's row is made by its first serial only: every
+    later one takes a single statement."""
+    take = sa.update(counter).where(counter.year == year).values(last=counter.last + 1).returning(counter.last)
+    number = db.session.execute(take).scalar_one_or_none()
+    if number is None:  # the year's first serial (a concurrent first one inserts nothing and queues behind it)
+        db.session.execute(insert_or_update(counter).values(year=year, last=0).on_conflict_do_nothing())
+        number = db.session.execute(take).scalar_one()
     return format_serial(year, number, prefix)
 
 
