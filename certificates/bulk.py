@@ -12,7 +12,7 @@ from flask_babel import force_locale
 from accounts.mail import handed_over_at_the_end
 from accounts.models import User
 from certificates.models import Certificate, CertificateFile
-from certificates.operations import RevokedCertificate, issue_certificate
+from certificates.operations import RevokedCertificate, certified_record, issue_certificate
 from common.errors import DomainError
 from common.extensions import db
 from skills import queries as skill_queries
@@ -25,9 +25,9 @@ OUTCOMES = ("issued", "already_held", "revoked", "not_eligible", "failed")
 
 def issue_for_cohort(actor: User | None, cohort: Cohort,
                      progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """Issue to every eligible trainee of the cohort; safely repeatable. Each person is issued in a savepoint
-    of their own and committed at once, so one failure never stops the others and an interruption keeps
-    what was done. Returns counts per outcome — issued, already held, skipped because revoked, not
+    """Issue to every eligible trainee of the cohort; safely repeatable. Each person is issued in a transaction
+    of their own, committed at once, so one failure never stops the others and an interruption keeps what
+    was done. What the certificates state is the catalogue as the run starts. Returns counts per outcome — issued, already held, skipped because revoked, not
     eligible, failed — and `people`: one row per trainee who was not issued a new certificate, with why
     (the serial held or revoked, or the error)."""
     # One mail per certificate issued, written with it; handed to the mail server once, at the end.
@@ -42,29 +42,37 @@ def _issue_each(actor: User | None, cohort: Cohort, progress: Callable[[int, int
                                 .with_only_columns(Trainee.id, Trainee.purged_at)).all()
     eligible = skill_queries.track_eligibility(cohort.track, [trainee_id for trainee_id, _ in roster])
     track = cohort.track
+    # What the certificates state, from the catalogue as the run starts: one record for each set of
+    # modules recognised (most people have none), rather than the track's modules read again for each person.
+    records: dict[tuple[str, ...], dict[str, Any]] = {}
     summary: dict[str, Any] = {outcome: 0 for outcome in OUTCOMES}
     people: list[dict[str, Any]] = []
     for done, (trainee_id, purged_at) in enumerate(roster, start=1):
-        if not eligible[trainee_id].eligible or purged_at is not None:
+        known = eligible[trainee_id]
+        if not known.eligible or purged_at is not None:
             # Why: the reasons as data (the job page words them in its reader's language), and as text in
             # the run's language for the command line.
-            missing = missing_requirements(eligible[trainee_id])
+            missing = missing_requirements(known)
             outcome, detail = "not_eligible", " ".join(str(m["message"]) for m in missing)
             reasons = [{k: v for k, v in m.items() if k != "message"} for m in missing]
         else:
             reasons = None
+            if known.modules_recognised not in records:
+                records[known.modules_recognised] = certified_record(track, known.modules_recognised)
+            # Each person is a transaction of their own: a failure rolls back only theirs.
             try:
-                with db.session.begin_nested():
-                    trainee = db.session.get_one(Trainee, trainee_id)
-                    certificate, created = issue_certificate(actor, trainee, track, known_eligible=True,
-                                                             known=eligible[trainee_id])
+                trainee = db.session.get_one(Trainee, trainee_id)
+                certificate, created = issue_certificate(actor, trainee, track, known_eligible=True, known=known,
+                                                         certified=records[known.modules_recognised])
                 outcome, detail = ("issued" if created else "already_held"), certificate.serial
+                db.session.commit()
             except RevokedCertificate as error:
+                db.session.rollback()
                 outcome, detail = "revoked", error.serial
             except Exception as error:  # noqa: BLE001 - one person's failure is reported, the run goes on
+                db.session.rollback()
                 current_app.logger.exception("certificate for trainee %s in cohort %s failed", trainee_id, cohort.code)
                 outcome, detail = "failed", str(error.message) if isinstance(error, DomainError) else str(error)
-            db.session.commit()
         summary[outcome] += 1
         if outcome != "issued":
             people.append({"trainee_id": trainee_id, "outcome": outcome, "detail": detail,

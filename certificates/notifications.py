@@ -29,7 +29,10 @@ def revocation_message(certificate: Certificate) -> str:
 
 
 def _languages(certificate: Certificate) -> tuple[str, ...]:
-    locale = db.session.scalar(sa.select(User.locale).where(User.trainee_id == certificate.trainee_id))
+    # Without autoflush: what the operation left pending (its audit entry) goes with the outbox message's
+    # flush, one flush instead of two; nothing pending changes an account's language.
+    with db.session.no_autoflush:
+        locale = db.session.scalar(sa.select(User.locale).where(User.trainee_id == certificate.trainee_id))
     return (locale,) if locale in LANGUAGES else BOTH
 
 

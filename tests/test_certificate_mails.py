@@ -239,3 +239,39 @@ def test_bulk_issuance_holds_one_person_at_a_time_whatever_the_cohort_size(admin
     summary = issue_for_cohort(db.session.get(User, admin_id), db.session.get(Cohort, cohort_id), progress)
     assert summary["issued"] == people == len(held)
     assert max(held) == 1, held
+
+
+def test_a_failure_in_a_bulk_run_undoes_that_person_only_and_the_run_goes_on(app, admin, eligible, monkeypatch):
+    """The second person's issue fails after their certificate, audit entry and counts were written (at the
+    mail): all of it is undone, serial included, and the others are issued."""
+    from certificates import notifications
+    from certificates.bulk import issue_for_cohort
+    from certificates.models import SerialCounter
+    from governance.models import TrainedPeriod
+
+    trainees, _, cohort = eligible(3)
+    roster_order = sorted(trainees, key=lambda t: (t.name, t.id))
+    failing = roster_order[1].id
+    real = notifications.issued
+
+    def issued(certificate, replaced=None):
+        if certificate.trainee_id == failing:
+            raise RuntimeError("the mail could not be written")
+        real(certificate, replaced)
+
+    monkeypatch.setattr(notifications, "issued", issued)
+    before = table_counts()
+    summary = issue_for_cohort(admin, cohort)
+    assert (summary["issued"], summary["failed"]) == (2, 1)
+    (person,) = summary["people"]
+    assert person["trainee_id"] == failing and person["detail"] == "the mail could not be written"
+    after = table_counts()
+    for table in ("certificates", "certificate_files", "audit_entries", "outbox_messages"):
+        assert after[table] - before[table] == 2, table
+    db.session.expire_all()
+    held = db.session.scalars(sa.select(Certificate.trainee_id)).all()
+    assert sorted(held) == sorted(t.id for t in trainees if t.id != failing)
+    assert failing not in db.session.scalars(sa.select(TrainedPeriod.trainee_id)).all()
+    serials = db.session.scalars(sa.select(Certificate.serial).order_by(Certificate.serial)).all()
+    assert [int(s.rsplit("-", 1)[1]) for s in serials] == [1, 2]  # the failed person's number was given back
+    assert db.session.scalar(sa.select(SerialCounter.last)) == 2
