@@ -9,13 +9,15 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, g, jsonify, render_template, request
-from flask_babel import get_locale, lazy_gettext as _l
+from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request
+from flask_babel import force_locale, get_locale, lazy_gettext as _l
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_accept_header
 
 from common.extensions import db, login
+from common.i18n import answer_as_public_page, is_public_page, select_locale
+from common.public import render_public
 
 
 class DomainError(Exception):
@@ -127,6 +129,18 @@ HTTP_TITLES = {
 }
 
 
+def error_page(status: int, message: Any) -> Response:
+    """An error as a page. On a public page, and for a visitor without a session (someone who scanned a
+    code, a crawler), in the public layout: it needs no session, so an error sets no cookie either, and it
+    speaks the public pages' languages. Signed-in people keep the back office's layout."""
+    if is_public_page() or current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+        answer_as_public_page()
+        with force_locale(select_locale()):
+            message = str(message)
+        return render_public("public/error.html", status, code=status, message=message)
+    return make_response(render_template("errors/error.html", status=status, message=message), status)
+
+
 DATABASE_RETRY_AFTER_SECONDS = 5  # a restart or failover usually takes a few seconds
 
 # PostgreSQL gave up one of two transactions waiting on each other (deadlock) or could not serialise it: the
@@ -148,7 +162,7 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         if wants_json():
             return problem(error.status, error.title, error.message, error.fields, error.extra)
-        return render_template("errors/error.html", status=error.status, message=error.message), error.status
+        return error_page(error.status, error.message)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -160,7 +174,7 @@ def register_error_handlers(app: Flask) -> None:
             if error.response is None and getattr(error, "retry_after", None):
                 response.headers["Retry-After"] = str(error.retry_after)
             return response
-        return render_template("errors/error.html", status=status, message=title), status
+        return error_page(status, title)
 
     # The database cannot be reached or dropped the connection (restart, failover, network): a clear 503 the
     # client can retry, not a 500. The pool discards the dead connections (pool_pre_ping checks the rest),
@@ -181,8 +195,7 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             response = problem(503, HTTP_TITLES[503])
         else:
-            response = app.make_response((render_template("errors/error.html", status=503,
-                                                          message=HTTP_TITLES[503]), 503))
+            response = error_page(503, HTTP_TITLES[503])
         response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
         return response
 
@@ -212,7 +225,7 @@ def register_error_handlers(app: Flask) -> None:
         app.logger.warning("Gave up %s %s after a second %s", request.method, request.path, sqlstate(error))
         if wants_json():
             return problem(409, CONCURRENT_TITLE, CONCURRENT_CHANGE)
-        return render_template("errors/error.html", status=409, message=CONCURRENT_CHANGE), 409
+        return error_page(409, CONCURRENT_CHANGE)
 
     def forget_signed_in_user() -> None:
         """The answer is written in the user's language and the page's header shows who is signed in, but
@@ -233,4 +246,4 @@ def register_error_handlers(app: Flask) -> None:
             raise error
         if wants_json():
             return problem(500, HTTP_TITLES[500])
-        return render_template("errors/error.html", status=500, message=HTTP_TITLES[500]), 500
+        return error_page(500, HTTP_TITLES[500])

@@ -18,7 +18,8 @@ LANGUAGES = ("fr", "ar", "en")
 RTL_LANGUAGES = frozenset({"ar"})
 # The public pages (landing, verification, privacy notice summary) also speak Standard Moroccan Tamazight
 # (zgh, Tifinagh, left to right). The back office speaks LANGUAGES only: select_locale gives zgh to a view
-# marked public_page and to nothing else, so a back-office page never shows a half-translated catalog.
+# marked public_page, and to an error answered in the public layout (answer_as_public_page), and to nothing
+# else, so a back-office page never shows a half-translated catalog.
 PUBLIC_LANGUAGES = LANGUAGES + ("zgh",)
 # Each language named in itself, for the public pages' language links, in the order of the national
 # identity card (Arabic, Tamazight, French), then English.
@@ -33,11 +34,25 @@ def public_page(view):
     return view
 
 
+_ANSWERED_AS_PUBLIC = "kafaa.answered_as_public_page"
+
+
 def is_public_page() -> bool:
-    """Whether the current request is for a view marked with public_page."""
-    if not has_request_context() or request.endpoint is None:
+    """Whether the current request is for a view marked with public_page, or is answered as one (an error
+    shown to a visitor without a session: answer_as_public_page)."""
+    if not has_request_context():
         return False
-    return getattr(current_app.view_functions.get(request.endpoint), "public_page", False)
+    if request.environ.get(_ANSWERED_AS_PUBLIC):
+        return True
+    return request.endpoint is not None and getattr(current_app.view_functions.get(request.endpoint),
+                                                    "public_page", False)
+
+
+
+def answer_as_public_page() -> None:
+    """From here on, this request is answered as a public page (common.errors.error_page, for a visitor
+    without a session): in the public pages' languages, from ?lang= then the browser's, reading no session."""
+    request.environ[_ANSWERED_AS_PUBLIC] = True  # the request's own: g may outlive it (tests, jobs)
 
 
 def select_locale() -> str:

@@ -8,12 +8,16 @@ from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from flask_babel import force_locale
+from markupsafe import escape
 
 from certificates import views as certificate_views
 from common import clock
 from certificates import verification
+from common.errors import HTTP_TITLES
 from common.i18n import PUBLIC_LANGUAGES
 from common.public import public_language, render_public
+from common.validation import CONTROL_MESSAGE
 from tests.helpers import complete_track
 
 LANGUAGE_HEADERS = [{"Accept-Language": code} for code in PUBLIC_LANGUAGES]
@@ -235,3 +239,43 @@ def test_language_links_keep_what_was_typed_and_escape_it(visitor):
     _, text = _public_get(visitor, "/v/abc%20def?lang=en")
     assert 'href="/v/abc%20def?lang=zgh" lang="zgh" hreflang="zgh"' in text
     assert 'href="/v/abc%20def?lang=en" lang="en" hreflang="en" aria-current="true"' in text
+
+
+# Errors a visitor without a session can meet: on a public page (an argument refused before the view, a
+# control character) and elsewhere (no such page, no such file, a method the address does not take).
+ERRORS = [("GET", "/verify?page=0", 404, HTTP_TITLES[404]), ("GET", "/verify?serial=%00&code=x", 422, CONTROL_MESSAGE),
+          ("GET", "/v/123?x=%00", 422, CONTROL_MESSAGE), ("GET", "/no-such-page", 404, HTTP_TITLES[404]),
+          ("GET", "/static/no-such.css", 404, HTTP_TITLES[404]), ("PUT", "/verify", 405, HTTP_TITLES[405])]
+
+
+@pytest.mark.parametrize("lang", PUBLIC_LANGUAGES)
+def test_errors_set_no_cookie_on_a_visitor_and_speak_the_public_languages(app, visitor, lang):
+    """An error page is no reason to hand a visitor a session cookie (a tracking identifier): it comes in the
+    public layout, in the language of ?lang= or the browser's, Tamazight included."""
+    for method, path, status, message in ERRORS:
+        for query, headers in (("", {"Accept-Language": lang}), (f"{'&' if '?' in path else '?'}lang={lang}", {})):
+            response = visitor.open(path + query, method=method, headers=headers)
+            text = response.get_data(as_text=True)
+            assert response.status_code == status, (method, path, response.status_code)
+            assert "Set-Cookie" not in response.headers and visitor.get_cookie("session") is None, path
+            assert "csrf_token" not in text and f'<html lang="{lang}"' in text, path
+            with app.test_request_context(), force_locale(lang):
+                assert str(escape(str(message))) in text, (path, lang)
+            assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_throttled_check_sets_no_cookie_either(app, visitor):
+    app.config["VERIFY_RATE_LIMIT"] = "2 per minute"
+    statuses = [visitor.get("/v/123?lang=zgh") for _ in range(3)]
+    assert [r.status_code for r in statuses] == [400, 400, 429]
+    assert all("Set-Cookie" not in r.headers for r in statuses) and visitor.get_cookie("session") is None
+    assert '<html lang="zgh"' in statuses[2].get_data(as_text=True)
+
+
+def test_signed_in_people_keep_the_back_office_layout_on_its_errors(client, make_user, login):
+    login(make_user("admin"))
+    back_office = client.get("/no-such-page", headers={"Accept-Language": "en"})
+    assert back_office.status_code == 404 and "Sign out" in back_office.get_data(as_text=True)
+    public = client.get("/verify?page=0&lang=en")  # a public page knows nobody, even in error
+    assert public.status_code == 404 and "Sign out" not in public.get_data(as_text=True)
+    assert "Set-Cookie" not in public.headers

@@ -22,6 +22,9 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from common.errors import CONCURRENT_CHANGE, HTTP_TITLES
+from common.validation import CONTROL_MESSAGE
+
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
 POT = TRANSLATIONS / "messages.pot"
@@ -215,9 +218,11 @@ def test_catalog_compiles_and_translates(lang, catalog, tmp_path):
 PUBLIC_SOURCES = ("templates/public_base.html", "templates/public/", "templates/certificates/verify.html",
                   "templates/certificates/_check_forms.html", "templates/certificates/_signer.html",
                   "templates/privacy/notice.html", "certificates/wording.py", "templates/transcripts/public.html")
-# Strings of the public views (certificates/views.py also holds back-office messages).
+# Strings of the public views (certificates/views.py also holds back-office messages), and every message
+# an error page can show on a public page or to a visitor without a session (common.errors.error_page).
 PUBLIC_VIEW_STRINGS = ("Cannot check now. Try again shortly.", "This field is required.",
-                       "Field cannot be longer than %(max)d characters.")
+                       "Field cannot be longer than %(max)d characters.",
+                       *(lazy._args[0] for lazy in (*HTTP_TITLES.values(), CONCURRENT_CHANGE, CONTROL_MESSAGE)))
 
 
 def test_every_public_string_is_translated_into_amazigh(extracted):
