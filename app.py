@@ -34,7 +34,7 @@ from audit.cli import audit_cli
 from certificates import bulk, keys, queries as certificate_queries
 from certificates.cli import certificates_cli, keys_cli
 from certificates.operations import verification_counter
-from common import logs, security, templating
+from common import logs, negotiation, security, templating
 from common.database import normalise_database_url
 from common.errors import register_error_handlers
 from common.extensions import babel, csrf, db, login, migrate
@@ -240,6 +240,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     security.init_app(app)
+    negotiation.init_app(app)
     # Flask-Babel caches the locale on the app context, which can outlive one request (tests, jobs):
     # decide it afresh for every request.
     app.before_request(flask_babel_refresh)

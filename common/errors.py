@@ -17,6 +17,7 @@ from werkzeug.http import parse_accept_header
 
 from common.extensions import db, login
 from common.i18n import answer_as_public_page, is_public_page, select_locale
+from common.negotiation import negotiated_on
 from common.public import render_public
 
 
@@ -86,7 +87,10 @@ class FieldErrors:
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or _prefers_json(request.headers.get("Accept", ""))
+    if request.path.startswith("/api/"):
+        return True
+    negotiated_on("Accept")
+    return _prefers_json(request.headers.get("Accept", ""))
 
 
 @lru_cache(maxsize=256)

@@ -14,6 +14,8 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
+from common.negotiation import negotiated_on
+
 LANGUAGES = ("fr", "ar", "en")
 RTL_LANGUAGES = frozenset({"ar"})
 # The public pages (landing, verification, privacy notice summary) also speak Standard Moroccan Tamazight
@@ -80,6 +82,7 @@ def select_locale() -> str:
 
 def browser_language(offered: tuple[str, ...]) -> str:
     """The language of `offered` the browser prefers (Accept-Language), else French."""
+    negotiated_on("Accept-Language")
     return _best_language(request.headers.get("Accept-Language", ""), offered)
 
 

@@ -279,3 +279,20 @@ def test_signed_in_people_keep_the_back_office_layout_on_its_errors(client, make
     public = client.get("/verify?page=0&lang=en")  # a public page knows nobody, even in error
     assert public.status_code == 404 and "Sign out" not in public.get_data(as_text=True)
     assert "Set-Cookie" not in public.headers
+
+
+def test_answers_name_the_headers_that_chose_them(visitor, issue):
+    """A cache in front must not hand one visitor's language or format to another: Vary names the headers
+    an answer was negotiated on (the browser's languages, JSON or a page), and only those."""
+    make, _ = issue
+    path = _path(make()["verify_url"])
+
+    def vary(url: str, **headers: str) -> set[str]:
+        return {name.strip() for name in visitor.get(url, headers=headers).headers.get("Vary", "").split(",")}
+
+    for url in ("/", "/privacy", "/verify", path):
+        assert "Accept-Language" in vary(url, **{"Accept-Language": "ar"}), url
+        assert "Accept-Language" not in vary(f"{url}?lang=ar", **{"Accept-Language": "ar"}), url  # ?lang= decided
+    assert "Accept" in vary(path, Accept="text/html") and "Accept" in vary(path, Accept="application/json")
+    assert "Accept" not in vary("/")  # always a page
+    assert "Accept" in vary("/no-such-page")  # an error: a page or problem+json, as asked
