@@ -1,7 +1,7 @@
 """What an RFC 3161 timestamp adds to a PAdES signature, with an in-process authority (certomancer):
 the local cost only (asking, embedding, and for B-LT the validation data); a real TSA adds its round trip.
 
-    .venv/bin/python -m bench.timestamp_cost [N]
+    .venv/bin/python -m bench timestamp_cost [N]     (N certificates, 60 by default)
 """
 from __future__ import annotations
 
@@ -29,7 +29,10 @@ def _content(i: int) -> CertificateContent:
         verification_code="ABCD-EFGH", issuer_name="Programme national Kafaa", domain="kafaa.ma")
 
 
-def main(n: int = 60) -> None:
+def main(argv: list[str] | None = None) -> None:
+    """The benchmark runner's entry point (python -m bench): `argv` may name how many certificates to sign."""
+    args = sys.argv[1:] if argv is None else argv
+    n = int(args[0]) if args else 60
     logging.getLogger("pyhanko.sign.signers.pdf_signer").setLevel(logging.ERROR)  # "fetching is not allowed": by design
     pki = build(Path(tempfile.mkdtemp()) / "pki")
     cert, key = pki.write_signer(with_root=True)
@@ -59,4 +62,4 @@ def main(n: int = 60) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 60)
+    main()
