@@ -382,15 +382,12 @@ class Family:
                    if len(self.filterable) == 2 else [])
         self.combos: list[tuple[str, ...]] = [(), *((d,) for d in self.dims), *pairs, *triples]
         self.published_pairs = set(pairs)
-        self.counts: dict[Any, dict[tuple, int]] = {}
-        for scope in self.scopes:
-            counts: dict[tuple, int] = {}
-            for attrs, count in groups[scope]:
-                for combo in self.combos:
-                    cond = tuple((d, attrs[d]) for d in combo)
-                    counts[cond] = counts.get(cond, 0) + count
-            self.counts[scope] = counts
-        self.keys = {dim: sorted({k for c in self.counts.values() for cond in c for d, k in cond if d == dim})
+        # The counts of a scope are summed per combo when first asked for (exact): a view of totals, such as
+        # the funnel's tracks, needs a handful of the combos, and only the joint tables need them all.
+        self._groups = groups
+        self._combo_set = set(self.combos)
+        self._counts: dict[tuple[Any, tuple[str, ...]], dict[tuple, int]] = {}
+        self.keys = {dim: sorted({attrs[dim] for rows in groups.values() for attrs, _count in rows})
                      for dim in self.dims}
         grand = self.exact(None, ())
         self.written: dict[Any, Shown] = {(None, ()): shown(grand)}
@@ -401,7 +398,18 @@ class Family:
         self._joint: _Problem | None = None
 
     def exact(self, scope: Any, cond: tuple) -> int:
-        return self.counts.get(scope, {}).get(cond, 0)
+        """The true count of a figure: people of `scope` with the attributes of `cond` ((dim, key), ... in the
+        order of its combo); 0 for a scope or a combo the family does not hold."""
+        combo = tuple(d for d, _k in cond)
+        counts = self._counts.get((scope, combo))
+        if counts is None:
+            if scope not in self._groups or combo not in self._combo_set:
+                return 0
+            counts = self._counts[(scope, combo)] = {}
+            for attrs, count in self._groups[scope]:
+                key = tuple((d, attrs[d]) for d in combo)
+                counts[key] = counts.get(key, 0) + count
+        return counts.get(cond, 0)
 
     def _conditions(self, combo: tuple[str, ...]) -> list[tuple]:
         result: list[tuple] = [()]

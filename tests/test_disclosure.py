@@ -517,3 +517,26 @@ def test_report_and_snapshot_never_carry_a_count_from_1_to_4(client, app, certif
     assert not re.search(r"(?<![\w,.\-/])7 / 200", text)  # the seven officials: hidden as "5+"
     with zipfile.ZipFile(io.BytesIO((tmp_path / "kafaa-report-2026-Q4.xlsx").read_bytes())) as archive:
         assert archive.namelist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(holders)
+def test_a_family_counts_exactly_what_its_groups_hold_for_every_figure(people):
+    """Family sums a scope's counts per combo when first asked: every figure of every combo, in every scope,
+    is the sum of its groups, and the keys are every key a group has, as counting them all up front gave."""
+    scopes: dict = {}
+    for *attrs, tracks in people:
+        for scope in (None, *tracks):
+            scopes.setdefault(scope, {}).setdefault(tuple(attrs), 0)
+            scopes[scope][tuple(attrs)] += 1
+    groups = {scope: [(dict(zip(DIMS, key)), n) for key, n in counts.items()] for scope, counts in scopes.items()}
+    family = Family(groups or {None: []}, DIMS)
+    assert family.keys == {d: sorted({key[i] for counts in scopes.values() for key in counts}) for i, d in enumerate(DIMS)}
+    for scope in (None, *TRACKS, "no such track"):
+        for combo in family.combos:
+            for values in product(*(VOCAB[d] for d in combo)):
+                cond = tuple(zip(combo, values))
+                expected = sum(n for key, n in scopes.get(scope, {}).items()
+                               if all(key[DIMS.index(d)] == v for d, v in cond))
+                assert family.exact(scope, cond) == expected, (scope, cond)
+    assert family.exact(None, (("region", "rabat"), ("category", "official"))) == 0  # not a combo it holds
