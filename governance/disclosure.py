@@ -20,7 +20,8 @@ The rule (docs/rules.md, "Disclosure control"):
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from operator import itemgetter
 from typing import Any
 
 THRESHOLD = 5
@@ -350,6 +351,16 @@ def protect_grid(grid: Mapping[tuple[str, str], int], rows_written: Mapping[str,
 Groups = list[tuple[Mapping[str, str], int]]
 
 
+def _keys_of(combo: tuple[str, ...]) -> Callable[[Mapping[str, str]], tuple]:
+    """attrs -> the tuple of their keys for the combo's dims."""
+    if len(combo) > 1:
+        return itemgetter(*combo)
+    if combo:
+        (dim,) = combo
+        return lambda attrs: (attrs[dim],)
+    return lambda _attrs: ()
+
+
 class Family:
     """Every count a governance user can request for one day, protected together, since a reader may
     subtract along all of them at once. `scopes`: the counts per combination of attributes
@@ -400,16 +411,23 @@ class Family:
     def exact(self, scope: Any, cond: tuple) -> int:
         """The true count of a figure: people of `scope` with the attributes of `cond` ((dim, key), ... in the
         order of its combo); 0 for a scope or a combo the family does not hold."""
-        combo = tuple(d for d, _k in cond)
+        return self._table(scope, tuple(d for d, _k in cond)).get(cond, 0)
+
+    def _table(self, scope: Any, combo: tuple[str, ...]) -> dict[tuple, int]:
+        """The counts of one combo in one scope (condition -> count, none of them 0), summed from the scope's
+        groups when first asked for."""
         counts = self._counts.get((scope, combo))
         if counts is None:
-            if scope not in self._groups or combo not in self._combo_set:
-                return 0
             counts = self._counts[(scope, combo)] = {}
-            for attrs, count in self._groups[scope]:
-                key = tuple((d, attrs[d]) for d in combo)
-                counts[key] = counts.get(key, 0) + count
-        return counts.get(cond, 0)
+            if scope in self._groups and combo in self._combo_set:
+                # Summed by the combo's keys alone (a tuple of them), then named once per distinct key.
+                keys = _keys_of(combo)
+                summed: dict[tuple, int] = {}
+                for attrs, count in self._groups[scope]:
+                    key = keys(attrs)
+                    summed[key] = summed.get(key, 0) + count
+                counts.update((tuple(zip(combo, key)), n) for key, n in summed.items())
+        return counts
 
     def _conditions(self, combo: tuple[str, ...]) -> list[tuple]:
         result: list[tuple] = [()]
@@ -422,9 +440,11 @@ class Family:
         else unknown), the equations within each scope, and across scopes per figure."""
         for combo in combos:
             level = len(combo)
+            tables = {scope: self._table(scope, combo) for scope in self.scopes}
             for cond in self._conditions(combo):
+                counts = {scope: tables[scope].get(cond, 0) for scope in self.scopes}
                 for scope in self.scopes:
-                    name, exact = (scope, cond), self.exact(scope, cond)
+                    name, exact = (scope, cond), counts[scope]
                     parent_hidden = any(self.written.get((scope, cond[:i] + cond[i + 1:])) in (SMALL, WITHHELD)
                                         for i in range(level))
                     if name in self.written:
@@ -434,14 +454,14 @@ class Family:
                     else:
                         problem.aux(name, exact)
                 if self.tracks:
-                    extra = sum(self.exact(k, cond) for k in self.tracks) - self.exact(None, cond)
-                    problem.aux(("sum", cond), extra + self.exact(None, cond))
+                    extra = sum(counts[k] for k in self.tracks) - counts[None]
+                    problem.aux(("sum", cond), extra + counts[None])
                     problem.aux(("extra", cond), extra, known=True)
                     problem.equation(("sum", cond), [(k, cond) for k in self.tracks])
                     problem.equation(("sum", cond), [(None, cond), ("extra", cond)])
                     if "language" not in combo:  # a track's people are among the programme's
                         for k in self.tracks:
-                            problem.aux(("outside", k, cond), self.exact(None, cond) - self.exact(k, cond))
+                            problem.aux(("outside", k, cond), counts[None] - counts[k])
                             problem.equation((None, cond), [(k, cond), ("outside", k, cond)])
         present = set(combos)
         for combo in combos:  # a figure splits along any of its dims' keys
