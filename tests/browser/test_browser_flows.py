@@ -312,9 +312,9 @@ def test_no_horizontal_scrolling_at_375px(world, new_page, screenshot, axe, lang
 
 @pytest.mark.parametrize("mobile", [False, True], ids=["1280px", "375px"])
 def test_amazigh_public_pages_in_tifinagh(world, new_page, screenshot, axe, mobile):
-    """The landing and verification pages in Amazigh: Tifinagh drawn with the font the app ships."""
+    """The landing, error and verification pages in Amazigh: Tifinagh drawn with the font the app ships."""
     page = new_page(mobile=mobile)
-    for path, name in (("/", "landing"), (world.verify_path, "verify")):
+    for path, name in (("/", "landing"), ("/no-such-page", "error"), (world.verify_path, "verify")):
         page.goto(f"{world.url}{path}?lang=zgh")
         expect(page.locator("html")).to_have_attribute("lang", "zgh")
         assert page.evaluate("getComputedStyle(document.body).direction") == "ltr"
