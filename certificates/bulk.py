@@ -27,9 +27,9 @@ def issue_for_cohort(actor: User | None, cohort: Cohort,
                      progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Issue to every eligible trainee of the cohort; safely repeatable. Each person is issued in a transaction
     of their own, committed at once, so one failure never stops the others and an interruption keeps what
-    was done. What the certificates state is the catalogue as the run starts. Returns counts per outcome — issued, already held, skipped because revoked, not
-    eligible, failed — and `people`: one row per trainee who was not issued a new certificate, with why
-    (the serial held or revoked, or the error)."""
+    was done. The certificates state the catalogue as the run starts. Returns counts per outcome — issued,
+    already held, skipped because revoked, not eligible, failed — and `people`: one row per trainee who was
+    not issued a new certificate, with why (the serial held or revoked, or the error)."""
     # One mail per certificate issued, written with it; handed to the mail server once, at the end.
     with handed_over_at_the_end():
         return _issue_each(actor, cohort, progress)

@@ -50,7 +50,6 @@ def is_public_page() -> bool:
                                                     "public_page", False)
 
 
-
 def answer_as_public_page() -> None:
     """From here on, this request is answered as a public page (common.errors.error_page, for a visitor
     without a session): in the public pages' languages, from ?lang= then the browser's, reading no session."""

@@ -414,8 +414,8 @@ class Family:
         return self._table(scope, tuple(d for d, _k in cond)).get(cond, 0)
 
     def _table(self, scope: Any, combo: tuple[str, ...]) -> dict[tuple, int]:
-        """The counts of one combo in one scope (condition -> count, none of them 0), summed from the scope's
-        groups when first asked for."""
+        """The counts of one combo in one scope (condition -> count), summed from the scope's groups when first
+        asked for."""
         counts = self._counts.get((scope, combo))
         if counts is None:
             counts = self._counts[(scope, combo)] = {}
