@@ -99,16 +99,17 @@ def certificate_facts(serial: str) -> CertificateFacts | None:
     return _facts(_BY_SERIAL, serial=serial)
 
 
-def _judge(certificate: CertificateFacts | None) -> Verdict:
+def _judge(certificate: CertificateFacts | None, counted: bool) -> Verdict:
     if certificate is None:
         return Verdict("not_found")
-    flushed = count_verification(certificate.id)
+    flushed = count_verification(certificate.id) if counted else False
     return Verdict(certificate.status_on(clock.today()), certificate, counts_to_commit=flushed)
 
 
-def verify_token(token: str) -> Verdict:
+def verify_token(token: str, *, counted: bool = True) -> Verdict:
     """Check the signature offline first, then the registry for revocation and replacement. A token
-    that verifies but differs from the one recorded for its serial is not ours: invalid."""
+    that verifies but differs from the one recorded for its serial is not ours: invalid. `counted`: the
+    check adds to the certificate's count of checks (a HEAD request, which reads no verdict, does not)."""
     try:
         claims = read_token(token, keys.keystore().public_keys())
     except InvalidToken:
@@ -116,18 +117,18 @@ def verify_token(token: str) -> Verdict:
     certificate = certificate_facts(claims.serial)
     if certificate is not None and not certificate.issued_with(token):
         return Verdict("invalid")
-    return _judge(certificate)
+    return _judge(certificate, counted)
 
 
-def verify_code(serial: str, code: str) -> Verdict:
-    """The serial and short code printed under the QR code, typed by a person."""
+def verify_code(serial: str, code: str, *, counted: bool = True) -> Verdict:
+    """The serial and short code printed under the QR code, typed by a person (`counted`: as verify_token)."""
     serial = (serial or "").strip().upper()
     if not SERIAL_RE.match(serial):
         return Verdict("not_found")
     certificate = certificate_facts(serial)
     if certificate is not None and not codes_match(certificate.verification_code, code or ""):
         return Verdict("mismatch")
-    return _judge(certificate)
+    return _judge(certificate, counted)
 
 
 def verify_original_pdf(content: bytes) -> Verdict | None:

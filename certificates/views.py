@@ -57,7 +57,7 @@ def _verdict_response(verdict, **context):
 @verification_limit
 def verify_token(token: str):
     try:
-        verdict = verification.verify_token(token[:2048])
+        verdict = verification.verify_token(token[:2048], counted=request.method != "HEAD")
         response = _verdict_response(verdict)
         if verdict.counts_to_commit:  # most checks only add to the buffered count: nothing to write
             db.session.commit()
@@ -96,7 +96,7 @@ def verify_form():
         return _verify_page(422, verdict=None, typed=typed,
                             errors={"serial": serial_errors, "code": code_errors})
     try:
-        verdict = verification.verify_code(serial, code)
+        verdict = verification.verify_code(serial, code, counted=request.method != "HEAD")
         response = _verdict_response(verdict, typed=typed)
         if verdict.counts_to_commit:
             db.session.commit()

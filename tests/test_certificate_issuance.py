@@ -365,6 +365,31 @@ def test_verification_counts_are_buffered_then_written(client, app, issued_token
     assert db.session.scalar(total) == before + 3
 
 
+def test_a_head_request_reads_no_verdict_and_is_not_counted(client, app, issued_token):
+    """"Checked N times by employers" counts checks: a HEAD request (a crawler's, a link checker's) answers
+    without a verdict and adds nothing."""
+    from certificates.operations import verification_counter
+
+    verification_counter.flush()
+    db.session.commit()
+    total = sa.select(sa.func.coalesce(sa.func.sum(VerificationCount.count), 0))
+    before = db.session.scalar(total)
+    path = f"/v/{issued_token}"
+    certificate = db.session.scalars(sa.select(Certificate)).first()
+    typed = f"/verify?serial={certificate.serial}&code={certificate.verification_code}"
+    for url in (path, typed):
+        head = client.head(url, headers={"Accept": "text/html"})
+        assert head.status_code == 200 and head.data == b""
+    verification_counter.flush()
+    db.session.commit()
+    assert db.session.scalar(total) == before
+    assert client.get(path, headers={"Accept": "application/json"}).json["status"] == "valid"
+    assert "verdict-valid" in client.get(typed, headers={"Accept": "text/html"}).get_data(as_text=True)
+    verification_counter.flush()
+    db.session.commit()
+    assert db.session.scalar(total) == before + 2
+
+
 @pytest.mark.multiprocess  # a second instance, on its own connection
 def test_a_revocation_shows_at_once_on_every_instance(client, make_eligible, app, new_app):
     """Verification caches nothing: another instance on the same registry sees the revocation on its next check."""
