@@ -53,10 +53,18 @@ def unmet_requirements(trainee: Trainee, track: Track, known: Eligibility | None
     return missing_requirements(known or standing(trainee, track))
 
 
+def unreplaced_certificates(trainee_id: int, track_id: int) -> tuple[Certificate | None, Certificate | None]:
+    """(current, revoked) of the trainee's certificates of the track that nothing replaced, in one statement:
+    the current one (not revoked), and the latest revoked one, which blocks routine issues."""
+    unreplaced = db.session.scalars(sa.select(Certificate).where(
+        Certificate.trainee_id == trainee_id, Certificate.track_id == track_id, Certificate.superseded_at.is_(None))
+        .order_by(Certificate.id.desc())).all()
+    return (next((c for c in unreplaced if c.revoked_at is None), None),
+            next((c for c in unreplaced if c.revoked_at is not None), None))
+
+
 def current_certificate(trainee_id: int, track_id: int) -> Certificate | None:
-    return db.session.scalar(sa.select(Certificate).where(
-        Certificate.trainee_id == trainee_id, Certificate.track_id == track_id,
-        Certificate.revoked_at.is_(None), Certificate.superseded_at.is_(None)))
+    return unreplaced_certificates(trainee_id, track_id)[0]
 
 
 def allocate_serial(year: int, counter: type = SerialCounter, prefix: str = SERIAL_PREFIX) -> str:
@@ -120,8 +128,9 @@ def certificate_content(certificate: Certificate, url: str) -> CertificateConten
 def draw_status_index() -> int:
     """A random status list index never used before (by a certificate, or retired by a reinstatement)."""
     # The highest id bounds how many certificates exist (one index lookup, where a count would scan).
-    taken = ((db.session.scalar(sa.select(sa.func.max(Certificate.id))) or 0)
-             + db.session.scalar(sa.select(sa.func.count()).select_from(RetiredStatusIndex)))
+    taken = db.session.scalar(sa.select(  # one statement: the two subqueries
+        sa.func.coalesce(sa.select(sa.func.max(Certificate.id)).scalar_subquery(), 0)
+        + sa.select(sa.func.count()).select_from(RetiredStatusIndex).scalar_subquery()))
     size = status_list_size(taken + 1)
     while True:
         index = secrets.randbelow(size)
@@ -134,9 +143,7 @@ def draw_status_index() -> int:
 
 def revoked_certificate(trainee_id: int, track_id: int) -> Certificate | None:
     """The trainee's revoked certificate of the track that nothing replaced, if any: it blocks routine issues."""
-    return db.session.scalar(sa.select(Certificate).where(
-        Certificate.trainee_id == trainee_id, Certificate.track_id == track_id,
-        Certificate.revoked_at.is_not(None), Certificate.superseded_at.is_(None)).order_by(Certificate.id.desc()).limit(1))
+    return unreplaced_certificates(trainee_id, track_id)[1]
 
 
 def render_pdf(certificate: Certificate, *, revoked: bool = False) -> bytes:
@@ -205,12 +212,12 @@ def issue_certificate(actor: User | None, trainee: Trainee, track: Track, *,
     if trainee.purged_at is not None:
         raise Conflict(_l("The personal data of trainee %(id)s was deleted at the end of its retention period: "
                           "no certificate can be issued to them.", id=trainee.id))
-    current = current_certificate(trainee.id, track.id)
+    current, revoked = unreplaced_certificates(trainee.id, track.id)
     if replacing is None and current is not None:
         if current.status_on(clock.today()) == "valid":
             return current, False
         replacing = current  # expired: renewal
-    if replacing is None and (revoked := revoked_certificate(trainee.id, track.id)) is not None:
+    if replacing is None and revoked is not None:
         raise RevokedCertificate(revoked)
     if certified is None and known is None:
         known = standing(trainee, track)  # what the record states: the modules recognised
