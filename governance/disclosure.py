@@ -370,7 +370,8 @@ class Family:
     (docs/rules.md, "Filters"):
     - the programme's total and its one-way tables, each protected against the total (`protect`):
       fixed first, so the unfiltered view never depends on the rest;
-    - each track's total, as a cell of the table of tracks (fixed next);
+    - each track's total, as a cell of the table of tracks, protected with the tracks' one-way tables
+      (fixed next);
     - the programme's two-way tables of a filterable dim (sector, region) by any other dim, and each
       track's one-way tables: protected together (`joint`);
     - nothing finer: finer views are withheld.
@@ -479,8 +480,11 @@ class Family:
             return {}
         if self.written[(None, ())] in (SMALL, WITHHELD):  # fewer than 5 people: every track's too
             return {(k, ()): WITHHELD for k in self.tracks}
+        # Protected with the tracks' one-way tables, whose figures the joint tables publish later: the
+        # programme's one-way tables are fixed already, so totals fixed here without them could pin a
+        # track's hidden figure in the joint tables, with nothing left there to hide.
         problem = _Problem()
-        self._build(problem, [()])
+        self._build(problem, [(), *((d,) for d in self.dims)])
         problem.protect()
         return {(k, ()): problem.get((k, ())) for k in self.tracks}
 

@@ -238,6 +238,20 @@ def test_no_hidden_small_count_can_be_worked_out_across_tracks_and_combined_filt
     assert attacker.recovered() == [], people
 
 
+def test_track_totals_fixed_with_the_programmes_tables_pin_no_track_figure():
+    """Found by the test above in CI: ten engineers in health, all in track A, five of them in track B too
+    (oriental 3, souss 2). The programme's regions (5 and 5) and A's total (10) force A's regions to 5 and 5
+    (a track holds no more than the programme), and with B's total and the extra holdings, B's regions are
+    3 and 2. The tracks' totals were fixed against the totals alone; they are now protected with the
+    tracks' one-way tables, before anything is fixed that could pin them."""
+    people = ([("engineer", "health", "oriental", ("A",))] * 2 + [("engineer", "health", "oriental", ("A", "B"))] * 3
+              + [("engineer", "health", "souss", ("A",))] * 3 + [("engineer", "health", "souss", ("A", "B"))] * 2)
+    attacker = Attacker()
+    equations_of_the_registry(people, attacker)
+    publish_family(people, attacker)
+    assert attacker.recovered() == []
+
+
 def test_the_attacker_finds_what_the_old_rule_left_across_tracks():
     """Nine trained: seven officials and an engineer in track A, a researcher in track B. The old rule
     protected each track within itself: B's total "<5", A's 8 and the programme's 9 gave B = 1."""
