@@ -18,6 +18,7 @@ from functools import partial
 
 import pytest
 from flask_migrate import upgrade
+from hypothesis import settings
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -39,6 +40,14 @@ from tests.helpers import (
     reset_postgresql,
     rollback_engine_options,
 )
+
+
+# Property tests draw the same examples on every run, so that a run never fails by the luck of its seed (a
+# rare case found once is kept as a test of its own). A wider, random search, run after changing a rule:
+#   .venv/bin/pytest tests/test_disclosure.py --hypothesis-profile=explore --hypothesis-seed=N  (N = 1, 2, ...)
+settings.register_profile("deterministic", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile("deterministic")
 
 
 def pytest_configure(config):
