@@ -27,9 +27,9 @@ def issue_for_cohort(actor: User | None, cohort: Cohort,
                      progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Issue to every eligible trainee of the cohort; safely repeatable. Each person is issued in a transaction
     of their own, committed at once, so one failure never stops the others and an interruption keeps what
-    was done. The certificates state the catalogue as the run starts. Returns counts per outcome — issued,
-    already held, skipped because revoked, not eligible, failed — and `people`: one row per trainee who was
-    not issued a new certificate, with why (the serial held or revoked, or the error)."""
+    was done. The catalogue is read once a run (per set of recognised modules). Returns counts per outcome
+    — issued, already held, skipped because revoked, not eligible, failed — and `people`: one row per trainee
+    who was not issued a new certificate, with why (the serial held or revoked, or the error)."""
     # One mail per certificate issued, written with it; handed to the mail server once, at the end.
     with handed_over_at_the_end():
         return _issue_each(actor, cohort, progress)
@@ -42,8 +42,8 @@ def _issue_each(actor: User | None, cohort: Cohort, progress: Callable[[int, int
                                 .with_only_columns(Trainee.id, Trainee.purged_at)).all()
     eligible = skill_queries.track_eligibility(cohort.track, [trainee_id for trainee_id, _ in roster])
     track = cohort.track
-    # What the certificates state, from the catalogue as the run starts: one record for each set of
-    # modules recognised (most people have none), rather than the track's modules read again for each person.
+    # What the certificates state: one record for each set of modules recognised (most people have none), made
+    # the first time the run needs it, rather than the track's modules read again for each person.
     records: dict[tuple[str, ...], dict[str, Any]] = {}
     summary: dict[str, Any] = {outcome: 0 for outcome in OUTCOMES}
     people: list[dict[str, Any]] = []
@@ -57,10 +57,10 @@ def _issue_each(actor: User | None, cohort: Cohort, progress: Callable[[int, int
             reasons = [{k: v for k, v in m.items() if k != "message"} for m in missing]
         else:
             reasons = None
-            if known.modules_recognised not in records:
-                records[known.modules_recognised] = certified_record(track, known.modules_recognised)
             # Each person is a transaction of their own: a failure rolls back only theirs.
             try:
+                if known.modules_recognised not in records:
+                    records[known.modules_recognised] = certified_record(track, known.modules_recognised)
                 trainee = db.session.get_one(Trainee, trainee_id)
                 certificate, created = issue_certificate(actor, trainee, track, known_eligible=True, known=known,
                                                          certified=records[known.modules_recognised])
